@@ -1,0 +1,83 @@
+namespace Farm.Simulation.Config;
+
+/// <summary>
+/// Every configuration key of Farm, shared by the CLI (--set), workload files and sweep axes.
+/// Defaults live here and only here; docs/costs.md gives the source of each cost default.
+/// </summary>
+public static class ConfigSchema
+{
+    public const string ModelVersion = "farm-model-1";
+
+    public static readonly IReadOnlyList<ConfigKey> Keys =
+    [
+        new("policy", ConfigType.Choice, "kvm-3.3", "preset of the mmu.* switches", ["kvm-3.1", "kvm-3.3"]),
+        new("seed", ConfigType.Int, "1", "trial seed (per-vCPU random streams derive from it)", Min: 0),
+        new("engine", ConfigType.Choice, "sequential", "how the trial runs (the actor engine comes with issue 5)", ["sequential"]),
+
+        // The four fixes of the series, each alone (see KVM-MODEL.md); presets set them.
+        new("mmu.topup_on_pte_write", ConfigType.Bool, "true", "fix 1: top up the desc cache in kvm_mmu_pte_write and skip prefetch when no desc is free"),
+        new("mmu.retry_non_pt_writes", ConfigType.Bool, "true", "fix 2: unprotect and re-execute faulting instructions that are not page-table writes (EMULTYPE_RETRY)"),
+        new("mmu.allow_low_byte_write", ConfigType.Bool, "true", "fix 3: a 1-byte write at a pte-aligned offset is not misaligned"),
+        new("mmu.flood_detector", ConfigType.Choice, "write-count", "fix 4: 3.1's last-speculative-spte detector or 3.3's per-page write_flooding_count", ["last-spte-accessed", "write-count"]),
+        new("mmu.flood_threshold", ConfigType.Int, "3", "writes that count as flooding", Min: 1, Max: 1_000_000),
+        new("mmu.invlpg_direct", ConfigType.Bool, "true", "3.3 invlpg: one lock, drop and re-read the spte, no nested kvm_mmu_pte_write"),
+        new("mmu.prefetch", ConfigType.Bool, "true", "prefetch up to 8 neighbouring sptes on a shadow fault"),
+        new("mmu.unsync", ConfigType.Bool, "true", "allow leaf shadow pages to go out of sync (3.1's oos_shadow)"),
+        new("mmu.pages_max", ConfigType.Int, "0", "shadow-page budget; 0 = KVM's default (2% of guest pages, at least 64)", Min: 0, Max: 1 << 24),
+        new("mmu.continue_after_bug", ConfigType.Bool, "false", "count a BUG_ON (desc cache empty) and go on instead of ending the trial as host-bug"),
+
+        new("vm.vcpus", ConfigType.Int, "1", "vCPUs of the VM", Min: 1, Max: 64),
+        new("vm.paging", ConfigType.Choice, "x86-64", "guest paging mode", ["x86-64", "i386"]),
+        new("vm.memory_mb", ConfigType.Int, "256", "guest memory in MiB", Min: 4, Max: 65536),
+        new("guest.flavour", ConfigType.Choice, "linux-3.x", "which machine code implements the guest kernel's page-table routines",
+            ["linux-3.x", "linux-3.x-erms", "recent", "linux-3.x-i386"]),
+
+        // Costs in guest cycles. Sources: docs/costs.md.
+        new("cost.guest_ghz", ConfigType.Double, "2.5", "guest clock in GHz (converts cycles to seconds)", Min: 0, Max: 100),
+        new("cost.exit", ConfigType.Int, "1350", "VM exit plus entry", Min: 0),
+        new("cost.emulate", ConfigType.Int, "1200", "decode and emulate one instruction (per emulation entry)", Min: 0),
+        new("cost.emulate_element", ConfigType.Int, "150", "per emulated write element (guest memory write)", Min: 0),
+        new("cost.walk_level", ConfigType.Int, "40", "guest page-table walk, per level", Min: 0),
+        new("cost.shadow_level", ConfigType.Int, "30", "shadow fetch, per level passed", Min: 0),
+        new("cost.spte_install", ConfigType.Int, "60", "install one spte", Min: 0),
+        new("cost.rmap_op", ConfigType.Int, "40", "one rmap or parent-list add or remove", Min: 0),
+        new("cost.zap_page", ConfigType.Int, "400", "zap one shadow page (fixed part)", Min: 0),
+        new("cost.zap_spte", ConfigType.Int, "15", "zap: per present spte dropped", Min: 0),
+        new("cost.remote_flush", ConfigType.Int, "2500", "remote TLB flush (IPI to the other vCPUs)", Min: 0),
+        new("cost.lock_acquire", ConfigType.Int, "40", "uncontended spin_lock plus unlock", Min: 0),
+        new("cost.hash_walk", ConfigType.Int, "10", "per shadow page examined in a hash bucket", Min: 0),
+        new("cost.topup", ConfigType.Int, "60", "per object allocated by a memory-cache topup", Min: 0),
+        new("cost.sync_spte", ConfigType.Int, "20", "resync: per guest pte compared", Min: 0),
+        new("cost.native_store", ConfigType.Int, "1", "guest native store instruction", Min: 0),
+        new("cost.native_bytes_per_cycle", ConfigType.Int, "16", "guest native rep stos/movs throughput", Min: 1),
+        new("cost.guest_fault", ConfigType.Int, "1000", "guest kernel #PF handling (excluding its page-table writes)", Min: 0),
+        new("cost.context_switch", ConfigType.Int, "2000", "guest context switch (excluding the CR3 exit)", Min: 0),
+        new("cost.syscall", ConfigType.Int, "1500", "guest fork/exec/exit bookkeeping per call", Min: 0),
+    ];
+
+    private static readonly Dictionary<string, ConfigKey> ByName = Keys.ToDictionary(k => k.Name);
+
+    public static bool TryGet(string name, out ConfigKey key) => ByName.TryGetValue(name, out key!);
+
+    /// <summary>The mmu.* switches each preset sets (explicit keys override them).</summary>
+    public static IReadOnlyDictionary<string, string> Preset(string policy) => policy switch
+    {
+        "kvm-3.1" => new Dictionary<string, string>
+        {
+            ["mmu.topup_on_pte_write"] = "false",
+            ["mmu.retry_non_pt_writes"] = "false",
+            ["mmu.allow_low_byte_write"] = "false",
+            ["mmu.flood_detector"] = "last-spte-accessed",
+            ["mmu.invlpg_direct"] = "false",
+        },
+        "kvm-3.3" => new Dictionary<string, string>
+        {
+            ["mmu.topup_on_pte_write"] = "true",
+            ["mmu.retry_non_pt_writes"] = "true",
+            ["mmu.allow_low_byte_write"] = "true",
+            ["mmu.flood_detector"] = "write-count",
+            ["mmu.invlpg_direct"] = "true",
+        },
+        _ => throw new ConfigException($"policy: '{policy}' is not valid; valid: kvm-3.1, kvm-3.3"),
+    };
+}

@@ -1,0 +1,145 @@
+using Farm.Simulation.Engine;
+using Farm.Simulation.GuestCode;
+using Farm.Simulation.Kvm;
+using Farm.Simulation.X86;
+
+namespace Farm.Simulation.Guest;
+
+/// <summary>
+/// One vCPU's guest side: architectural state and interpreter, its frame pool and processes,
+/// and a local view of which guest pages have a valid spte (so an access that hits needs no
+/// message). Every write to guest page tables or page contents runs a guest routine; a write
+/// the gate refuses becomes a request to the shared MMU. Split: GuestVcpu.*.cs.
+/// </summary>
+public sealed partial class GuestVcpu : IWriteGate
+{
+    private readonly GuestVm _vm;
+    private readonly Dictionary<ulong, bool> _view = [];
+    private readonly ulong[] _args = new ulong[3];
+    private readonly ulong _stackTop;
+
+    internal GuestVcpu(GuestVm vm, int id, FramePool pool, ulong stackGfn, ulong idlePgd, RoutineImage routines, ulong seed)
+    {
+        _vm = vm;
+        Id = id;
+        Pool = pool;
+        IdlePgd = idlePgd;
+        Routines = routines;
+        Cpu = new GuestCpu(vm.Mode.Bitness);
+        Interpreter = new Interpreter(Cpu, vm.Memory, this);
+        Kvm = new KvmVcpu(id, Interpreter);
+        Context = new VcpuContext(id);
+        Random = new RandomStream(seed, id);
+        _stackTop = (stackGfn + 1) << 12;
+    }
+
+    public int Id { get; }
+    public GuestCpu Cpu { get; }
+    public Interpreter Interpreter { get; }
+    public KvmVcpu Kvm { get; }
+    public VcpuContext Context { get; }
+    public FramePool Pool { get; }
+    public RoutineImage Routines { get; }
+    public RandomStream Random { get; }
+    public GuestStats Stats { get; } = new();
+    public ulong IdlePgd { get; }
+    public GuestProcess? Current { get; private set; }
+    public PagingMode Mode => _vm.Mode;
+    public CostModel Cost => _vm.Cost;
+    public GuestVm Vm => _vm;
+    public long Clock => Context.Clock;
+
+    /// <summary>The gate: the guest kernel's mapping of a frame is writable unless KVM protected it.</summary>
+    bool IWriteGate.CanWrite(ulong gfn) => _vm.Mmu.KernelMapWritable(gfn);
+
+    /// <summary>Guest work that needs no MMU interaction (compute, bookkeeping).</summary>
+    public void Spend(long cycles) => Context.Clock += cycles;
+
+    /// <summary>A request to the shared MMU; a reply that carries remote flushes drops the view.</summary>
+    private async ValueTask<MmuReply> Mmu(MmuRequest request)
+    {
+        var reply = await Context.Mmu(request);
+        if (reply.FlushView) _view.Clear();
+        return reply;
+    }
+
+    /// <summary>
+    /// Runs a guest routine as machine code. Each refused write exits to KVM; whatever KVM
+    /// answers (retry, emulated, re-enter), the guest goes on from its RIP.
+    /// </summary>
+    public async ValueTask<ulong> Run(KernelOp op, ulong a0, ulong a1 = 0, ulong a2 = 0, int argc = 1)
+    {
+        _args[0] = a0; _args[1] = a1; _args[2] = a2;
+        Cpu.Rsp = _stackTop;
+        long bytesBefore = Interpreter.StringBytes;
+        var result = Interpreter.Call(Routines.EntryOf(op), _args.AsSpan(0, argc), budget: 100_000);
+        while (true)
+        {
+            Spend(result.Instructions * Cost.NativeStore);
+            switch (result.Status)
+            {
+                case ExecutionStatus.Completed:
+                    Spend((Interpreter.StringBytes - bytesBefore) / Cost.NativeBytesPerCycle);
+                    return Cpu.Rax;
+                case ExecutionStatus.Error:
+                    throw new ModelException($"guest routine {Routines.Flavour.Routines[op].Name} on vCPU {Id}: {result.Error!.Message}");
+            }
+            await Mmu(new KernelWriteRequest(result.Fault.Address));
+            result = Interpreter.Run(budget: 100_000);
+        }
+    }
+
+    /// <summary>
+    /// A user-space access. Hits in the view cost nothing extra; a miss asks the MMU, which
+    /// either finds a valid spte (no exit) or takes the shadow fault, possibly injecting a #PF
+    /// that the guest kernel handles before the access is retried.
+    /// </summary>
+    public async ValueTask Touch(GuestProcess proc, ulong va, bool write)
+    {
+        if (!ReferenceEquals(Current, proc)) throw new ModelException($"vCPU {Id}: process {proc.Pid} touched memory while not current");
+        ulong vpn = va >> 12;
+        for (int attempt = 0; ; attempt++)
+        {
+            if (_view.TryGetValue(vpn, out bool w) && (!write || w)) return;
+            if (attempt > 16) throw new ModelException($"vCPU {Id}: access to 0x{va:x} did not resolve after {attempt} faults");
+            var reply = await Mmu(new UserAccessRequest(va, write));
+            switch (reply.Kind)
+            {
+                case ReplyKind.Hit:
+                case ReplyKind.Mapped:
+                    _view[vpn] = reply.Writable;
+                    if (!write || reply.Writable || reply.Kind == ReplyKind.Mapped) return;
+                    break;
+                case ReplyKind.InjectFault:
+                    await HandlePageFault(proc, va, write);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A context switch: the guest's bookkeeping, then the CR3 write (an exit).</summary>
+    public async ValueTask SwitchTo(GuestProcess? proc)
+    {
+        ulong pgd = proc?.PgdGfn ?? IdlePgd;
+        if (Current is not null && ReferenceEquals(Current, proc)) return;
+        Spend(Cost.ContextSwitch);
+        Stats.ContextSwitches++;
+        Current = proc;
+        _view.Clear();
+        await Mmu(new Cr3Request(pgd << 12));
+    }
+
+    /// <summary>flush_tlb_mm on the current mm: a same-CR3 write.</summary>
+    public async ValueTask FlushTlb()
+    {
+        _view.Clear();
+        await Mmu(new Cr3Request((Current?.PgdGfn ?? IdlePgd) << 12));
+    }
+
+    /// <summary>flush_tlb_page: invlpg.</summary>
+    public async ValueTask Invlpg(ulong va)
+    {
+        _view.Remove(va >> 12);
+        await Mmu(new InvlpgRequest(va));
+    }
+}

@@ -1,0 +1,135 @@
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Farm.Simulation.GuestCode;
+
+/// <summary>
+/// Which machine code implements each kernel operation: the guest kernel's flavour.
+/// Built-in: <c>linux-3.x</c> (x86-64, clear_page as rep stosq, wrprotect as lock andb),
+/// <c>linux-3.x-erms</c> (clear_page as rep stosb), <c>recent</c> (wrprotect as a lock cmpxchg
+/// loop) and <c>linux-3.x-i386</c> (32-bit non-PAE, 4-byte ptes, memset as rep stosl).
+/// </summary>
+public sealed class GuestFlavour
+{
+    private readonly Dictionary<KernelOp, GuestRoutine> _routines;
+
+    private GuestFlavour(string name, int bitness, Dictionary<KernelOp, GuestRoutine> routines)
+    {
+        Name = name;
+        Bitness = bitness;
+        _routines = routines;
+    }
+
+    public string Name { get; }
+    public int Bitness { get; }
+    public int PteSize => Bitness == 64 ? 8 : 4;
+    public IReadOnlyDictionary<KernelOp, GuestRoutine> Routines => _routines;
+
+    public static IReadOnlyList<string> BuiltInNames { get; } = ["linux-3.x", "linux-3.x-erms", "recent", "linux-3.x-i386"];
+
+    public static GuestFlavour BuiltIn(string name) => name switch
+    {
+        "linux-3.x" => X86_64(name, erms: false, cmpxchgWrprotect: false),
+        "linux-3.x-erms" => X86_64(name, erms: true, cmpxchgWrprotect: false),
+        "recent" => X86_64(name, erms: true, cmpxchgWrprotect: true),
+        "linux-3.x-i386" => I386(name),
+        _ => throw new ArgumentException($"unknown guest flavour '{name}'; valid: {string.Join(", ", BuiltInNames)}", nameof(name)),
+    };
+
+    /// <summary>This flavour with some routines replaced (e.g. raw bytes from a workload file).</summary>
+    public GuestFlavour With(IReadOnlyDictionary<KernelOp, GuestRoutine> overrides)
+    {
+        var merged = new Dictionary<KernelOp, GuestRoutine>(_routines);
+        foreach (var (op, routine) in overrides)
+        {
+            if (routine.Bitness != Bitness)
+                throw new ArgumentException($"routine '{routine.Name}' is {routine.Bitness}-bit but flavour '{Name}' is {Bitness}-bit");
+            merged[op] = routine;
+        }
+        return new GuestFlavour(Name + "+custom", Bitness, merged);
+    }
+
+    private static GuestFlavour X86_64(string name, bool erms, bool cmpxchgWrprotect)
+    {
+        var r = new Dictionary<KernelOp, GuestRoutine>
+        {
+            [KernelOp.ClearPage] = erms
+                ? Build("clear_page_erms", 64, a => { a.mov(ecx, 4096); a.xor(eax, eax); a.rep.stosb(); a.ret(); })
+                : Build("clear_page_rep", 64, a => { a.mov(ecx, 4096 / 8); a.xor(eax, eax); a.rep.stosq(); a.ret(); }),
+            [KernelOp.SetPte] = Build("set_pte", 64, a => { a.mov(__qword_ptr[rdi], rsi); a.ret(); }),
+            [KernelOp.PtepSetWrprotect] = cmpxchgWrprotect
+                ? Build("ptep_set_wrprotect_cmpxchg", 64, a =>
+                {
+                    var retry = a.CreateLabel();
+                    a.mov(rax, __qword_ptr[rdi]);
+                    a.Label(ref retry);
+                    a.mov(rdx, rax);
+                    a.and(rdx, -3);
+                    a.@lock.cmpxchg(__qword_ptr[rdi], rdx);
+                    a.jne(retry);
+                    a.ret();
+                })
+                : Build("ptep_set_wrprotect", 64, a => { a.@lock.and(__byte_ptr[rdi], 0xfd); a.ret(); }),
+            [KernelOp.PtepGetAndClear] = Build("ptep_get_and_clear", 64, a => { a.xor(eax, eax); a.xchg(__qword_ptr[rdi], rax); a.ret(); }),
+            [KernelOp.PteClear] = Build("pte_clear", 64, a => { a.mov(__qword_ptr[rdi], 0); a.ret(); }),
+            [KernelOp.CopyPage] = Build("copy_page", 64, a => { a.mov(ecx, 4096 / 8); a.rep.movsq(); a.ret(); }),
+            [KernelOp.Memset] = Build("memset", 64, a =>
+            {
+                // rdi=ptr, esi=byte, rdx=count: qwords, then the tail in bytes.
+                a.mov(r9, rdi);
+                a.movzx(eax, sil);
+                a.mov(r8, 0x0101010101010101L);
+                a.imul(rax, r8);
+                a.mov(rcx, rdx);
+                a.shr(rcx, 3);
+                a.rep.stosq();
+                a.mov(ecx, edx);
+                a.and(ecx, 7);
+                a.rep.stosb();
+                a.mov(rax, r9);
+                a.ret();
+            }),
+        };
+        return new GuestFlavour(name, 64, r);
+    }
+
+    private static GuestFlavour I386(string name)
+    {
+        // regparm(3): eax, edx, ecx; edi/esi/ebx are callee-saved.
+        var r = new Dictionary<KernelOp, GuestRoutine>
+        {
+            [KernelOp.ClearPage] = Build("clear_page_i386", 32, a =>
+            {
+                a.push(edi); a.mov(edi, eax); a.xor(eax, eax); a.mov(ecx, 1024); a.rep.stosd(); a.pop(edi); a.ret();
+            }),
+            [KernelOp.SetPte] = Build("set_pte_i386", 32, a => { a.mov(__dword_ptr[eax], edx); a.ret(); }),
+            [KernelOp.PtepSetWrprotect] = Build("ptep_set_wrprotect_i386", 32, a => { a.@lock.and(__byte_ptr[eax], 0xfd); a.ret(); }),
+            [KernelOp.PtepGetAndClear] = Build("ptep_get_and_clear_i386", 32, a => { a.xor(edx, edx); a.xchg(__dword_ptr[eax], edx); a.mov(eax, edx); a.ret(); }),
+            [KernelOp.PteClear] = Build("pte_clear_i386", 32, a => { a.mov(__dword_ptr[eax], 0); a.ret(); }),
+            [KernelOp.CopyPage] = Build("copy_page_i386", 32, a =>
+            {
+                a.push(edi); a.push(esi); a.mov(edi, eax); a.mov(esi, edx); a.mov(ecx, 1024); a.rep.movsd(); a.pop(esi); a.pop(edi); a.ret();
+            }),
+            [KernelOp.Memset] = Build("memset_i386", 32, a =>
+            {
+                // eax=ptr, edx=byte, ecx=count: rep stosl for the dwords, rep stosb for the tail.
+                a.push(edi); a.push(ebx);
+                a.mov(edi, eax); a.mov(ebx, ecx);
+                a.movzx(eax, dl); a.imul(eax, eax, 0x01010101);
+                a.shr(ecx, 2); a.rep.stosd();
+                a.mov(ecx, ebx); a.and(ecx, 3); a.rep.stosb();
+                a.pop(ebx); a.pop(edi); a.ret();
+            }),
+        };
+        return new GuestFlavour(name, 32, r);
+    }
+
+    private static GuestRoutine Build(string name, int bitness, Action<Assembler> emit)
+    {
+        var a = new Assembler(bitness);
+        emit(a);
+        using var stream = new MemoryStream();
+        a.Assemble(new StreamCodeWriter(stream), 0);
+        return new GuestRoutine(name, bitness, stream.ToArray());
+    }
+}

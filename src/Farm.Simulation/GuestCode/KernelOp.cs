@@ -1,0 +1,22 @@
+namespace Farm.Simulation.GuestCode;
+
+/// <summary>Guest kernel operations that write page tables or page contents; each is a routine
+/// of machine code in the guest flavour. Arguments: System V registers (64-bit) or the
+/// Linux i386 kernel's regparm(3) EAX, EDX, ECX (32-bit).</summary>
+public enum KernelOp
+{
+    /// <summary>clear_page(page)</summary>
+    ClearPage,
+    /// <summary>set_pte / set_pmd / pmd_populate(ptep, value)</summary>
+    SetPte,
+    /// <summary>ptep_set_wrprotect(ptep): clear _PAGE_RW (bit 1)</summary>
+    PtepSetWrprotect,
+    /// <summary>ptep_get_and_clear(ptep) -> old pte</summary>
+    PtepGetAndClear,
+    /// <summary>pte_clear(ptep): store zero</summary>
+    PteClear,
+    /// <summary>copy_page(dst, src)</summary>
+    CopyPage,
+    /// <summary>memset(ptr, byte, count)</summary>
+    Memset,
+}

@@ -1,0 +1,26 @@
+using Farm.Simulation.X86;
+
+namespace Farm.Simulation.GuestCode;
+
+/// <summary>A flavour's routines laid out in guest memory (the guest kernel's text).</summary>
+public sealed class RoutineImage
+{
+    private readonly Dictionary<KernelOp, ulong> _entries = [];
+
+    public RoutineImage(GuestFlavour flavour, GuestMemory memory, ulong textBase)
+    {
+        Flavour = flavour;
+        ulong at = textBase;
+        foreach (var (op, routine) in flavour.Routines.OrderBy(kv => kv.Key))
+        {
+            memory.WriteBytes(at, routine.Bytes);
+            _entries[op] = at;
+            at += ((ulong)routine.Bytes.Length + 15) & ~15UL;
+        }
+        End = at;
+    }
+
+    public GuestFlavour Flavour { get; }
+    public ulong End { get; }
+    public ulong EntryOf(KernelOp op) => _entries[op];
+}

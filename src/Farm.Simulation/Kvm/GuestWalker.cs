@@ -1,0 +1,58 @@
+using Farm.Simulation.Guest;
+using Farm.Simulation.X86;
+
+namespace Farm.Simulation.Kvm;
+
+/// <summary>The result of FNAME(walk_addr): the tables and ptes the guest walk passed.</summary>
+public sealed class GuestWalk
+{
+    public readonly ulong[] TableGfn = new ulong[5];   // by level: the table consulted at that level
+    public readonly ulong[] Gpte = new ulong[5];       // by level: the pte read there
+    public readonly ulong[] PteGpa = new ulong[5];
+    public bool Ok;
+    public bool Writable, User, Dirty;
+    public ulong Gfn;
+    /// <summary>Combined U/W access of the upper levels above each level (role.access of its shadow page).</summary>
+    public readonly int[] AccessAbove = new int[5];
+    public int Levels;
+}
+
+/// <summary>FNAME(walk_addr): walks the guest's page tables in guest memory.</summary>
+public static class GuestWalker
+{
+    public const int AccWrite = 2, AccUser = 4, AccExec = 1;
+
+    public static void Walk(GuestMemory memory, PagingMode mode, ulong cr3, ulong va, bool write, bool user, GuestWalk w)
+    {
+        w.Ok = false;
+        w.Levels = mode.Levels;
+        ulong table = cr3 >> 12;
+        int access = MmuRole.AccAll;
+        for (int level = mode.Levels; level >= 1; level--)
+        {
+            w.TableGfn[level] = table;
+            w.AccessAbove[level] = access;
+            ulong gpa = (table << 12) + (ulong)(mode.GuestIndex(va, level) * mode.PteSize);
+            w.PteGpa[level] = gpa;
+            ulong pte = memory.Read(gpa, mode.PteSize);
+            w.Gpte[level] = pte;
+            if ((pte & PagingMode.Present) == 0) return;
+            if ((pte & PagingMode.Rw) == 0) access &= ~AccWrite;
+            if ((pte & PagingMode.User) == 0) access &= ~AccUser;
+            table = mode.PteFrame(pte);
+        }
+        w.Gfn = table;
+        w.Writable = (access & AccWrite) != 0;
+        w.User = (access & AccUser) != 0;
+        w.Dirty = (w.Gpte[1] & PagingMode.Dirty) != 0;
+        w.Ok = (!write || w.Writable) && (!user || w.User);
+    }
+
+    /// <summary>FNAME(gpte_access) for one guest pte, as ACC_* bits.</summary>
+    public static int GpteAccess(ulong gpte) =>
+        AccExec | ((gpte & PagingMode.Rw) != 0 ? AccWrite : 0) | ((gpte & PagingMode.User) != 0 ? AccUser : 0);
+
+    /// <summary>FNAME(prefetch_invalid_gpte): not present or not accessed means no speculative spte.</summary>
+    public static bool PrefetchInvalid(ulong gpte) =>
+        (gpte & PagingMode.Present) == 0 || (gpte & PagingMode.Accessed) == 0;
+}

@@ -1,0 +1,34 @@
+using Farm.Simulation.X86;
+
+namespace Farm.Simulation.Kvm;
+
+/// <summary>
+/// Per-vCPU KVM state (struct kvm_vcpu_arch's MMU part): memory caches, the 3.1 fork
+/// detector, the 3.3 last-retry pair, the current root. It is only touched while its vCPU
+/// is waiting for the MMU's reply, so owning it here keeps both engines deterministic.
+/// </summary>
+public sealed class KvmVcpu(int id, Interpreter interpreter)
+{
+    public int Id { get; } = id;
+    public Interpreter Interpreter { get; } = interpreter;
+    public MemoryCache DescCache { get; } = new();
+
+    // 3.1 fork detector (last_pte_updated, last_pte_gfn, last_pt_write_gfn, last_pt_write_count).
+    public long LastPteUpdated = -1;
+    public ulong LastPteGfn;
+    public ulong LastPtWriteGfn = ulong.MaxValue;
+    public int LastPtWriteCount;
+
+    // 3.3 retry_instruction memory.
+    public ulong LastRetryEip = ulong.MaxValue, LastRetryAddr = ulong.MaxValue;
+
+    /// <summary>Root shadow page ids (1 for x86-64; 4 PAE roots for a 32-bit guest).</summary>
+    public int[] Roots = [];
+    public ulong Cr3;
+
+    /// <summary>A remote TLB flush is owed to this vCPU: its translation view must be dropped.</summary>
+    public bool ViewFlushPending;
+
+    // Per-vCPU figures for the result.
+    public long Exits, LockWaitCycles;
+}

@@ -1,0 +1,40 @@
+namespace Farm.Simulation.Kvm;
+
+/// <summary>An interaction of a vCPU with the shared MMU, stamped with the vCPU's clock.</summary>
+public abstract record MmuRequest;
+
+/// <summary>A user-space access with no valid translation in the vCPU's view.</summary>
+public sealed record UserAccessRequest(ulong Va, bool Write) : MmuRequest;
+
+/// <summary>A guest-kernel write refused by the vCPU's gate (the interpreter stopped at it).</summary>
+public sealed record KernelWriteRequest(ulong Address) : MmuRequest;
+
+/// <summary>A CR3 write (context switch, or a same-CR3 TLB flush).</summary>
+public sealed record Cr3Request(ulong Cr3) : MmuRequest;
+
+/// <summary>invlpg of one guest virtual address.</summary>
+public sealed record InvlpgRequest(ulong Va) : MmuRequest;
+
+public enum ReplyKind
+{
+    /// <summary>The shadow had a valid translation: no exit happened.</summary>
+    Hit,
+    /// <summary>A shadow fault installed the translation.</summary>
+    Mapped,
+    /// <summary>The guest walk failed: a #PF is injected into the guest kernel.</summary>
+    InjectFault,
+    /// <summary>Return to the guest, which re-executes the instruction (retry, unsync, or now writable).</summary>
+    Retry,
+    /// <summary>The instruction was emulated and retired.</summary>
+    Emulated,
+    /// <summary>A rep instruction was emulated up to a multiple of 1024 elements; the guest re-executes the rest.</summary>
+    Reenter,
+    /// <summary>A CR3 load or invlpg was handled.</summary>
+    Done,
+}
+
+/// <summary>The MMU's answer. <see cref="FlushView"/>: remote TLB flushes reached this vCPU, drop its view.</summary>
+public readonly record struct MmuReply(ReplyKind Kind, bool Writable, bool FlushView = false);
+
+/// <summary>One service step: finished with a reply at <see cref="Time"/>, or more steps due at <see cref="Time"/>.</summary>
+public readonly record struct MmuStep(bool Finished, long Time, MmuReply Reply);

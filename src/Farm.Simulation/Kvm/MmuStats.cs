@@ -1,0 +1,53 @@
+namespace Farm.Simulation.Kvm;
+
+/// <summary>Every counter the model bumps; names follow RESULTS.md (snake_case there).</summary>
+public sealed class MmuStats
+{
+    // exits
+    public long ExitsPageFault, ExitsWriteProtect, ExitsCr3, ExitsInvlpg;
+    // emulation
+    public long EmulatedInstructions, EmulatedElements, Retried;
+    // pte_write
+    public long PteWriteCalls, PteWriteBytes1, PteWriteBytes4, PteWriteBytes8, PteWriteBytesOther, PteWriteMisaligned,
+        SptesUpdated, PteWritePrefetched, PrefetchSkipped;
+    // zap
+    public long ZapPages, ZapMisaligned, ZapFlooded, ZapUnprotect, ZapReclaim, ZapOther;
+    // flooding ground truth
+    public long ZapsPageDead, ZapsPageLive, EmulationsOnDeadPages;
+    // desc cache
+    public long DescAllocations, Topups, Exhausted;
+    // shadow
+    public long ShadowFaults, PagesCreated, ShadowPrefetched, Unsync, Resync, RemoteFlushes;
+}
+
+/// <summary>The policy switches of DESIGN.md, resolved from the configuration.</summary>
+public sealed record MmuPolicy(
+    bool TopupOnPteWrite,
+    bool RetryNonPtWrites,
+    bool AllowLowByteWrite,
+    bool WriteCountFloodDetector,
+    int FloodThreshold,
+    bool InvlpgDirect,
+    bool Prefetch,
+    bool Unsync,
+    int PagesMax,
+    bool ContinueAfterBug)
+{
+    public static MmuPolicy From(Config.SimConfig c, ulong guestPages)
+    {
+        long pagesMax = c.Int("mmu.pages_max");
+        if (pagesMax == 0)
+            pagesMax = Math.Max(MmuConstants.KVM_MIN_ALLOC_MMU_PAGES, (long)(guestPages * MmuConstants.KVM_PERMILLE_MMU_PAGES / 1000));
+        return new MmuPolicy(
+            c.Bool("mmu.topup_on_pte_write"),
+            c.Bool("mmu.retry_non_pt_writes"),
+            c.Bool("mmu.allow_low_byte_write"),
+            c.Text("mmu.flood_detector") == "write-count",
+            (int)c.Int("mmu.flood_threshold"),
+            c.Bool("mmu.invlpg_direct"),
+            c.Bool("mmu.prefetch"),
+            c.Bool("mmu.unsync"),
+            (int)pagesMax,
+            c.Bool("mmu.continue_after_bug"));
+    }
+}

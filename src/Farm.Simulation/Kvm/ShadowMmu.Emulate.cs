@@ -1,0 +1,73 @@
+using Farm.Simulation.X86;
+
+namespace Farm.Simulation.Kvm;
+
+/// <summary>x86_emulate_instruction with EMULTYPE_RETRY (3.3) and the rep restart every 1024 elements.</summary>
+public sealed partial class ShadowMmu : IEmulatedWriteSink
+{
+    private KvmVcpu? _emulatingFor;
+
+    /// <summary>
+    /// Decode the faulting instruction; in 3.3, an instruction that is not page-table-writing
+    /// (and whose (rip, address) was not just retried) unprotects the gfn and is re-executed by
+    /// the guest. Otherwise emulation starts, one element per step.
+    /// </summary>
+    private MmuStep StartEmulation(KvmVcpu v, ulong cr2)
+    {
+        _now += _cost.Emulate;
+        var ins = v.Interpreter.PeekInstruction();
+        ulong rip = v.Interpreter.Cpu.Rip;
+        ulong gfn = cr2 >> 12;
+        if (_policy.RetryNonPtWrites && !InstructionClass.IsPageTableWritingInstruction(ins)
+            && !(v.LastRetryEip == rip && v.LastRetryAddr == cr2))
+        {
+            v.LastRetryEip = rip;
+            v.LastRetryAddr = cr2;
+            var work = new LockWork();
+            UnprotectPage(gfn, ref work);
+            Release(v, LockSite.Unprotect, work);
+            Stats.Retried++;
+            return Finish(v, ReplyKind.Retry);
+        }
+        Stats.EmulatedInstructions++;
+        if (!IsLive(gfn)) Stats.EmulationsOnDeadPages++;
+        return EmulateStep(v);
+    }
+
+    /// <summary>One element (or one whole non-string instruction); each write goes to kvm_mmu_pte_write.</summary>
+    private MmuStep EmulateStep(KvmVcpu v)
+    {
+        _emulatingFor = v;
+        bool retired = v.Interpreter.EmulateOne(this, 1, out var error);
+        _emulatingFor = null;
+        if (error is not null) throw new ModelException($"emulation failed on vCPU {v.Id}: {error.Message}");
+        if (retired) return Finish(v, ReplyKind.Emulated);
+        var ins = v.Interpreter.PeekInstruction();
+        ulong count = ins.Op0Kind == Iced.Intel.OpKind.MemoryESRDI ? v.Interpreter.Cpu.Rcx : (uint)v.Interpreter.Cpu.Rcx;
+        if ((count & 1023) == 0) return Finish(v, ReplyKind.Reenter);
+        return new MmuStep(false, _now, default);
+    }
+
+    /// <summary>emulator_write_emulated: the write is in guest memory; now the shadow follows.</summary>
+    void IEmulatedWriteSink.OnEmulatedWrite(ulong address, int size, ulong value)
+    {
+        var v = _emulatingFor ?? throw new InvalidOperationException("emulated write outside emulation");
+        Stats.EmulatedElements++;
+        _now += _cost.EmulateElement;
+        PteWrite(v, address, size, guestInitiated: true, LockSite.PteWrite);
+    }
+
+    /// <summary>A user-space store to a write-protected page table, emulated as one 8-byte element.</summary>
+    private void EmulateStore(KvmVcpu v, ulong gpa)
+    {
+        _now += _cost.Emulate;
+        Stats.EmulatedInstructions++;
+        if (!IsLive(gpa >> 12)) Stats.EmulationsOnDeadPages++;
+        Stats.EmulatedElements++;
+        _now += _cost.EmulateElement;
+        PteWrite(v, gpa, 8, guestInitiated: true, LockSite.PteWrite);
+    }
+}
+
+/// <summary>The model reached a state it cannot go on from (ends the trial as outcome "error").</summary>
+public sealed class ModelException(string message) : Exception(message);

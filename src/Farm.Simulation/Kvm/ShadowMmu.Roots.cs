@@ -1,0 +1,114 @@
+namespace Farm.Simulation.Kvm;
+
+/// <summary>CR3 loads (kvm_mmu_new_cr3, kvm_mmu_load, kvm_mmu_sync_roots) and FNAME(invlpg).</summary>
+public sealed partial class ShadowMmu
+{
+    private void Cr3Load(KvmVcpu v, ulong cr3)
+    {
+        Stats.ExitsCr3++;
+        v.Exits++;
+        _now += _cost.Exit;
+        if (cr3 == v.Cr3 && RootsValid(v))
+        {
+            SyncRoots(v); // same CR3: a TLB flush, which resyncs unsync pages
+            return;
+        }
+        v.Cr3 = cr3;
+        ReloadRoots(v);
+    }
+
+    private bool RootsValid(KvmVcpu v)
+    {
+        if (v.Roots.Length == 0) return false;
+        foreach (var id in v.Roots)
+            if (_pages[id] is not { IsValid: true }) return false;
+        return true;
+    }
+
+    /// <summary>mmu_free_roots, then kvm_mmu_load: topup, one lock per root, one lock to sync.</summary>
+    private void ReloadRoots(KvmVcpu v)
+    {
+        if (v.Roots.Length > 0)
+        {
+            var work = new LockWork();
+            foreach (var id in v.Roots)
+            {
+                var root = Page(id);
+                root.RootCount--;
+                if (root.RootCount == 0 && !root.IsValid) PrepareZapPage(root, ZapReason.Other, ref work);
+            }
+            CommitZapPage(ref work);
+            v.Roots = [];
+            Release(v, LockSite.Cr3, work);
+        }
+        TopupCaches(v);
+        var roots = new int[_mode.ShadowRoots];
+        for (int i = 0; i < roots.Length; i++)
+        {
+            var work = new LockWork();
+            FreeSomePages(ref work);
+            ulong gaddr = (ulong)i << 30;
+            var root = GetPage(v, v.Cr3 >> 12, gaddr, _mode.Cr4Pae ? _mode.Levels : 2, MmuRole.AccAll, -1, ref work);
+            root.RootCount++;
+            roots[i] = root.Id;
+            Release(v, LockSite.Cr3, work);
+        }
+        v.Roots = roots;
+        SyncRoots(v);
+    }
+
+    private void SyncRoots(KvmVcpu v)
+    {
+        var work = new LockWork();
+        foreach (var id in v.Roots) SyncChildren(v, Page(id), ref work);
+        Release(v, LockSite.Cr3, work);
+    }
+
+    /// <summary>KVM_REQ_MMU_RELOAD: a root this vCPU uses was zapped; reload before going on.</summary>
+    private void EnsureRoots(KvmVcpu v)
+    {
+        if (v.Roots.Length > 0 && !RootsValid(v)) ReloadRoots(v);
+    }
+
+    /// <summary>
+    /// FNAME(invlpg): only an unsync leaf matters. 3.1 drops the spte under the lock, then calls
+    /// kvm_mmu_pte_write (not guest-initiated), taking the lock again; 3.3 tops up, takes the lock
+    /// once, drops the spte and re-reads the guest pte if a desc is free.
+    /// </summary>
+    private void Invlpg(KvmVcpu v, ulong va)
+    {
+        Stats.ExitsInvlpg++;
+        v.Exits++;
+        _now += _cost.Exit;
+        if (_policy.InvlpgDirect) TopupCaches(v);
+        var work = new LockWork();
+        long pteGpa = -1;
+        if (v.Roots.Length > 0)
+        {
+            var sp = Page(v.Roots[_mode.Cr4Pae ? 0 : (int)((va >> 30) & 3)]);
+            while (true)
+            {
+                work.Levels++;
+                int index = Guest.PagingMode.ShadowIndex(va, sp.Level);
+                ulong spte = sp.Spt[index];
+                if (sp.Level == 1)
+                {
+                    if (!sp.Unsync) break;
+                    pteGpa = (long)((sp.Gfn << 12) + (ulong)((sp.Role.Quadrant * MmuConstants.SptesPerPage + index) * _mode.PteSize));
+                    if (ZapPte(sp, index, ref work)) FlushRemoteTlbs(ref work);
+                    if (_policy.InvlpgDirect && v.DescCache.CanAdd)
+                        MmuPteWriteNewPte(v, sp, index, _memory.Read((ulong)pteGpa, _mode.PteSize), ref work);
+                    break;
+                }
+                if (!Spte.IsPresent(spte) || sp.UnsyncChildren == 0) break;
+                sp = Page((int)Spte.Target(spte));
+            }
+        }
+        Release(v, LockSite.Invlpg, work);
+        if (!_policy.InvlpgDirect && pteGpa >= 0)
+        {
+            TopupCaches(v);
+            PteWrite(v, (ulong)pteGpa, _mode.PteSize, guestInitiated: false, LockSite.Invlpg);
+        }
+    }
+}

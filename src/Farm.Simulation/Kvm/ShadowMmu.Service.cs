@@ -1,0 +1,45 @@
+namespace Farm.Simulation.Kvm;
+
+/// <summary>How engines drive the MMU: serve one request at its timestamp, step by step.</summary>
+public sealed partial class ShadowMmu
+{
+    private long _now;
+
+    /// <summary>Serves <paramref name="request"/> of vCPU <paramref name="v"/> stamped <paramref name="time"/>.</summary>
+    public MmuStep Serve(KvmVcpu v, MmuRequest request, long time)
+    {
+        _now = time;
+        if (request is not Cr3Request) EnsureRoots(v);
+        switch (request)
+        {
+            case UserAccessRequest a:
+                return Finish(v, ServeUserAccess(v, a.Va, a.Write));
+            case KernelWriteRequest w:
+                return KernelWriteFault(v, w.Address >> 12) ? StartEmulation(v, w.Address) : Finish(v, ReplyKind.Retry);
+            case Cr3Request c:
+                Cr3Load(v, c.Cr3);
+                return Finish(v, ReplyKind.Done);
+            case InvlpgRequest i:
+                Invlpg(v, i.Va);
+                return Finish(v, ReplyKind.Done);
+            default:
+                throw new ArgumentException($"unknown MMU request {request}");
+        }
+    }
+
+    /// <summary>The next step of a multi-step request (an emulated rep string, element by element).</summary>
+    public MmuStep Continue(KvmVcpu v, long time)
+    {
+        _now = time;
+        return EmulateStep(v);
+    }
+
+    private MmuStep Finish(KvmVcpu v, ReplyKind kind) => Finish(v, new MmuReply(kind, false));
+
+    private MmuStep Finish(KvmVcpu v, MmuReply reply)
+    {
+        bool flush = v.ViewFlushPending;
+        v.ViewFlushPending = false;
+        return new MmuStep(true, _now, reply with { FlushView = flush });
+    }
+}

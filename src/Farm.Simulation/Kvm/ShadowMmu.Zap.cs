@@ -1,0 +1,144 @@
+namespace Farm.Simulation.Kvm;
+
+public enum ZapReason { Misaligned, Flooded, Unprotect, Reclaim, Other }
+
+/// <summary>Two-phase zap (kvm_mmu_prepare_zap_page / kvm_mmu_commit_zap_page), reclaim, unprotect.</summary>
+public sealed partial class ShadowMmu
+{
+    /// <summary>
+    /// kvm_mmu_prepare_zap_page: zap unsync children, unlink children and parents, unaccount the
+    /// write protection, mark invalid; free later at commit unless a root still uses it.
+    /// Returns the number of pages zapped (counted under <paramref name="reason"/>).
+    /// </summary>
+    private int PrepareZapPage(ShadowPage sp, ZapReason reason, ref LockWork work)
+    {
+        int zapped = ZapUnsyncChildren(sp, reason, ref work);
+        for (int i = 0; i < MmuConstants.SptesPerPage; i++)
+            if (Spte.IsPresent(sp.Spt[i])) ZapPte(sp, i, ref work);
+        UnlinkParents(sp, ref work);
+        if (sp.IsValid && !sp.Role.Direct) UnaccountShadowed(sp.Gfn);
+        if (sp.Unsync) sp.Unsync = false;
+        NotifyViewHolders(sp);
+        foreach (var vcpu in Vcpus) vcpu.LastPteUpdated = -1; // as kvm_mmu_prepare_zap_page does
+        bool wasValid = sp.IsValid;
+        sp.Role = sp.Role.AsInvalid();
+        if (sp.RootCount == 0)
+        {
+            if (!_invalidList.Contains(sp)) _invalidList.Add(sp);
+            _usedPages--; // kvm_mod_used_mmu_pages at prepare time, as KVM does
+            zapped++;
+            work.PagesZapped++;
+        }
+        else
+        {
+            // A root still in use: stays (invalid) until its vCPUs reload their MMU.
+            _active.Remove((sp.ActiveSeq, sp.Id));
+            sp.ActiveSeq = ++_activeSeq;
+            _active.Add((sp.ActiveSeq, sp.Id));
+        }
+        if (wasValid) CountZap(sp, reason, zapped > 0 ? 1 : 0);
+        return zapped;
+    }
+
+    private void CountZap(ShadowPage sp, ZapReason reason, int pages)
+    {
+        if (pages == 0) return;
+        Stats.ZapPages += pages;
+        switch (reason)
+        {
+            case ZapReason.Misaligned: Stats.ZapMisaligned += pages; break;
+            case ZapReason.Flooded: Stats.ZapFlooded += pages; break;
+            case ZapReason.Unprotect: Stats.ZapUnprotect += pages; break;
+            case ZapReason.Reclaim: Stats.ZapReclaim += pages; break;
+            default: Stats.ZapOther += pages; break;
+        }
+        // Ground truth for guest-write-driven zaps: was this gfn still a live page table?
+        if (reason is ZapReason.Misaligned or ZapReason.Flooded or ZapReason.Unprotect)
+        {
+            if (IsLive(sp.Gfn)) Stats.ZapsPageLive += pages;
+            else Stats.ZapsPageDead += pages;
+        }
+    }
+
+    /// <summary>mmu_zap_unsync_children: a non-leaf's unsync leaves go with it.</summary>
+    private int ZapUnsyncChildren(ShadowPage sp, ZapReason reason, ref LockWork work)
+    {
+        if (sp.Level == 1 || sp.UnsyncChildren == 0) return 0;
+        var leaves = new List<ShadowPage>();
+        CollectUnsync(sp, leaves, ref work);
+        int zapped = 0;
+        foreach (var leaf in leaves)
+            if (leaf.IsValid) zapped += PrepareZapPage(leaf, reason, ref work);
+        return zapped;
+    }
+
+    /// <summary>kvm_mmu_unlink_parents: every parent spte pointing here is cleared.</summary>
+    private void UnlinkParents(ShadowPage sp, ref LockWork work)
+    {
+        while (sp.ParentPtes.Count > 0)
+        {
+            var parents = new List<long>(sp.ParentPtes.Count);
+            sp.ParentPtes.CopyTo(parents);
+            var r = parents[0];
+            ZapPte(Page(Spte.RefPage(r)), Spte.RefIndex(r), ref work);
+        }
+    }
+
+    /// <summary>kvm_mmu_commit_zap_page: one remote flush for the batch, then free the pages.</summary>
+    private void CommitZapPage(ref LockWork work)
+    {
+        if (_invalidList.Count == 0) return;
+        FlushRemoteTlbs(ref work);
+        foreach (var sp in _invalidList) FreePage(sp);
+        _invalidList.Clear();
+    }
+
+    private void FreePage(ShadowPage sp)
+    {
+        _hash[MmuConstants.HashFn(sp.Gfn)].Remove(sp);
+        _active.Remove((sp.ActiveSeq, sp.Id));
+        _pages[sp.Id] = null;
+        _freeIds.Push(sp.Id);
+    }
+
+    private int AvailablePages => _policy.PagesMax - _usedPages;
+
+    /// <summary>kvm_mmu_free_some_pages: below 5 free, zap the oldest active pages until 25 are free.</summary>
+    private void FreeSomePages(ref LockWork work)
+    {
+        if (AvailablePages >= MmuConstants.KVM_MIN_FREE_MMU_PAGES) return;
+        int guard = _active.Count;
+        while (AvailablePages < MmuConstants.KVM_REFILL_PAGES && _active.Count > 0 && guard-- > 0)
+        {
+            var (_, id) = _active.Min;
+            var sp = Page(id);
+            if (!sp.IsValid && sp.RootCount > 0)
+            {
+                // An invalid root waiting for its reload: nothing to free here, move on.
+                _active.Remove((sp.ActiveSeq, id));
+                sp.ActiveSeq = ++_activeSeq;
+                _active.Add((sp.ActiveSeq, id));
+                continue;
+            }
+            PrepareZapPage(sp, ZapReason.Reclaim, ref work);
+            _active.Remove((sp.ActiveSeq, id));
+        }
+        CommitZapPage(ref work);
+    }
+
+    /// <summary>kvm_mmu_unprotect_page: zap every indirect shadow page of gfn, under the lock.</summary>
+    private int UnprotectPage(ulong gfn, ref LockWork work)
+    {
+        int zapped = 0;
+        var bucket = _hash[MmuConstants.HashFn(gfn)];
+        for (int i = 0; i < bucket.Count; i++)
+        {
+            var sp = bucket[i];
+            work.Buckets++;
+            if (sp.Gfn != gfn || !sp.IsValid || sp.Role.Direct) continue;
+            zapped += PrepareZapPage(sp, ZapReason.Unprotect, ref work);
+        }
+        CommitZapPage(ref work);
+        return zapped;
+    }
+}

@@ -1,0 +1,136 @@
+using System.Runtime.InteropServices;
+using Iced.Intel;
+
+namespace Farm.Simulation.X86.Internal.Handlers;
+
+/// <summary>
+/// stos and movs, with and without rep. On pages the gate lets us write, a rep run is done
+/// in bulk, a frame at a time (Span.Fill / CopyTo); element by element only where a frame is
+/// protected, where an element straddles frames, when DF=1, or under emulation, whose
+/// callers ask for a bounded number of elements (KVM emulates rep one element at a time).
+/// </summary>
+internal sealed class StringHandler(bool isMovs) : OpHandler
+{
+    public static readonly StringHandler Stos = new(false);
+    public static readonly StringHandler Movs = new(true);
+
+    public override bool Execute(Interpreter it, in Instruction ins)
+    {
+        var kind = ins.Op0Kind;
+        if (kind == OpKind.MemoryESDI) GuestCodeException.Throw("unsupported", "16-bit addressing is not supported");
+        ulong amask = kind == OpKind.MemoryESRDI ? ulong.MaxValue : 0xffff_ffffUL;
+        int size = ins.MemorySize.GetSize();
+        bool down = (it.Cpu.Rflags & Flags.DF) != 0;
+        ulong step = down ? (ulong)(-size) : (ulong)size;
+        ulong value = it.R[0] & Interpreter.SizeMask(size);
+        var r = it.R;
+
+        if (!ins.HasRepPrefix && !ins.HasRepnePrefix)
+        {
+            if (!Element(it, ins, size, value, 0)) return false;
+            Advance(r, step, amask);
+            return Next(it, ins);
+        }
+
+        ulong count = r[1] & amask;
+        long limit = it.ElementLimit, done = 0;
+        while (count != 0)
+        {
+            if (done >= limit) return true; // emulation pauses mid-instruction; RIP stays
+            if (!down && !it.Emulating)
+            {
+                ulong n = BulkRun(it, size, count, amask);
+                if (n != 0)
+                {
+                    if (isMovs)
+                        it.Memory.ReadBytes(r[6] & amask, it.Memory.Slice(r[7] & amask, (int)(n * (ulong)size)));
+                    else
+                        Fill(it.Memory.Slice(r[7] & amask, (int)(n * (ulong)size)), size, value);
+                    r[7] = (r[7] + n * (ulong)size) & amask;
+                    if (isMovs) r[6] = (r[6] + n * (ulong)size) & amask;
+                    count -= n;
+                    r[1] = count;
+                    done += (long)n;
+                    it.StringBytes += (long)n * size;
+                    continue;
+                }
+            }
+            if (!Element(it, ins, size, value, done)) return false;
+            it.StringBytes += size;
+            Advance(r, step, amask);
+            count--;
+            r[1] = count;
+            done++;
+        }
+        return Next(it, ins);
+    }
+
+    private bool Element(Interpreter it, in Instruction ins, int size, ulong value, long index)
+    {
+        ulong amask = ins.Op0Kind == OpKind.MemoryESRDI ? ulong.MaxValue : 0xffff_ffffUL;
+        if (isMovs) value = it.ReadMem(it.R[6] & amask, size);
+        return it.TryWrite(it.R[7] & amask, size, value, ins, index);
+    }
+
+    private void Advance(ulong[] r, ulong step, ulong amask)
+    {
+        r[7] = (r[7] + step) & amask;
+        if (isMovs) r[6] = (r[6] + step) & amask;
+    }
+
+    /// <summary>Whole elements that can be done natively in one go: within one destination
+    /// frame (and one source frame), writable, without forward overlap hazards.</summary>
+    private ulong BulkRun(Interpreter it, int size, ulong count, ulong amask)
+    {
+        ulong dst = it.R[7] & amask;
+        ulong n = Math.Min(count, (GuestMemory.PageSize - (dst & GuestMemory.PageMask)) / (ulong)size);
+        if (amask != ulong.MaxValue) n = Math.Min(n, (amask - dst + 1) / (ulong)size);
+        if (isMovs)
+        {
+            ulong src = it.R[6] & amask;
+            n = Math.Min(n, (GuestMemory.PageSize - (src & GuestMemory.PageMask)) / (ulong)size);
+            if (amask != ulong.MaxValue) n = Math.Min(n, (amask - src + 1) / (ulong)size);
+            // Element-wise forward copy with dst ahead of src repeats the pattern; memmove would not.
+            if (dst > src && dst - src < n * (ulong)size) n = (dst - src) / (ulong)size;
+            if (n != 0 && !it.Memory.Contains(src, n * (ulong)size)) return 0;
+        }
+        if (n == 0 || !it.CanBulkWrite(dst, n * (ulong)size)) return 0;
+        return n;
+    }
+
+    private static void Fill(Span<byte> span, int size, ulong value)
+    {
+        switch (size)
+        {
+            case 1: span.Fill((byte)value); break;
+            case 2: MemoryMarshal.Cast<byte, ushort>(span).Fill((ushort)value); break;
+            case 4: MemoryMarshal.Cast<byte, uint>(span).Fill((uint)value); break;
+            default: MemoryMarshal.Cast<byte, ulong>(span).Fill(value); break;
+        }
+    }
+}
+
+/// <summary>lods (no memory write).</summary>
+internal sealed class LodsHandler : OpHandler
+{
+    public static readonly LodsHandler Instance = new();
+
+    public override bool Execute(Interpreter it, in Instruction ins)
+    {
+        ulong amask = ins.Op1Kind == OpKind.MemorySegRSI ? ulong.MaxValue : 0xffff_ffffUL;
+        if (ins.Op1Kind == OpKind.MemorySegSI) GuestCodeException.Throw("unsupported", "16-bit addressing is not supported");
+        int size = ins.MemorySize.GetSize();
+        ulong step = (it.Cpu.Rflags & Flags.DF) != 0 ? (ulong)(-size) : (ulong)size;
+        bool rep = ins.HasRepPrefix || ins.HasRepnePrefix;
+        ulong count = rep ? it.R[1] & amask : 1;
+        Register acc = size switch { 1 => Register.AL, 2 => Register.AX, 4 => Register.EAX, _ => Register.RAX };
+        while (count != 0)
+        {
+            it.WriteReg(acc, it.ReadMem(it.R[6] & amask, size));
+            it.R[6] = (it.R[6] + step) & amask;
+            count--;
+            if (rep) it.R[1] = count;
+        }
+        return Next(it, ins);
+    }
+}

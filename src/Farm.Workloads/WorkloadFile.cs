@@ -1,0 +1,121 @@
+using Farm.Simulation;
+using Farm.Simulation.Config;
+using Farm.Simulation.GuestCode;
+using Farm.Simulation.Workloads;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Farm.Workloads;
+
+/// <summary>
+/// A workload file: <c>name</c>, <c>kind</c>, optional <c>description</c>, <c>config</c> (dotted
+/// keys, the same namespace as --set) and <c>routines</c> (raw machine code replacing the
+/// flavour's routine for a kernel operation). Errors name the file, the line and what is valid.
+/// </summary>
+public sealed record WorkloadFile(string Path, string Name, string Kind, string Description,
+    IReadOnlyList<KeyValuePair<string, string>> Config, IReadOnlyDictionary<KernelOp, GuestRoutine> Routines)
+{
+    private static readonly string[] TopKeys = ["name", "kind", "description", "config", "routines"];
+
+    /// <summary>Routine names in files: the kernel's own function names.</summary>
+    public static readonly IReadOnlyDictionary<string, KernelOp> RoutineNames = new Dictionary<string, KernelOp>
+    {
+        ["clear_page"] = KernelOp.ClearPage,
+        ["set_pte"] = KernelOp.SetPte,
+        ["ptep_set_wrprotect"] = KernelOp.PtepSetWrprotect,
+        ["ptep_get_and_clear"] = KernelOp.PtepGetAndClear,
+        ["pte_clear"] = KernelOp.PteClear,
+        ["copy_page"] = KernelOp.CopyPage,
+        ["memset"] = KernelOp.Memset,
+    };
+
+    public static WorkloadFile Load(string path)
+    {
+        if (!File.Exists(path)) throw new ConfigException($"workload file '{path}' does not exist");
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(path);
+            stream.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            throw new ConfigException($"{path}:{e.Start.Line}: malformed YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new ConfigException($"{path}: a workload file is one YAML mapping with keys {string.Join(", ", TopKeys)}");
+
+        string? name = null, kind = null, description = "";
+        var config = new List<KeyValuePair<string, string>>();
+        var routines = new Dictionary<KernelOp, GuestRoutine>();
+        foreach (var (keyNode, value) in root.Children)
+        {
+            string key = Scalar(path, keyNode, "key");
+            switch (key)
+            {
+                case "name": name = Scalar(path, value, "name"); break;
+                case "kind": kind = Scalar(path, value, "kind"); break;
+                case "description": description = Scalar(path, value, "description"); break;
+                case "config":
+                    foreach (var (k, v) in Mapping(path, value, "config").Children)
+                        config.Add(KeyValuePair.Create(Scalar(path, k, "config key"), Scalar(path, v, $"config value of '{k}'")));
+                    break;
+                case "routines":
+                    foreach (var (k, v) in Mapping(path, value, "routines").Children)
+                        ParseRoutine(path, Scalar(path, k, "routine name"), v, routines);
+                    break;
+                default:
+                    throw new ConfigException($"{path}:{keyNode.Start.Line}: unknown key '{key}'; valid: {string.Join(", ", TopKeys)}");
+            }
+        }
+        if (kind is null) throw new ConfigException($"{path}: missing 'kind'; valid: {string.Join(", ", WorkloadRegistry.Kinds)}");
+        WorkloadRegistry.Get(kind);
+        return new WorkloadFile(path, name ?? System.IO.Path.GetFileNameWithoutExtension(path), kind, description, config, routines);
+    }
+
+    private static void ParseRoutine(string path, string name, YamlNode node, Dictionary<KernelOp, GuestRoutine> into)
+    {
+        if (!RoutineNames.TryGetValue(name, out var op))
+            throw new ConfigException($"{path}:{node.Start.Line}: unknown routine '{name}'; valid: {string.Join(", ", RoutineNames.Keys)}");
+        var map = Mapping(path, node, $"routine '{name}'");
+        int bits = 64;
+        string? hex = null;
+        foreach (var (k, v) in map.Children)
+        {
+            string key = Scalar(path, k, "routine key");
+            switch (key)
+            {
+                case "bits":
+                    if (!int.TryParse(Scalar(path, v, "bits"), out bits))
+                        throw new ConfigException($"{path}:{v.Start.Line}: routine '{name}': bits must be 32 or 64");
+                    break;
+                case "bytes": hex = Scalar(path, v, "bytes"); break;
+                default: throw new ConfigException($"{path}:{k.Start.Line}: routine '{name}': unknown key '{key}'; valid: bits, bytes");
+            }
+        }
+        if (hex is null) throw new ConfigException($"{path}:{node.Start.Line}: routine '{name}' has no 'bytes'");
+        try
+        {
+            into[op] = GuestRoutine.FromHex(name, bits, hex);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException($"{path}:{node.Start.Line}: {e.Message}");
+        }
+    }
+
+    private static string Scalar(string path, YamlNode node, string what) => node is YamlScalarNode s
+        ? s.Value ?? ""
+        : throw new ConfigException($"{path}:{node.Start.Line}: {what} must be a single value, not a {(node is YamlMappingNode ? "mapping" : "list")}");
+
+    private static YamlMappingNode Mapping(string path, YamlNode node, string what) => node as YamlMappingNode
+        ?? throw new ConfigException($"{path}:{node.Start.Line}: {what} must be a mapping of key: value");
+
+    /// <summary>The trial spec: the file's keys, then the caller's (--set) keys, resolved with the workload's schema.</summary>
+    public TrialSpec ToTrial(IEnumerable<KeyValuePair<string, string>> overrides)
+    {
+        var workload = WorkloadRegistry.Get(Kind);
+        var config = SimConfig.Resolve(Config.Concat(overrides), workload.Keys);
+        return new TrialSpec(Name, workload, config, Routines);
+    }
+}
