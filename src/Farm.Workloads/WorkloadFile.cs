@@ -69,7 +69,8 @@ public sealed record WorkloadFile(string Path, string Name, string Kind, string 
             }
         }
         if (kind is null) throw new ConfigException($"{path}: missing 'kind'; valid: {string.Join(", ", WorkloadRegistry.Kinds)}");
-        WorkloadRegistry.Get(kind);
+        if (!WorkloadRegistry.Kinds.Contains(kind))
+            throw new ConfigException($"{path}: kind '{kind}' is not known; valid: {string.Join(", ", WorkloadRegistry.Kinds)}");
         return new WorkloadFile(path, name ?? System.IO.Path.GetFileNameWithoutExtension(path), kind, description, config, routines);
     }
 

@@ -14,8 +14,9 @@ public sealed class MmuLock
     public readonly long[] HoldCycles = new long[SiteCount];
     public readonly long[] WaitCycles = new long[SiteCount];
     public long Contended;
-    /// <summary>Exact wait distribution: wait in cycles to count.</summary>
-    public readonly SortedDictionary<long, long> WaitHistogram = [];
+    /// <summary>Exact wait distribution: wait in cycles to count (sorted only when read).</summary>
+    public readonly Dictionary<long, long> WaitHistogram = [];
+    public long MaxWait { get; private set; }
 
     /// <summary>Acquires at <paramref name="stamp"/> for <paramref name="hold"/> cycles; returns the release time.</summary>
     public long Acquire(LockSite site, long stamp, long hold, out long wait)
@@ -28,7 +29,8 @@ public sealed class MmuLock
         HoldCycles[s] += hold;
         WaitCycles[s] += wait;
         if (wait > 0) Contended++;
-        WaitHistogram[wait] = WaitHistogram.GetValueOrDefault(wait) + 1;
+        if (wait > MaxWait) MaxWait = wait;
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(WaitHistogram, wait, out _)++;
         return start + hold;
     }
 
@@ -38,11 +40,11 @@ public sealed class MmuLock
         if (total == 0) return 0;
         long rank = (long)Math.Ceiling(p * total);
         long seen = 0;
-        foreach (var (wait, count) in WaitHistogram)
+        foreach (var (wait, count) in WaitHistogram.OrderBy(kv => kv.Key))
         {
             seen += count;
             if (seen >= rank) return wait;
         }
-        return WaitHistogram.Keys.Last();
+        return MaxWait;
     }
 }

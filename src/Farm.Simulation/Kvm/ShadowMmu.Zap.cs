@@ -36,7 +36,8 @@ public sealed partial class ShadowMmu
             sp.ActiveSeq = ++_activeSeq;
             _active.Add((sp.ActiveSeq, sp.Id));
         }
-        if (wasValid) CountZap(sp, reason, zapped > 0 ? 1 : 0);
+        // Counted when the page is invalidated, in use as a root or not (as stat.mmu_flooded is).
+        if (wasValid) CountZap(sp, reason, 1);
         return zapped;
     }
 

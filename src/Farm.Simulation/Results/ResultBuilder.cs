@@ -57,7 +57,7 @@ public static class ResultBuilder
             ["contended"] = l.Contended,
             ["wait_p50"] = l.Percentile(0.50),
             ["wait_p99"] = l.Percentile(0.99),
-            ["wait_max"] = l.WaitHistogram.Count == 0 ? 0 : l.WaitHistogram.Keys.Last(),
+            ["wait_max"] = l.MaxWait,
             ["by_site"] = bySite,
         };
         root["guest"] = Obj(("processes", g.Processes), ("forks", g.Forks), ("execs", g.Execs), ("page_faults", g.PageFaults),

@@ -62,9 +62,15 @@ public sealed class Interpreter
         for (int i = 0; i < args.Length; i++) R[regs[i]] = _is64 ? args[i] : (uint)args[i];
         int slot = _is64 ? 8 : 4;
         ulong sp = Mask(R[4] - (ulong)slot);
+        Cpu.Rip = entry;
+        if (!Memory.Contains(sp, (ulong)slot))
+        {
+            // The caller's RSP is not in guest memory: an error result like any bad access, not an exception.
+            string message = $"cannot push the return address: stack pointer 0x{R[4]:x} is outside guest memory (0x0-0x{Memory.SizeBytes - 1:x}) in the call to 0x{entry:x}";
+            return new ExecutionResult(ExecutionStatus.Error, 0, default, new GuestCodeError("bad-access", message, entry, "?", "?"));
+        }
         Memory.Write(sp, slot, ReturnSentinel);
         R[4] = sp;
-        Cpu.Rip = entry;
         return Run(budget);
     }
 

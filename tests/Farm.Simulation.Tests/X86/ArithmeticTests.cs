@@ -106,7 +106,7 @@ public sealed class ArithmeticTests
             // cmovcc (32-bit: zero-extends even when not taken)
             var c = new Machine();
             c.Cpu.Rsi = 0xaaaa_aaaa_0000_0001;
-            c.Cpu.R(8, 0xbbbb_bbbb_0000_0002);
+            c.Cpu.SetGpr(8, 0xbbbb_bbbb_0000_0002);
             c.Run(a => { Setups[setup](a); cc.Cmov(a); a.ret(); });
             Assert.True((want ? 2UL : 1UL) == c.Cpu.Rsi, $"cmov{cc.Name} after '{setup}': rsi=0x{c.Cpu.Rsi:x}");
         }
@@ -133,8 +133,8 @@ public sealed class ArithmeticTests
     {
         var m = new Machine();
         // (r10:r9:r8) += (r13:r12:r11)
-        m.Cpu.R(8, ulong.MaxValue); m.Cpu.R(9, ulong.MaxValue); m.Cpu.R(10, 5);
-        m.Cpu.R(11, 1); m.Cpu.R(12, 0); m.Cpu.R(13, 7);
+        m.Cpu.SetGpr(8, ulong.MaxValue); m.Cpu.SetGpr(9, ulong.MaxValue); m.Cpu.SetGpr(10, 5);
+        m.Cpu.SetGpr(11, 1); m.Cpu.SetGpr(12, 0); m.Cpu.SetGpr(13, 7);
         m.Run(a => { a.add(r8, r11); a.adc(r9, r12); a.adc(r10, r13); a.ret(); });
         Assert.Equal(0UL, m.Cpu.Gpr[8]);
         Assert.Equal(0UL, m.Cpu.Gpr[9]);
@@ -146,8 +146,8 @@ public sealed class ArithmeticTests
     public void Sbb_chain_subtracts_192_bit_numbers_and_borrows_out()
     {
         var m = new Machine();
-        m.Cpu.R(8, 0); m.Cpu.R(9, 0); m.Cpu.R(10, 0);
-        m.Cpu.R(11, 1); m.Cpu.R(12, 0); m.Cpu.R(13, 0);
+        m.Cpu.SetGpr(8, 0); m.Cpu.SetGpr(9, 0); m.Cpu.SetGpr(10, 0);
+        m.Cpu.SetGpr(11, 1); m.Cpu.SetGpr(12, 0); m.Cpu.SetGpr(13, 0);
         m.Run(a => { a.sub(r8, r11); a.sbb(r9, r12); a.sbb(r10, r13); a.ret(); });
         Assert.Equal(ulong.MaxValue, m.Cpu.Gpr[8]);
         Assert.Equal(ulong.MaxValue, m.Cpu.Gpr[9]);
@@ -460,7 +460,7 @@ public sealed class ArithmeticTests
     {
         var m = new Machine();
         m.Cpu.Rax = 0x0000_0100_0000_8000;
-        m.Cpu.R(9, 0x5555);
+        m.Cpu.SetGpr(9, 0x5555);
         m.Run(a =>
         {
             a.bsf(rbx, rax); a.bsr(rcx, rax);
@@ -918,5 +918,5 @@ public sealed class ArithmeticTests
 
 internal static class GuestCpuTestExtensions
 {
-    public static void R(this GuestCpu cpu, int index, ulong value) => cpu.Gpr[index] = value;
+    public static void SetGpr(this GuestCpu cpu, int index, ulong value) => cpu.Gpr[index] = value;
 }

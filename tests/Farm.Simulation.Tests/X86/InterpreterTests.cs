@@ -375,6 +375,55 @@ public sealed class InterpreterTests
         for (int i = 0; i < 303; i++) Assert.Equal((byte)(i % 3 + 1), bytes[i]);
     }
 
+    [Theory]
+    [InlineData("48 89 07", 8)]          // mov [rdi], rax
+    [InlineData("48 01 07", 8)]          // add [rdi], rax
+    [InlineData("f0 48 0f c1 07", 8)]    // lock xadd [rdi], rax
+    [InlineData("48 87 07", 8)]          // xchg [rdi], rax
+    [InlineData("f0 48 0f b1 17", 8)]    // lock cmpxchg [rdi], rdx (compare fails: writes the old value back)
+    [InlineData("f0 48 0f ab 0f", 8)]    // lock bts [rdi], rcx
+    [InlineData("48 0f b3 0f", 8)]       // btr [rdi], rcx
+    [InlineData("48 ff 07", 8)]          // inc qword [rdi]
+    [InlineData("48 f7 1f", 8)]          // neg qword [rdi]
+    [InlineData("48 d3 27", 8)]          // shl qword [rdi], cl
+    [InlineData("0f 92 07", 1)]          // setc [rdi]
+    [InlineData("8f 07", 8)]             // pop qword [rdi]
+    [InlineData("48 ab", 8)]             // stosq
+    [InlineData("48 a5", 8)]             // movsq
+    [InlineData("f3 48 a5", 8)]          // rep movsq, first element
+    [InlineData("f0 0f c7 0f", 8)]       // lock cmpxchg8b [rdi]
+    [InlineData("66 89 07", 2)]          // mov [rdi], ax
+    public void A_refused_write_changes_no_register_and_no_flag(string hex, int size)
+    {
+        var m = new Machine();
+        ulong entry = m.Load([.. Farm.Simulation.GuestCode.GuestRoutine.FromHex("x", 64, hex).Bytes, 0xc3]);
+        for (int r = 0; r < 16; r++)
+            if (r != 4) m.Cpu.Gpr[r] = 0x1111_0000UL * (ulong)(r + 1) + 0x35;
+        m.Cpu.Rdi = Frame1 + 0x10;
+        m.Cpu.Rsi = Frame0 + 0x10;
+        m.Cpu.Rcx = 3;
+        m.Cpu.Rflags = Flags.Reserved | Flags.CF | Flags.OF | Flags.PF;
+        m.Write(Frame1 + 0x10, 0x0123_4567_89ab_cdef);
+        m.Protect(Frame1);
+        var result = m.Call(entry);
+
+        Assert.Equal(ExecutionStatus.WriteFault, result.Status);
+        Assert.Equal(Frame1 + 0x10, result.Fault.Address);
+        Assert.Equal(size, result.Fault.Size);
+        Assert.Equal(0x0123_4567_89ab_cdefUL, m.Read(Frame1 + 0x10));
+        for (int r = 0; r < 16; r++)
+        {
+            ulong want = r switch
+            {
+                1 => 3, 4 => Machine.StackTop - 8, 6 => Frame0 + 0x10, 7 => Frame1 + 0x10,
+                _ => 0x1111_0000UL * (ulong)(r + 1) + 0x35,
+            };
+            Assert.True(want == m.Cpu.Gpr[r], $"register {r} is 0x{m.Cpu.Gpr[r]:x}, was 0x{want:x}");
+        }
+        Assert.Equal(Flags.Reserved | Flags.CF | Flags.OF | Flags.PF, m.Cpu.Rflags);
+        Assert.Equal(entry, m.Cpu.Rip);
+    }
+
     [Fact]
     public void A_push_into_a_protected_stack_frame_faults_and_leaves_rsp()
     {
@@ -453,6 +502,9 @@ public sealed class InterpreterTests
     [InlineData("0f 01 f8", "swapgs")]
     [InlineData("0f 22 d8", "cr3")]
     [InlineData("f3 a6", "cmpsb")]
+    [InlineData("ff 2f", "jmp")]           // jmp far [rdi]
+    [InlineData("ff 1f", "call")]          // call far [rdi]
+    [InlineData("48 0f c7 0f", "cmpxchg16b")]
     public void Unsupported_instruction_names_text_bytes_and_address(string hex, string text)
     {
         var m = new Machine();
@@ -542,6 +594,23 @@ public sealed class InterpreterTests
         var result = m.Call(entry, Machine.MemorySize - 4);
         Assert.Equal(ExecutionStatus.Error, result.Status);
         Assert.Equal("bad-access", result.Error!.Kind);
+    }
+
+    [Theory]
+    [InlineData(64, 0UL)]
+    [InlineData(64, 0x8000_0000UL)]
+    [InlineData(32, 2UL)]
+    public void A_call_with_the_stack_outside_memory_is_an_error(int bitness, ulong rsp)
+    {
+        var m = new Machine(bitness);
+        ulong entry = m.Load([0xc3]);
+        m.Cpu.Rsp = rsp;
+        var result = m.Call(entry);
+        Assert.Equal(ExecutionStatus.Error, result.Status);
+        Assert.Equal("bad-access", result.Error!.Kind);
+        Assert.Contains($"0x{rsp:x}", result.Error.Message);
+        Assert.Contains($"0x{entry:x}", result.Error.Message);
+        Assert.Equal(rsp, m.Cpu.Rsp);
     }
 
     [Fact]

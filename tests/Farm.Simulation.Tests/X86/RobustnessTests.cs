@@ -40,7 +40,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         [0xa3], [0xa1], [0x48, 0xa3], [0x8c], [0x8e], [0x0f, 0x20], [0x0f, 0x22], [0x0f, 0xa2], [0xcc], [0xf4],
     ];
 
-    private sealed record Scenario(byte[] Code, ulong[] Gpr, ulong Rflags, ulong[] Protected, byte[] Data);
+    private sealed record Scenario(int Kind, byte[] Code, ulong[] Gpr, ulong Rflags, ulong[] Protected, byte[] Data);
 
     [Theory]
     [InlineData(0)]
@@ -78,11 +78,13 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         public int Runs, Completed, Faults, Errors, EmulatedWrites, EmulateErrors;
         public long Instructions;
         public readonly Dictionary<string, int> Kinds = [];
+        public readonly long[] RunsByKind = new long[4], InstructionsByKind = new long[4];
 
         public override string ToString() =>
             $"runs {Runs}: completed {Completed}, faults {Faults}, errors {Errors} " +
             $"({string.Join(", ", Kinds.OrderByDescending(k => k.Value).Select(k => $"{k.Key} {k.Value}"))}); " +
-            $"instructions {Instructions}; emulated writes {EmulatedWrites}, emulation errors {EmulateErrors}";
+            $"instructions {Instructions} (per run by generator: {string.Join(", ", Enumerable.Range(0, 4).Select(k => $"{InstructionsByKind[k] / (double)Math.Max(1, RunsByKind[k]):0.0}"))}); " +
+            $"emulated writes {EmulatedWrites}, emulation errors {EmulateErrors}";
     }
 
     private static Scenario NewScenario(Random rng)
@@ -142,7 +144,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
             ulong gfn = (ulong)rng.Next(0, (int)(MemorySize >> GuestMemory.PageShift));
             if (gfn != (gpr[4] - 8) >> GuestMemory.PageShift) protectedFrames.Add(gfn);
         }
-        return new Scenario([.. code], gpr, flags, [.. protectedFrames], RandomBytes(rng, 256));
+        return new Scenario(kind, [.. code], gpr, flags, [.. protectedFrames], RandomBytes(rng, 256));
     }
 
     private static readonly AssemblerRegister64[] Regs64 = [rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15];
@@ -410,6 +412,11 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         }
         stats.Runs++;
         stats.Instructions += result.Instructions;
+        if (s.Kind >= 0)
+        {
+            stats.RunsByKind[s.Kind]++;
+            stats.InstructionsByKind[s.Kind] += result.Instructions;
+        }
         Require(result.Instructions <= Budget, () => $"{Context()}: {result.Instructions} instructions on a budget of {Budget}");
         switch (result.Status)
         {
@@ -522,8 +529,8 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         string[] cases =
         [
             "48 99 48 f7 f9",                   // cqo; idiv rcx with rax = min, rcx = -1 set below
-            "ff 2f",                             // jmp far [rdi]
-            "ff 1f",                             // call far [rdi]
+            "ff 2f", "66 ff 2f", "48 ff 2f",     // jmp far [rdi]: 6-, 4- and 10-byte far pointers
+            "ff 1f", "48 ff 1f",                 // call far [rdi]
             "0f 22 d8",                          // mov cr3, rax
             "0f 20 d8",                          // mov rax, cr3
             "8e d8",                             // mov ds, eax
@@ -542,12 +549,16 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         {
             foreach (int bitness in new[] { 64, 32 })
             {
-                var bytes = Farm.Simulation.GuestCode.GuestRoutine.FromHex("edge", bitness, hex).Bytes;
-                var gpr = new ulong[16];
-                Array.Fill(gpr, DataAt);
-                gpr[0] = 0x8000_0000_0000_0000; gpr[1] = ulong.MaxValue; gpr[4] = 0x8000;
-                var s = new Scenario([.. bytes, 0xc3], gpr, Flags.Reserved, [], new byte[256]);
-                Check(rig, s, bitness, 1, new Stats(), $"edge '{hex}' {bitness}-bit");
+                // Operands at the start of a frame and ending just short of the next one (odd sizes).
+                foreach (ulong at in new ulong[] { DataAt, DataAt + 0xff9, DataAt + 0xffa, DataAt + 0xffc, MemorySize - 6 })
+                {
+                    var bytes = Farm.Simulation.GuestCode.GuestRoutine.FromHex("edge", bitness, hex).Bytes;
+                    var gpr = new ulong[16];
+                    Array.Fill(gpr, at);
+                    gpr[0] = 0x8000_0000_0000_0000; gpr[1] = ulong.MaxValue; gpr[4] = 0x8000;
+                    var s = new Scenario(-1, [.. bytes, 0xc3], gpr, Flags.Reserved, [], new byte[256]);
+                    Check(rig, s, bitness, 1, new Stats(), $"edge '{hex}' {bitness}-bit, operands at 0x{at:x}");
+                }
             }
         }
     }

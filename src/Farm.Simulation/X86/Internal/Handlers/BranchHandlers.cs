@@ -15,6 +15,9 @@ internal sealed class JmpHandler : OpHandler
     internal static ulong Target(Interpreter it, in Instruction ins) => ins.Op0Kind switch
     {
         OpKind.NearBranch16 or OpKind.NearBranch32 or OpKind.NearBranch64 => ins.NearBranchTarget,
+        // jmp/call far [mem]: a 4-, 6- or 10-byte far pointer, not a near target.
+        OpKind.Memory when ins.IsJmpFarIndirect || ins.IsCallFarIndirect =>
+            GuestCodeException.ThrowULong("unsupported", "far branches are not supported"),
         OpKind.Register or OpKind.Memory => it.ReadOp(ins, 0, Interpreter.OpSize(ins, 0)),
         _ => GuestCodeException.ThrowULong("unsupported", "far branches are not supported"),
     };

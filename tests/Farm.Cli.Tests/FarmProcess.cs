@@ -1,0 +1,29 @@
+using System.Diagnostics;
+
+namespace Farm.Cli.Tests;
+
+/// <summary>Runs the built farm command as a real process.</summary>
+internal static class FarmProcess
+{
+    public static string Root { get; } = FindRoot();
+
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Root };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "farm.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["NO_COLOR"] = "1";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("farm did not finish in 2 minutes"); }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Farm.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Farm.sln not found above the test directory");
+    }
+}

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using Xunit;
+
+namespace Farm.Cli.Tests;
+
+public class RunCommandTests
+{
+    [Fact]
+    public void Json_IsTheResultObjectOnStdout()
+    {
+        var (code, stdout, _) = FarmProcess.Run("run", "workloads/micro/wrprotect.yaml", "--policy", "kvm-3.1", "--format", "json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal("completed", doc.RootElement.GetProperty("outcome").GetString());
+        Assert.Equal(64, doc.RootElement.GetProperty("zap").GetProperty("misaligned").GetInt64());
+        Assert.Equal("kvm-3.1", doc.RootElement.GetProperty("trial").GetProperty("policy").GetString());
+    }
+
+    [Fact]
+    public void Table_IsTheDefault()
+    {
+        var (code, stdout, _) = FarmProcess.Run("run", "workloads/micro/pt-clear.yaml");
+        Assert.Equal(0, code);
+        Assert.Contains("pte_write", stdout);
+        Assert.Contains("completed", stdout);
+    }
+
+    [Fact]
+    public void HostBug_ExitsWith3()
+    {
+        var (code, _, stderr) = FarmProcess.Run("run", "workloads/micro/prefetch-drain.yaml", "--policy", "kvm-3.1", "--format", "json");
+        Assert.Equal(3, code);
+        Assert.Contains("host-bug", stderr);
+    }
+
+    [Theory]
+    [InlineData("--set", "mmu.nonsense=1", "unknown key 'mmu.nonsense'")]
+    [InlineData("--set", "vm.vcpus=many", "not an integer")]
+    [InlineData("--set", "novalue", "expected KEY=VALUE")]
+    [InlineData("--policy", "kvm-2.6", "valid: kvm-3.1, kvm-3.3")]
+    [InlineData("--format", "xml", "valid: json, table")]
+    public void BadInput_ExitsNonZeroWithAClearMessage(string option, string value, string message)
+    {
+        var (code, stdout, stderr) = FarmProcess.Run("run", "workloads/micro/pt-clear.yaml", option, value);
+        Assert.NotEqual(0, code);
+        Assert.Contains(message, stdout + stderr);
+        Assert.DoesNotContain("   at ", stdout + stderr); // no stack trace
+    }
+
+    [Fact]
+    public void MissingWorkloadFile_ExitsWith2()
+    {
+        var (code, _, stderr) = FarmProcess.Run("run", "workloads/none.yaml");
+        Assert.Equal(2, code);
+        Assert.Contains("does not exist", stderr);
+    }
+}
