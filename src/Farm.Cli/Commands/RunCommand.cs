@@ -60,7 +60,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             return ExitCodes.BadInput;
         }
 
-        var result = Trial.RunSequential(spec);
+        var result = Farm.Actors.TrialRunner.Run(spec);
         if (settings.Format == "json") Console.Out.WriteLine(result.ToJson());
         else ResultTable.Write(result);
         if (result.Outcome != "completed") Console.Error.WriteLine($"farm run: outcome {result.Outcome}: {result.Error}");

@@ -12,7 +12,7 @@ public static class ConfigSchema
     [
         new("policy", ConfigType.Choice, "kvm-3.3", "preset of the mmu.* switches", ["kvm-3.1", "kvm-3.3"]),
         new("seed", ConfigType.Int, "1", "trial seed (per-vCPU random streams derive from it)", Min: 0),
-        new("engine", ConfigType.Choice, "sequential", "how the trial runs (the actor engine comes with issue 5)", ["sequential"]),
+        new("engine", ConfigType.Choice, "actors", "how the trial runs: on actors, or on the sequential reference engine; results are identical", ["actors", "sequential"]),
 
         // The four fixes of the series, each alone (see KVM-MODEL.md); presets set them.
         new("mmu.topup_on_pte_write", ConfigType.Bool, "true", "fix 1: top up the desc cache in kvm_mmu_pte_write and skip prefetch when no desc is free"),

@@ -16,10 +16,12 @@ public sealed class VcpuContext(int id)
     /// <summary>Virtual time of this vCPU in guest cycles.</summary>
     public long Clock { get; set; }
 
-    internal MmuRequest? Pending;
-    internal long PendingTime;
-    internal MmuReply Reply;
-    internal Action? Continuation;
+    /// <summary>The request the guest code is waiting on (engines read it; null while running).</summary>
+    public MmuRequest? Pending { get; private set; }
+    /// <summary>The pending request's timestamp.</summary>
+    public long PendingTime { get; private set; }
+    private MmuReply _reply;
+    private Action? _continuation;
     public long Requests { get; private set; }
 
     /// <summary>Issue a request at the current clock (at least one cycle after the last reply).</summary>
@@ -32,14 +34,14 @@ public sealed class VcpuContext(int id)
         return new MmuAwaitable(this);
     }
 
-    /// <summary>Called by the engine: the reply arrives, the clock jumps to the reply time, the guest code resumes.</summary>
-    internal void Resume(MmuReply reply, long time)
+    /// <summary>Called by an engine: the reply arrives, the clock jumps to the reply time, the guest code resumes.</summary>
+    public void Resume(MmuReply reply, long time)
     {
-        Reply = reply;
+        _reply = reply;
         Clock = time;
         Pending = null;
-        var k = Continuation ?? throw new InvalidOperationException($"vCPU {Id} has no continuation to resume");
-        Continuation = null;
+        var k = _continuation ?? throw new InvalidOperationException($"vCPU {Id} has no continuation to resume");
+        _continuation = null;
         k();
     }
 
@@ -47,8 +49,8 @@ public sealed class VcpuContext(int id)
     {
         public MmuAwaitable GetAwaiter() => this;
         public bool IsCompleted => false;
-        public MmuReply GetResult() => ctx.Reply;
-        public void OnCompleted(Action continuation) => ctx.Continuation = continuation;
-        public void UnsafeOnCompleted(Action continuation) => ctx.Continuation = continuation;
+        public MmuReply GetResult() => ctx._reply;
+        public void OnCompleted(Action continuation) => ctx._continuation = continuation;
+        public void UnsafeOnCompleted(Action continuation) => ctx._continuation = continuation;
     }
 }

@@ -1,0 +1,32 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Farm.Simulation.Guest;
+
+namespace Farm.Actors.Engine;
+
+/// <summary>Runs a VM on actors: a VM actor and one actor per vCPU, in the given actor system.</summary>
+public static class ActorEngine
+{
+    private static readonly Lazy<ActorSystem> Local = new(() => ActorSystem.Create("farm-local",
+        ConfigurationFactory.ParseString("""
+            akka.loglevel = WARNING
+            akka.stdout-loglevel = WARNING
+            akka.log-dead-letters = off
+            akka.log-dead-letters-during-shutdown = off
+            """)));
+
+    /// <summary>An in-process actor system for local trials (farm run).</summary>
+    public static ActorSystem LocalSystem => Local.Value;
+
+    /// <summary>Runs <paramref name="script"/> on every vCPU; returns the number of MMU service steps.
+    /// A model failure is rethrown as the original exception.</summary>
+    public static long Run(ActorSystem system, GuestVm vm, Func<GuestVcpu, ValueTask> script, TimeSpan? timeout = null)
+    {
+        var completion = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        system.ActorOf(Props.Create(() => new VmActor(vm, script, completion)), $"vm-{Guid.NewGuid():N}");
+        var task = completion.Task;
+        if (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(timeout ?? TimeSpan.FromHours(24)))
+            throw new TimeoutException("the actor engine did not finish the trial in time");
+        return task.GetAwaiter().GetResult(); // the original exception, not an AggregateException
+    }
+}
