@@ -224,7 +224,7 @@ public sealed partial class ShadowMmu
     private void FlushRemoteTlbs(ref LockWork work)
     {
         Stats.RemoteFlushes++;
-        work.Flushes++;
+        if (Vcpus.Length > 1) work.Flushes++; // with one vCPU there is no other CPU to interrupt
     }
 
     /// <summary>A change to this page's sptes reaches the vCPUs that translate through it as a
