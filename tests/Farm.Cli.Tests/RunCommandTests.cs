@@ -48,6 +48,27 @@ public class RunCommandTests
     }
 
     [Fact]
+    public void PolicyListAndSeeds_RunEveryTrial()
+    {
+        var (code, stdout, _) = FarmProcess.Run("run", "workloads/micro/wrprotect.yaml", "--policy", "kvm-3.1,kvm-3.3", "--seeds", "2", "--format", "json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var trials = doc.RootElement.EnumerateArray().Select(e => e.GetProperty("trial")).ToList();
+        Assert.Equal(["kvm-3.1", "kvm-3.1", "kvm-3.3", "kvm-3.3"], trials.Select(t => t.GetProperty("policy").GetString()));
+        Assert.Equal([1L, 2L, 1L, 2L], trials.Select(t => t.GetProperty("seed").GetInt64()));
+    }
+
+    [Fact]
+    public void Comparison_PrintsTheCoverLetterTable()
+    {
+        var (code, stdout, _) = FarmProcess.Run("run", "workloads/micro/pt-clear.yaml", "--policy", "kvm-3.1,kvm-3.3", "--seeds", "2");
+        Assert.Equal(0, code);
+        Assert.Contains("mean", stdout);
+        Assert.Contains("kvm_mmu_pte_write calls", stdout);
+        Assert.Contains("run 2", stdout);
+    }
+
+    [Fact]
     public void MissingWorkloadFile_ExitsWith2()
     {
         var (code, _, stderr) = FarmProcess.Run("run", "workloads/none.yaml");

@@ -18,8 +18,12 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         public string Workload { get; init; } = "";
 
         [CommandOption("--policy <POLICY>")]
-        [Description("kvm-3.1 or kvm-3.3 (sets the mmu.* switches; --set overrides them)")]
+        [Description("kvm-3.1 or kvm-3.3 (sets the mmu.* switches; --set overrides them); a comma list compares policies")]
         public string? Policy { get; init; }
+
+        [CommandOption("--seeds <N>")]
+        [Description("Run N seeds (seed, seed+1, ...) per policy and print a before/after comparison")]
+        public int? Seeds { get; init; }
 
         [CommandOption("--set <KEY=VALUE>")]
         [Description("Any configuration key, repeatable, e.g. --set vm.vcpus=4")]
@@ -33,26 +37,20 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [DefaultValue("table")]
         public string Format { get; init; } = "table";
 
-        public override ValidationResult Validate() =>
-            Format is "json" or "table" ? ValidationResult.Success() : ValidationResult.Error($"--format: '{Format}' is not valid; valid: json, table");
+        public override ValidationResult Validate()
+        {
+            if (Format is not ("json" or "table")) return ValidationResult.Error($"--format: '{Format}' is not valid; valid: json, table");
+            if (Seeds is < 1 or > 1000) return ValidationResult.Error($"--seeds: {Seeds} is not valid; valid: 1..1000");
+            return ValidationResult.Success();
+        }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        TrialSpec spec;
+        List<TrialSpec> specs;
         try
         {
-            var file = WorkloadFile.Load(settings.Workload);
-            var overrides = new List<KeyValuePair<string, string>>();
-            if (settings.Policy is not null) overrides.Add(KeyValuePair.Create("policy", settings.Policy));
-            if (settings.Seed is not null) overrides.Add(KeyValuePair.Create("seed", settings.Seed));
-            foreach (var set in settings.Sets)
-            {
-                int eq = set.IndexOf('=');
-                if (eq <= 0) throw new ConfigException($"--set '{set}': expected KEY=VALUE, e.g. --set vm.vcpus=4");
-                overrides.Add(KeyValuePair.Create(set[..eq].Trim(), set[(eq + 1)..]));
-            }
-            spec = file.ToTrial(overrides);
+            specs = Expand(settings);
         }
         catch (ConfigException e)
         {
@@ -60,10 +58,61 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             return ExitCodes.BadInput;
         }
 
-        var result = Farm.Actors.TrialRunner.Run(spec);
-        if (settings.Format == "json") Console.Out.WriteLine(result.ToJson());
-        else ResultTable.Write(result);
-        if (result.Outcome != "completed") Console.Error.WriteLine($"farm run: outcome {result.Outcome}: {result.Error}");
-        return ExitCodes.ForOutcome(result.Outcome);
+        if (specs.Count == 1)
+        {
+            var result = Farm.Actors.TrialRunner.Run(specs[0]);
+            if (settings.Format == "json") Console.Out.WriteLine(result.ToJson());
+            else ResultTable.Write(result);
+            if (result.Outcome != "completed") Console.Error.WriteLine($"farm run: outcome {result.Outcome}: {result.Error}");
+            return ExitCodes.ForOutcome(result.Outcome);
+        }
+
+        var results = new List<TrialResult>();
+        AnsiConsole.Progress().AutoClear(true).Start(progress =>
+        {
+            var task = progress.AddTask($"{specs.Count} trials", maxValue: specs.Count);
+            foreach (var spec in specs)
+            {
+                results.Add(Farm.Actors.TrialRunner.Run(spec));
+                task.Increment(1);
+            }
+        });
+        if (settings.Format == "json") Console.Out.WriteLine("[" + string.Join(",\n", results.Select(r => r.ToJson())) + "]");
+        else ComparisonTable.Write(results);
+        var worst = results.Select(r => ExitCodes.ForOutcome(r.Outcome)).Max();
+        return worst;
+    }
+
+    /// <summary>One trial per (policy, seed): policies from a comma list, seeds from --seed onwards.</summary>
+    private static List<TrialSpec> Expand(Settings settings)
+    {
+        var file = WorkloadFile.Load(settings.Workload);
+        var sets = new List<KeyValuePair<string, string>>();
+        foreach (var set in settings.Sets)
+        {
+            int eq = set.IndexOf('=');
+            if (eq <= 0) throw new ConfigException($"--set '{set}': expected KEY=VALUE, e.g. --set vm.vcpus=4");
+            sets.Add(KeyValuePair.Create(set[..eq].Trim(), set[(eq + 1)..]));
+        }
+        var policies = settings.Policy?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (settings.Policy is not null && policies.Length == 0) throw new ConfigException("--policy: give at least one of kvm-3.1, kvm-3.3");
+        var specs = new List<TrialSpec>();
+        foreach (var policy in policies.Length == 0 ? [null] : policies.Cast<string?>())
+        {
+            var first = file.ToTrial(With(sets, policy, settings.Seed));
+            long seed = first.Config.Int("seed");
+            for (int i = 0; i < (settings.Seeds ?? 1); i++)
+                specs.Add(i == 0 ? first : file.ToTrial(With(sets, policy, (seed + i).ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+        return specs;
+    }
+
+    private static List<KeyValuePair<string, string>> With(List<KeyValuePair<string, string>> sets, string? policy, string? seed)
+    {
+        var all = new List<KeyValuePair<string, string>>();
+        if (policy is not null) all.Add(KeyValuePair.Create("policy", policy));
+        if (seed is not null) all.Add(KeyValuePair.Create("seed", seed));
+        all.AddRange(sets);
+        return all;
     }
 }
