@@ -13,7 +13,7 @@ public class EngineEquivalenceTests
     internal static TrialResult Run(string kind, string engine, params string[] sets)
     {
         var workload = WorkloadRegistry.Get(kind);
-        var pairs = sets.Append($"engine={engine}").Select(s => s.Split('=', 2)).Select(p => KeyValuePair.Create(p[0], p[1]));
+        var pairs = KeyValueArgs.Parse(sets.Append($"engine={engine}"));
         return TrialRunner.Run(new TrialSpec(kind, workload, SimConfig.Resolve(pairs, workload.Keys)));
     }
 

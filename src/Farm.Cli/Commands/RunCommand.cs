@@ -87,13 +87,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
     private static List<TrialSpec> Expand(Settings settings)
     {
         var file = WorkloadFile.Load(settings.Workload);
-        var sets = new List<KeyValuePair<string, string>>();
-        foreach (var set in settings.Sets)
-        {
-            int eq = set.IndexOf('=');
-            if (eq <= 0) throw new ConfigException($"--set '{set}': expected KEY=VALUE, e.g. --set vm.vcpus=4");
-            sets.Add(KeyValuePair.Create(set[..eq].Trim(), set[(eq + 1)..]));
-        }
+        var sets = KeyValueArgs.Parse(settings.Sets);
         var policies = settings.Policy?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
         if (settings.Policy is not null && policies.Length == 0) throw new ConfigException("--policy: give at least one of kvm-3.1, kvm-3.3");
         var specs = new List<TrialSpec>();

@@ -30,7 +30,7 @@ public class EngineBenchmarks
     {
         var workload = WorkloadRegistry.Get(Workload);
         string[] sets = ["policy=kvm-3.3", $"vm.vcpus={Vcpus}", $"engine={Engine}", "vm.memory_mb=1024", "workload.rounds=50"];
-        var config = SimConfig.Resolve(sets.Select(s => s.Split('=', 2)).Select(p => KeyValuePair.Create(p[0], p[1])), workload.Keys);
+        var config = SimConfig.Resolve(KeyValueArgs.Parse(sets), workload.Keys);
         _spec = new TrialSpec(Workload, workload, config);
         TrialRunner.Run(_spec); // starts the local actor system outside the measurement
     }

@@ -28,8 +28,7 @@ internal static class MicroHarness
         return vm;
     }
 
-    public static IEnumerable<KeyValuePair<string, string>> Pairs(string[] sets) =>
-        sets.Select(s => s.Split('=', 2)).Select(p => KeyValuePair.Create(p[0], p[1]));
+    public static IEnumerable<KeyValuePair<string, string>> Pairs(string[] sets) => KeyValueArgs.Parse(sets);
 
     /// <summary>A copy of the MMU counters, to measure one phase of a script.</summary>
     public static MmuStats Snapshot(ShadowMmu mmu)
