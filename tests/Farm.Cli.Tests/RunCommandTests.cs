@@ -52,6 +52,7 @@ public class RunCommandTests
     {
         var (code, stdout, _) = FarmProcess.Run("run", "workloads/micro/wrprotect.yaml", "--policy", "kvm-3.1,kvm-3.3", "--seeds", "2", "--format", "json");
         Assert.Equal(0, code);
+        Assert.StartsWith("[", stdout.TrimStart()); // nothing but the results on stdout (progress goes to stderr)
         using var doc = JsonDocument.Parse(stdout);
         var trials = doc.RootElement.EnumerateArray().Select(e => e.GetProperty("trial")).ToList();
         Assert.Equal(["kvm-3.1", "kvm-3.1", "kvm-3.3", "kvm-3.3"], trials.Select(t => t.GetProperty("policy").GetString()));

@@ -68,7 +68,9 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         }
 
         var results = new List<TrialResult>();
-        AnsiConsole.Progress().AutoClear(true).Start(progress =>
+        // Progress goes to standard error: standard output carries the results.
+        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        stderr.Progress().AutoClear(true).Start(progress =>
         {
             var task = progress.AddTask($"{specs.Count} trials", maxValue: specs.Count);
             foreach (var spec in specs)
