@@ -8,5 +8,11 @@ app.Configure(config =>
     config.AddCommand<RunCommand>("run")
         .WithDescription("Run one trial of a workload locally and print its result.")
         .WithExample("run", "workloads/micro/pt-clear.yaml", "--policy", "kvm-3.1");
+    config.AddCommand<SweepCommand>("sweep")
+        .WithDescription("Run a sweep on a one-node farm in this process and write its results.")
+        .WithExample("sweep", "workloads/sweeps/seed-ablation.yaml", "-o", "out");
+    config.AddCommand<ServeCommand>("serve")
+        .WithDescription("Run a farm cluster node (coordinator and/or worker) until SIGTERM.")
+        .WithExample("serve", "--roles", "coordinator,worker", "--port", "4053");
 });
 return app.Run(args);

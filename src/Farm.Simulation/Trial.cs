@@ -26,7 +26,11 @@ public static class Trial
         Run(spec, vm => SequentialEngine.Run(vm, v => spec.Workload.RunVcpu(v, spec.Config)));
 
     /// <summary>Builds the VM and runs it with <paramref name="engine"/>, which returns the event count.</summary>
-    public static TrialResult Run(TrialSpec spec, Func<GuestVm, long> engine)
+    public static TrialResult Run(TrialSpec spec, Func<GuestVm, long> engine) =>
+        RunAsync(spec, vm => Task.FromResult(engine(vm))).GetAwaiter().GetResult();
+
+    /// <summary>As <see cref="Run"/>, for engines that finish asynchronously (actors on a cluster node).</summary>
+    public static async Task<TrialResult> RunAsync(TrialSpec spec, Func<GuestVm, Task<long>> engine)
     {
         var watch = Stopwatch.StartNew();
         GuestVm? vm = null;
@@ -36,7 +40,7 @@ public static class Trial
         try
         {
             vm = new GuestVm(spec.Config, spec.Flavour(), spec.Workload.Files(spec.Config));
-            events = engine(vm);
+            events = await engine(vm);
         }
         catch (HostBugException e)
         {

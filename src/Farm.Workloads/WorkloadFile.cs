@@ -32,10 +32,20 @@ public sealed record WorkloadFile(string Path, string Name, string Kind, string 
     public static WorkloadFile Load(string path)
     {
         if (!File.Exists(path)) throw new ConfigException($"workload file '{path}' does not exist");
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>
+    /// Parses workload file text. <paramref name="path"/> names the source in error messages and
+    /// becomes <see cref="Path"/>; a cluster worker rebuilds a trial from text shipped to it, with
+    /// no file of its own.
+    /// </summary>
+    public static WorkloadFile Parse(string text, string path)
+    {
         var stream = new YamlStream();
         try
         {
-            using var reader = new StreamReader(path);
+            using var reader = new StringReader(text);
             stream.Load(reader);
         }
         catch (YamlException e)

@@ -18,13 +18,20 @@ public static class ActorEngine
     /// <summary>An in-process actor system for local trials (farm run).</summary>
     public static ActorSystem LocalSystem => Local.Value;
 
+    /// <summary>Starts the VM's actors in <paramref name="system"/>; completes with the number of MMU
+    /// service steps, or faults with the model's own exception.</summary>
+    public static Task<long> RunAsync(ActorSystem system, GuestVm vm, Func<GuestVcpu, ValueTask> script)
+    {
+        var completion = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        system.ActorOf(Props.Create(() => new VmActor(vm, script, completion)), $"vm-{Guid.NewGuid():N}");
+        return completion.Task;
+    }
+
     /// <summary>Runs <paramref name="script"/> on every vCPU; returns the number of MMU service steps.
     /// A model failure is rethrown as the original exception.</summary>
     public static long Run(ActorSystem system, GuestVm vm, Func<GuestVcpu, ValueTask> script, TimeSpan? timeout = null)
     {
-        var completion = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        system.ActorOf(Props.Create(() => new VmActor(vm, script, completion)), $"vm-{Guid.NewGuid():N}");
-        var task = completion.Task;
+        var task = RunAsync(system, vm, script);
         if (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(timeout ?? TimeSpan.FromHours(24)))
             throw new TimeoutException("the actor engine did not finish the trial in time");
         return task.GetAwaiter().GetResult(); // the original exception, not an AggregateException

@@ -21,6 +21,7 @@ public static class WorkloadRegistry
         new Micro.WrprotectWorkload(),
         new Micro.PrefetchDrainWorkload(),
         new Micro.FloodReuseWorkload(),
+        new Kernbench.KernbenchWorkload(),
     ];
 
     public static IReadOnlyList<string> Kinds { get; } = All.Select(w => w.Kind).ToArray();

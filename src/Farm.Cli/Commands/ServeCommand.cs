@@ -1,0 +1,79 @@
+using System.ComponentModel;
+using Farm.Cluster.Hosting;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Farm.Cli.Commands;
+
+/// <summary>
+/// <c>farm serve --roles coordinator,worker [--hostname H] [--port P] [--seed-nodes A,B] [--db F] [--slots N]</c>:
+/// a long-running cluster node. SIGTERM or Ctrl+C leaves the cluster gracefully.
+/// </summary>
+public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--roles <ROLES>")]
+        [Description("coordinator, worker, or both (comma-separated)")]
+        [DefaultValue("coordinator,worker")]
+        public string Roles { get; init; } = "coordinator,worker";
+
+        [CommandOption("--hostname <HOST>")]
+        [DefaultValue("127.0.0.1")]
+        public string Hostname { get; init; } = "127.0.0.1";
+
+        [CommandOption("--port <PORT>")]
+        [Description("Akka remoting port (0: any free port)")]
+        [DefaultValue(4053)]
+        public int Port { get; init; } = 4053;
+
+        [CommandOption("--seed-nodes <ADDRESSES>")]
+        [Description("Comma-separated akka.tcp://farm@host:port; none: this node starts a new cluster")]
+        public string? SeedNodes { get; init; }
+
+        [CommandOption("--db <FILE>")]
+        [Description("The coordinator's SQLite store")]
+        [DefaultValue("farm.db")]
+        public string Database { get; init; } = "farm.db";
+
+        [CommandOption("--slots <N>")]
+        [Description("Trials a worker runs at once (default: cores)")]
+        public int? Slots { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            var roles = Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (roles.Length == 0 || roles.Any(r => r is not ("coordinator" or "worker")))
+                return ValidationResult.Error($"--roles: '{Roles}' is not valid; valid: coordinator, worker, or both");
+            if (Port is < 0 or > 65535) return ValidationResult.Error($"--port: {Port} is not valid; valid: 0..65535");
+            if (Slots is < 1 or > 1024) return ValidationResult.Error($"--slots: {Slots} is not valid; valid: 1..1024");
+            return ValidationResult.Success();
+        }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var options = new NodeOptions
+        {
+            Roles = settings.Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+            Hostname = settings.Hostname,
+            Port = settings.Port,
+            SeedNodes = settings.SeedNodes?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [],
+            DatabasePath = settings.Database,
+            Slots = settings.Slots ?? Environment.ProcessorCount,
+        };
+        var node = FarmNode.Start(options);
+        Console.Error.WriteLine($"farm serve: {node.Address} roles {string.Join(',', options.Roles)}");
+        Console.Out.WriteLine($"ready {node.Address}");
+        var left = new TaskCompletionSource();
+        node.System.RegisterOnTermination(() => left.TrySetResult());
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            _ = node.DisposeAsync().AsTask();
+        };
+        await left.Task; // CoordinatedShutdown (SIGTERM, Ctrl+C, or downed by the cluster) ends the node
+        Console.Error.WriteLine("farm serve: left the cluster");
+        return 0;
+    }
+}

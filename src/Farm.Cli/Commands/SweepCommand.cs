@@ -1,0 +1,97 @@
+using System.ComponentModel;
+using System.Text.Json.Nodes;
+using Farm.Cluster.Client;
+using Farm.Cluster.Hosting;
+using Farm.Cluster.Protocol;
+using Farm.Cluster.Sweeps;
+using Farm.Simulation.Config;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Farm.Cli.Commands;
+
+/// <summary>
+/// <c>farm sweep SWEEP.yaml [-o DIR]</c>: the embedded default. Runs a one-node farm in this
+/// process (coordinator and worker), submits the sweep, shows progress and writes the results.
+/// The store in DIR survives: running the same sweep again reuses every finished trial.
+/// </summary>
+public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<SWEEP>")]
+        [Description("Sweep file (YAML or JSON), e.g. workloads/sweeps/seed-ablation.yaml")]
+        public string Sweep { get; init; } = "";
+
+        [CommandOption("-o|--output <DIR>")]
+        [Description("Where the store (farm.db) and the results go")]
+        [DefaultValue("farm-out")]
+        public string Output { get; init; } = "farm-out";
+
+        [CommandOption("--slots <N>")]
+        [Description("Trials run at once (default: cores)")]
+        public int? Slots { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        SweepSpec spec;
+        try
+        {
+            spec = SweepSpec.Load(settings.Sweep);
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine($"farm sweep: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+
+        Directory.CreateDirectory(settings.Output);
+        var options = new NodeOptions
+        {
+            Port = 0,
+            DatabasePath = Path.Combine(settings.Output, "farm.db"),
+            Slots = settings.Slots ?? Environment.ProcessorCount,
+            PollInterval = TimeSpan.FromMilliseconds(200),
+        };
+        // The embedded node's shutdown chatter is not the user's business.
+        await using var node = FarmNode.Start(options, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = ERROR"));
+        var client = new FarmClient(node.System, node.Coordinator);
+        var accepted = await client.Submit(File.ReadAllText(settings.Sweep), Path.GetDirectoryName(Path.GetFullPath(settings.Sweep)));
+        if (accepted is SweepRejected rejected)
+        {
+            Console.Error.WriteLine($"farm sweep: {rejected.Error}");
+            return ExitCodes.BadInput;
+        }
+        var ok = (SweepAccepted)accepted;
+        Console.Error.WriteLine($"sweep {ok.Name} ({ok.Sweep}): {ok.Trials} trials, {ok.ToRun} to run, {ok.Reused} already stored");
+
+        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        SweepStatus final = null!;
+        await stderr.Progress().AutoClear(false).StartAsync(async progress =>
+        {
+            var task = progress.AddTask(ok.Name, maxValue: Math.Max(1, ok.Trials));
+            final = await client.WaitForCompletion(ok.Sweep, s => task.Value = s.Done + s.Failed + s.CancelledTrials);
+        });
+
+        var items = await client.Results(ok.Sweep) ?? [];
+        var array = new JsonArray();
+        foreach (var item in items)
+        {
+            var o = new JsonObject
+            {
+                ["position"] = item.Position,
+                ["trial"] = item.Trial.Value,
+                ["labels"] = new JsonObject(item.Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))),
+                ["status"] = item.Status,
+            };
+            if (item.ResultJson is not null) o["result"] = JsonNode.Parse(item.ResultJson);
+            if (item.Error is not null) o["error"] = item.Error;
+            array.Add(o);
+        }
+        string resultsPath = Path.Combine(settings.Output, "results.json");
+        File.WriteAllText(resultsPath, array.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        Console.Out.WriteLine($"{final.Done} done, {final.Failed} failed, {final.CancelledTrials} cancelled; results: {resultsPath}");
+        return final.Failed > 0 ? ExitCodes.TrialError : ExitCodes.Completed;
+    }
+}

@@ -1,0 +1,24 @@
+namespace Farm.Cluster.Hosting;
+
+/// <summary>How one farm node runs: its roles, where it listens, how it finds the cluster.</summary>
+public sealed record NodeOptions
+{
+    public IReadOnlyList<string> Roles { get; init; } = ["coordinator", "worker"];
+    public string Hostname { get; init; } = "127.0.0.1";
+    /// <summary>Akka remoting port; 0 picks a free one.</summary>
+    public int Port { get; init; } = 4053;
+    /// <summary>Static seed nodes (akka.tcp://farm@host:port); empty means this node seeds itself.</summary>
+    public IReadOnlyList<string> SeedNodes { get; init; } = [];
+    public string DatabasePath { get; init; } = "farm.db";
+    /// <summary>Trial slots on a worker (default: the machine's cores).</summary>
+    public int Slots { get; init; } = Environment.ProcessorCount;
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan TrialDeadline { get; init; } = TimeSpan.FromHours(2);
+    /// <summary>Failure detection: how long a silent node is tolerated before it is unreachable.</summary>
+    public TimeSpan HeartbeatPause { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Split-brain resolver: how long membership must be stable before it downs nodes.</summary>
+    public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(10);
+
+    public bool IsCoordinator => Roles.Contains("coordinator");
+    public bool IsWorker => Roles.Contains("worker");
+}

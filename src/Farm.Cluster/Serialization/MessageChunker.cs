@@ -1,0 +1,53 @@
+using Farm.Cluster.Protocol;
+
+namespace Farm.Cluster.Serialization;
+
+/// <summary>
+/// Splits long lists into messages that each stay under <see cref="ProtocolLimits.ChunkBudgetBytes"/>
+/// (measured with the wire encoding), so that no message reaches the remoting frame size.
+/// </summary>
+public static class MessageChunker
+{
+    /// <summary>A sweep's results as chunks 0 … Total-1, in order; one empty chunk when there are no items.</summary>
+    public static IReadOnlyList<ResultsChunk> Results(SweepId sweep, IReadOnlyList<SweepResultItem> items, int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
+    {
+        int overhead = FarmCodec.SizeOf(new ResultsChunk(sweep, int.MaxValue, int.MaxValue, []));
+        var groups = Split(items, budgetBytes, overhead, i => $"result of trial {i.Trial} at position {i.Position}");
+        return groups.Select((g, i) => new ResultsChunk(sweep, i, groups.Count, g)).ToList();
+    }
+
+    /// <summary>Tickets as <see cref="WorkItems"/> messages (a workload file's text travels in each ticket).</summary>
+    public static IReadOnlyList<WorkItems> Work(IReadOnlyList<TrialTicket> tickets, int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
+    {
+        int overhead = FarmCodec.SizeOf(new WorkItems([]));
+        return Split(tickets, budgetBytes, overhead, t => $"ticket of trial {t.Id}").Select(g => new WorkItems(g)).ToList();
+    }
+
+    /// <summary>
+    /// Greedy, order-preserving. An item over the budget travels alone if it still fits under
+    /// <see cref="ProtocolLimits.MaxMessageBytes"/>; one that does not is an error naming it.
+    /// </summary>
+    internal static List<IReadOnlyList<T>> Split<T>(IReadOnlyList<T> items, int budgetBytes, int overheadBytes, Func<T, string> describe)
+    {
+        const int ArrayHeader = 5; // a MessagePack array32 header: the worst case for the list's length
+        var groups = new List<IReadOnlyList<T>>();
+        var current = new List<T>();
+        long size = overheadBytes + ArrayHeader;
+        foreach (var item in items)
+        {
+            int itemSize = FarmCodec.SizeOf(item);
+            if (overheadBytes + ArrayHeader + itemSize >= ProtocolLimits.MaxMessageBytes)
+                throw new InvalidOperationException($"the {describe(item)} is {itemSize} bytes encoded; no message may reach {ProtocolLimits.MaxMessageBytes}");
+            if (current.Count > 0 && size + itemSize > budgetBytes)
+            {
+                groups.Add(current);
+                current = [];
+                size = overheadBytes + ArrayHeader;
+            }
+            current.Add(item);
+            size += itemSize;
+        }
+        if (current.Count > 0 || groups.Count == 0) groups.Add(current);
+        return groups;
+    }
+}

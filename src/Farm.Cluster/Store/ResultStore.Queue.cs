@@ -1,0 +1,109 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Farm.Cluster.Protocol;
+
+namespace Farm.Cluster.Store;
+
+public sealed partial class ResultStore
+{
+    /// <summary>Up to <paramref name="count"/> queued trials, oldest first, as tickets; their status is unchanged.</summary>
+    public IReadOnlyList<TrialTicket> NextQueued(int count) => Read(() => QueuedTickets(count));
+
+    /// <summary>Takes up to <paramref name="count"/> queued trials for <paramref name="worker"/>: <see cref="NextQueued"/>
+    /// and <see cref="MarkRunning"/> in one transaction (what a coordinator answers <see cref="RequestWork"/> with).</summary>
+    public IReadOnlyList<TrialTicket> Dispatch(int count, WorkerId worker) => Write(() =>
+    {
+        var tickets = QueuedTickets(count);
+        foreach (var t in tickets) SetRunning(t.Id, worker);
+        return tickets;
+    });
+
+    /// <summary>Queued → running on <paramref name="worker"/>, one more attempt. False if the trial is not queued.</summary>
+    public bool MarkRunning(TrialId trial, WorkerId worker) => Write(() => SetRunning(trial, worker));
+
+    /// <summary>
+    /// Stores a trial's result JSON and marks it done. Idempotent: a trial that is done keeps its
+    /// first result and this returns false. The JSON must be a trial result whose <c>trial.id</c> is
+    /// this trial's configuration id; otherwise <see cref="StoreException"/> and nothing changes.
+    /// A result for a queued, running, failed or cancelled trial is accepted: it is deterministic.
+    /// </summary>
+    public bool StoreResult(TrialId trial, string resultJson) => Write(() =>
+    {
+        var (status, configId) = StatusOf(trial);
+        if (status == TrialStatus.Done) return false;
+        string? resultId = ResultTrialId(resultJson)
+            ?? throw new StoreException($"trial {trial}: the result is not a trial result JSON object with trial.id");
+        if (resultId != configId)
+            throw new StoreException($"trial {trial}: the result is for configuration {resultId}, not {configId}");
+        Execute("UPDATE trials SET status = 'done', result = $result, error = NULL, updated = $now WHERE id = $id",
+            ("$id", trial.Value), ("$result", resultJson), ("$now", Now()));
+        return true;
+    });
+
+    /// <summary>Marks a trial failed with <paramref name="error"/>; false (and no change) if it is done.
+    /// A failed trial runs again when its sweep is resubmitted or it is <see cref="Requeue"/>d.</summary>
+    public bool MarkFailed(TrialId trial, string error) => Write(() =>
+    {
+        if (StatusOf(trial).Status == TrialStatus.Done) return false;
+        Execute("UPDATE trials SET status = 'failed', error = $error, updated = $now WHERE id = $id",
+            ("$id", trial.Value), ("$error", error), ("$now", Now()));
+        return true;
+    });
+
+    /// <summary>Every running trial back to queued: on coordinator start, no worker holds anything yet.</summary>
+    public int RequeueRunning() => Write(() =>
+        Execute("UPDATE trials SET status = 'queued', worker = NULL, updated = $now WHERE status = 'running'", ("$now", Now())));
+
+    /// <summary>The running trials of a worker that left, crashed or missed its deadline, back to queued.</summary>
+    public int RequeueWorker(WorkerId worker) => Write(() =>
+        Execute("UPDATE trials SET status = 'queued', worker = NULL, updated = $now WHERE status = 'running' AND worker = $worker",
+            ("$worker", worker.Value), ("$now", Now())));
+
+    /// <summary>The given trials back to queued if running or failed (done and cancelled ones are left alone). Returns how many.</summary>
+    public int Requeue(IEnumerable<TrialId> trials) => Write(() => trials.Distinct().Sum(t =>
+        Execute("UPDATE trials SET status = 'queued', worker = NULL, updated = $now WHERE id = $id AND status IN ('running', 'failed')",
+            ("$id", t.Value), ("$now", Now()))));
+
+    private List<TrialTicket> QueuedTickets(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        using var cmd = Command("""
+            SELECT t.id, t.workload, t.workload_source, w.text, t.overrides
+            FROM trials t JOIN workloads w ON w.hash = t.workload_hash
+            WHERE t.status = 'queued' ORDER BY t.queue_order LIMIT $n
+            """, ("$n", count));
+        using var r = cmd.ExecuteReader();
+        var tickets = new List<TrialTicket>();
+        while (r.Read())
+            tickets.Add(new TrialTicket(new TrialId(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetString(3), StoreJson.Settings(r.GetString(4))));
+        return tickets;
+    }
+
+    private bool SetRunning(TrialId trial, WorkerId worker)
+    {
+        if (StatusOf(trial).Status != TrialStatus.Queued) return false;
+        Execute("UPDATE trials SET status = 'running', worker = $worker, attempts = attempts + 1, updated = $now WHERE id = $id",
+            ("$id", trial.Value), ("$worker", worker.Value), ("$now", Now()));
+        return true;
+    }
+
+    private (string Status, string ConfigId) StatusOf(TrialId trial)
+    {
+        using var cmd = Command("SELECT status, config_id FROM trials WHERE id = $id", ("$id", trial.Value));
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? (r.GetString(0), r.GetString(1)) : throw new UnknownTrialException(trial);
+    }
+
+    /// <summary>The <c>trial.id</c> of a result JSON, or null when the text is not shaped like a trial result.</summary>
+    private static string? ResultTrialId(string json)
+    {
+        try
+        {
+            return JsonNode.Parse(json) is JsonObject o && o["trial"] is JsonObject t && t["id"] is JsonValue v && v.TryGetValue(out string? id) ? id : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

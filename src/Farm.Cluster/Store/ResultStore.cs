@@ -1,0 +1,107 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Farm.Cluster.Store;
+
+/// <summary>
+/// The coordinator's durable store (SQLite, WAL): sweeps, trials with their status and full
+/// results, and which trials make up each sweep. Every method is one transaction: it happens
+/// entirely or, on any exception, not at all. Not thread-safe: one owner (the coordinator actor)
+/// calls it. Schema and semantics: docs/sweeps.md.
+/// </summary>
+public sealed partial class ResultStore : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly TimeProvider _clock;
+    private SqliteTransaction? _tx;
+
+    /// <summary>Test hook: runs just before a write transaction commits; throwing from it must leave the store unchanged.</summary>
+    internal Action? BeforeCommit { get; set; }
+
+    /// <summary>Opens or creates the database at <paramref name="path"/> (its directory is created too).</summary>
+    public ResultStore(string path, TimeProvider? clock = null)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        _clock = clock ?? TimeProvider.System;
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        // No pooling: Dispose really closes the file, so a restarted coordinator (or a test) can reopen it.
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        _connection.Open();
+        // WAL: readers never block the writer. synchronous=NORMAL is safe against a process crash
+        // in WAL mode; a power loss may drop the last commits, and those trials simply run again.
+        Pragma("journal_mode = WAL");
+        Pragma("synchronous = NORMAL");
+        Pragma("foreign_keys = ON");
+        Pragma("busy_timeout = 5000");
+        StoreSchema.Ensure(_connection);
+    }
+
+    public string Path { get; }
+
+    public void Dispose() => _connection.Dispose();
+
+    private void Pragma(string pragma)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "PRAGMA " + pragma;
+        cmd.ExecuteNonQuery();
+    }
+
+    private T Write<T>(Func<T> work) => InTransaction(work, write: true);
+
+    private T Read<T>(Func<T> work) => InTransaction(work, write: false);
+
+    private T InTransaction<T>(Func<T> work, bool write)
+    {
+        if (_tx is not null) throw new InvalidOperationException("the result store is not reentrant");
+        _tx = _connection.BeginTransaction(deferred: !write);
+        try
+        {
+            var result = work();
+            if (write) BeforeCommit?.Invoke();
+            _tx.Commit();
+            return result;
+        }
+        catch
+        {
+            _tx.Rollback();
+            throw;
+        }
+        finally
+        {
+            _tx.Dispose();
+            _tx = null;
+        }
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = _connection.CreateCommand();
+        cmd.Transaction = _tx;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return cmd;
+    }
+
+    private int Execute(string sql, params (string, object?)[] parameters)
+    {
+        using var cmd = Command(sql, parameters);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql, params (string, object?)[] parameters)
+    {
+        using var cmd = Command(sql, parameters);
+        var value = cmd.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    private string Now() => _clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Time(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+}

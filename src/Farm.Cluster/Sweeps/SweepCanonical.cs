@@ -1,0 +1,75 @@
+using System.Text;
+using System.Text.Json;
+using Farm.Simulation.Config;
+
+namespace Farm.Cluster.Sweeps;
+
+/// <summary>
+/// The canonical text of a sweep, which its id hashes. Keys within a mapping are sorted (their
+/// order does not matter); workloads, variants, axes and axis values keep their order (it is the
+/// sweep's order). Workloads enter by name and content hash, not path, so moving a checkout does
+/// not change the id. The digest of the trial ids at the end makes "same sweep id" imply "same
+/// trials at the same positions", whatever changes in the model or the expansion.
+/// </summary>
+internal static class SweepCanonical
+{
+    public const string Format = "farm-sweep-1";
+
+    public static string Text(SweepSpec s)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("format", Format);
+            w.WriteString("model", ConfigSchema.ModelVersion);
+            w.WriteString("trial_identity", TrialIdentity.Version);
+            w.WriteString("name", s.Name);
+            w.WriteStartArray("workloads");
+            foreach (var wl in s.Workloads)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", wl.Name);
+                w.WriteString("sha256", wl.Hash);
+                WriteSorted(w, "settings", wl.Settings);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            WriteSorted(w, "base", s.Base);
+            w.WriteNumber("base_seed", s.BaseSeed);
+            w.WriteNumber("seeds", s.Seeds);
+            w.WriteStartArray("variants");
+            foreach (var v in s.Variants)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", v.Name);
+                WriteSorted(w, "settings", v.Settings);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("axes");
+            foreach (var a in s.Axes)
+            {
+                w.WriteStartObject();
+                w.WriteString("key", a.Key);
+                w.WriteStartArray("values");
+                foreach (var v in a.Values) w.WriteStringValue(v);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteString("baseline", s.Baseline);
+            w.WriteNumber("trials", s.Trials.Count);
+            w.WriteString("trial_ids_sha256", Hashing.Hex16(string.Join('\n', s.Trials.Select(t => t.Id.Value))));
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteSorted(Utf8JsonWriter w, string name, IReadOnlyList<Protocol.Setting> settings)
+    {
+        w.WriteStartObject(name);
+        foreach (var s in settings.OrderBy(s => s.Key, StringComparer.Ordinal)) w.WriteString(s.Key, s.Value);
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,56 @@
+using Farm.Cluster.Protocol;
+using Farm.Simulation;
+using Farm.Simulation.Config;
+
+namespace Farm.Cluster.Sweeps;
+
+/// <summary>Expands a sweep into trials: workload, variant, axes (first outermost), seed (innermost).</summary>
+internal static class SweepExpander
+{
+    public static IReadOnlyList<SweepTrial> Expand(SweepSpec sweep, string source)
+    {
+        var trials = new List<SweepTrial>();
+        IReadOnlyList<SweepVariant?> variants = sweep.Variants.Count > 0 ? [.. sweep.Variants] : [null];
+        foreach (var workload in sweep.Workloads)
+        foreach (var variant in variants)
+        foreach (var point in Grid(sweep.Axes))
+        for (int i = 0; i < sweep.Seeds; i++)
+        {
+            // After the workload file's own keys, later keys win: base, the workload's keys in the
+            // sweep, the variant, the axes, the seed. The more specific, the later.
+            var seed = new Setting("seed", (sweep.BaseSeed + i).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var overrides = sweep.Base.Concat(workload.Settings).Concat(variant?.Settings ?? []).Concat(point).Append(seed).ToList();
+            var labels = new List<Setting> { new("workload", workload.Name) };
+            if (variant is not null) labels.Add(new("variant", variant.Name));
+            labels.AddRange(point);
+            labels.Add(seed);
+
+            TrialSpec spec;
+            try
+            {
+                spec = workload.File.ToTrial(overrides.Select(s => KeyValuePair.Create(s.Key, s.Value)));
+            }
+            catch (ConfigException e)
+            {
+                throw new ConfigException($"{source}: trial '{string.Join(' ', labels)}': {e.Message}");
+            }
+            var id = TrialIdentity.Compute(spec, workload.Text);
+            var ticket = new TrialTicket(id, workload.Name, workload.Path, workload.Text, overrides);
+            trials.Add(new SweepTrial(trials.Count, id, spec.Config.TrialId(spec.WorkloadName), workload, labels, ticket, spec));
+        }
+        return trials;
+    }
+
+    /// <summary>Every point of the grid, first axis outermost; one empty point when there are no axes.</summary>
+    private static IEnumerable<IReadOnlyList<Setting>> Grid(IReadOnlyList<SweepAxis> axes)
+    {
+        var index = new int[axes.Count];
+        while (true)
+        {
+            yield return axes.Select((a, i) => new Setting(a.Key, a.Values[index[i]])).ToList();
+            int d = axes.Count - 1;
+            while (d >= 0 && ++index[d] == axes[d].Values.Count) index[d--] = 0;
+            if (d < 0) yield break;
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using Farm.Cluster.Client;
+using Farm.Cluster.Hosting;
+using Farm.Cluster.Protocol;
+using Farm.Cluster.Store;
+using Xunit;
+
+namespace Farm.Cluster.Tests.Farm;
+
+/// <summary>Sweeps over real Akka clusters on loopback: every trial stored exactly once.</summary>
+public class ClusterSweepTests
+{
+    private static readonly TimeSpan Fast = TimeSpan.FromSeconds(3);
+
+    private static string SweepText(string workload, int seeds, params string[] extraBase) =>
+        $"name: cluster-test\nworkload: {Path.Combine(RepoPaths.Workloads, workload)}\n"
+        + (extraBase.Length > 0 ? "base:\n" + string.Concat(extraBase.Select(b => $"  {b}\n")) : "")
+        + $"axes:\n  policy: [kvm-3.1, kvm-3.3]\n  vm.vcpus: [1, 2]\nseeds: {seeds}\n";
+
+    private static string TempDb() => Path.Combine(Path.GetTempPath(), $"farm-cluster-{Guid.NewGuid():N}.db");
+
+    private static void AssertEveryTrialStoredOnce(IReadOnlyList<SweepResultItem> items, int expected)
+    {
+        Assert.Equal(expected, items.Count);
+        Assert.All(items, i => Assert.Equal("done", i.Status));
+        Assert.All(items, i => Assert.NotNull(i.ResultJson));
+        Assert.Equal(expected, items.Select(i => i.Trial).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ThreeNodesInOneProcess_RunASweep_AndAResubmitRunsNothing()
+    {
+        string db = TempDb();
+        await using var coordinator = FarmNode.Start(new NodeOptions { Roles = ["coordinator"], Port = 0, DatabasePath = db, HeartbeatPause = Fast, StableAfter = Fast });
+        await using var w1 = FarmNode.Start(new NodeOptions { Roles = ["worker"], Port = 0, SeedNodes = [coordinator.Address], Slots = 1, PollInterval = TimeSpan.FromMilliseconds(100) });
+        await using var w2 = FarmNode.Start(new NodeOptions { Roles = ["worker"], Port = 0, SeedNodes = [coordinator.Address], Slots = 1, PollInterval = TimeSpan.FromMilliseconds(100) });
+        var client = new FarmClient(coordinator.System, coordinator.Coordinator);
+
+        var accepted = Assert.IsType<SweepAccepted>(await client.Submit(SweepText("micro/wrprotect.yaml", 3), null));
+        Assert.Equal(12, accepted.Trials);
+        Assert.Equal(12, accepted.ToRun);
+        var status = await client.WaitForCompletion(accepted.Sweep).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal(12, status.Done);
+        AssertEveryTrialStoredOnce((await client.Results(accepted.Sweep))!, 12);
+
+        // Both workers took part (each ran at least one trial).
+        using (var store = new ResultStore(db))
+        {
+            var workers = (await client.Results(accepted.Sweep))!.Select(i => store.FindTrial(i.Trial)!.Worker).Distinct().Count();
+            Assert.Equal(2, workers);
+        }
+
+        var again = Assert.IsType<SweepAccepted>(await client.Submit(SweepText("micro/wrprotect.yaml", 3), null));
+        Assert.Equal(accepted.Sweep, again.Sweep);
+        Assert.Equal(0, again.ToRun);
+        Assert.Equal(12, again.Reused);
+    }
+
+    [Fact]
+    public async Task SeparateProcesses_AWorkerKilledMidSweep_LosesNoTrial()
+    {
+        string db = TempDb();
+        using var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db);
+        using var w1 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
+        using var w2 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
+        // The test joins as a plain member (no role) to talk to the coordinator singleton.
+        await using var client = FarmNode.Start(new NodeOptions { Roles = [], Port = 0, SeedNodes = [coordinator.Address] });
+        var farm = new FarmClient(client.System, client.Coordinator) { Timeout = TimeSpan.FromSeconds(60) };
+
+        // Trials that take a while each, so that the kill lands while some are running.
+        var accepted = Assert.IsType<SweepAccepted>(await farm.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 150"), null));
+        Assert.Equal(8, accepted.ToRun);
+        await WaitUntil(async () => (await farm.Status(accepted.Sweep)).Sweeps[0].Done >= 2, TimeSpan.FromMinutes(2));
+        w1.Kill();
+
+        var status = await farm.WaitForCompletion(accepted.Sweep).WaitAsync(TimeSpan.FromMinutes(3));
+        Assert.Equal(8, status.Done);
+        Assert.Equal(0, status.Failed);
+        AssertEveryTrialStoredOnce((await farm.Results(accepted.Sweep))!, 8);
+    }
+
+    private static async Task WaitUntil(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var end = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > end) throw new TimeoutException("condition not met in time");
+            await Task.Delay(200);
+        }
+    }
+}
