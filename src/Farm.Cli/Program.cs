@@ -14,5 +14,9 @@ app.Configure(config =>
     config.AddCommand<ServeCommand>("serve")
         .WithDescription("Run a farm cluster node (coordinator and/or worker) until SIGTERM.")
         .WithExample("serve", "--roles", "coordinator,worker", "--port", "4053");
+    config.AddCommand<SubmitCommand>("submit").WithDescription("Submit a sweep to a coordinator's HTTP API.");
+    config.AddCommand<StatusCommand>("status").WithDescription("Show the status and progress of one sweep, or of all.");
+    config.AddCommand<ResultsCommand>("results").WithDescription("Fetch a sweep's results as JSON.");
+    config.AddCommand<CancelCommand>("cancel").WithDescription("Cancel a sweep's queued trials.");
 });
 return app.Run(args);

@@ -40,6 +40,15 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         [Description("Trials a worker runs at once (default: cores)")]
         public int? Slots { get; init; }
 
+        [CommandOption("--http <URL>")]
+        [Description("The coordinator's HTTP API (coordinator role only); 'off' disables it")]
+        [DefaultValue("http://127.0.0.1:8770")]
+        public string Http { get; init; } = "http://127.0.0.1:8770";
+
+        [CommandOption("--token <TOKEN>")]
+        [Description("Bearer token for the HTTP API (required off loopback; default: $FARM_API_TOKEN)")]
+        public string? Token { get; init; }
+
         public override ValidationResult Validate()
         {
             var roles = Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -62,7 +71,25 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             DatabasePath = settings.Database,
             Slots = settings.Slots ?? Environment.ProcessorCount,
         };
+        var http = new Farm.Cluster.Http.HttpApiOptions { Url = settings.Http, Token = settings.Token ?? Environment.GetEnvironmentVariable("FARM_API_TOKEN") };
+        bool serveHttp = options.IsCoordinator && settings.Http != "off";
+        try
+        {
+            if (serveHttp) http.Validate();
+        }
+        catch (Farm.Simulation.Config.ConfigException e)
+        {
+            Console.Error.WriteLine($"farm serve: {e.Message}");
+            return ExitCodes.BadInput;
+        }
         var node = FarmNode.Start(options);
+        Microsoft.AspNetCore.Builder.WebApplication? api = null;
+        if (serveHttp)
+        {
+            api = Farm.Cluster.Http.FarmHttpApi.Build(new Farm.Cluster.Client.FarmClient(node.System, node.Coordinator), http);
+            await api.StartAsync(cancellationToken);
+            Console.Error.WriteLine($"farm serve: HTTP API on {settings.Http}");
+        }
         Console.Error.WriteLine($"farm serve: {node.Address} roles {string.Join(',', options.Roles)}");
         Console.Out.WriteLine($"ready {node.Address}");
         var left = new TaskCompletionSource();
@@ -73,6 +100,7 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             _ = node.DisposeAsync().AsTask();
         };
         await left.Task; // CoordinatedShutdown (SIGTERM, Ctrl+C, or downed by the cluster) ends the node
+        if (api is not null) await api.StopAsync(CancellationToken.None);
         Console.Error.WriteLine("farm serve: left the cluster");
         return 0;
     }

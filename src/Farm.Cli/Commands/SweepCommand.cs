@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Text.Json.Nodes;
 using Farm.Cluster.Client;
 using Farm.Cluster.Hosting;
 using Farm.Cluster.Protocol;
@@ -74,21 +73,7 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             final = await client.WaitForCompletion(ok.Sweep, s => task.Value = s.Done + s.Failed + s.CancelledTrials);
         });
 
-        var items = await client.Results(ok.Sweep) ?? [];
-        var array = new JsonArray();
-        foreach (var item in items)
-        {
-            var o = new JsonObject
-            {
-                ["position"] = item.Position,
-                ["trial"] = item.Trial.Value,
-                ["labels"] = new JsonObject(item.Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))),
-                ["status"] = item.Status,
-            };
-            if (item.ResultJson is not null) o["result"] = JsonNode.Parse(item.ResultJson);
-            if (item.Error is not null) o["error"] = item.Error;
-            array.Add(o);
-        }
+        var array = Farm.Cluster.Http.FarmHttpApi.ResultsJson(await client.Results(ok.Sweep) ?? []);
         string resultsPath = Path.Combine(settings.Output, "results.json");
         File.WriteAllText(resultsPath, array.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         Console.Out.WriteLine($"{final.Done} done, {final.Failed} failed, {final.CancelledTrials} cancelled; results: {resultsPath}");

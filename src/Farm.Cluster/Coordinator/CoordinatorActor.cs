@@ -41,7 +41,12 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Receive<RequestWork>(Dispatch);
         Receive<TrialFinished>(Finished);
         Receive<TrialFailed>(Failed);
-        Receive<GetStatus>(s => Sender.Tell(new StatusReply(s.Sweep is { } id ? [_store.Status(id)] : _store.ListSweeps())));
+        Receive<GetStatus>(s => Sender.Tell(new StatusReply(s.Sweep switch
+        {
+            null => _store.ListSweeps(),
+            { } id when _store.FindSweep(id) is null => [],
+            { } id => [_store.Status(id)],
+        })));
         Receive<CancelSweep>(c =>
         {
             if (_store.FindSweep(c.Sweep) is null) { Sender.Tell(new UnknownSweep(c.Sweep)); return; }
