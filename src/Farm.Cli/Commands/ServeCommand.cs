@@ -56,6 +56,8 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
                 return ValidationResult.Error($"--roles: '{Roles}' is not valid; valid: coordinator, worker, or both");
             if (Port is < 0 or > 65535) return ValidationResult.Error($"--port: {Port} is not valid; valid: 0..65535");
             if (Slots is < 1 or > 1024) return ValidationResult.Error($"--slots: {Slots} is not valid; valid: 1..1024");
+            if (Http != "off" && !(Uri.TryCreate(Http, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+                return ValidationResult.Error($"--http: '{Http}' is not valid; valid: an http:// URL such as http://127.0.0.1:8770, or off");
             return ValidationResult.Success();
         }
     }

@@ -33,12 +33,26 @@ public sealed class FarmClient(ActorSystem system, IActorRef coordinator)
         }
     }
 
-    /// <summary>Polls until the sweep has nothing left to run, reporting progress.</summary>
+    /// <summary>
+    /// Polls until the sweep has nothing left to run, reporting progress. A poll that gets no
+    /// answer is asked again: while the coordinator singleton moves (its node died), a message
+    /// can go to the old location and be lost.
+    /// </summary>
     public async Task<SweepStatus> WaitForCompletion(SweepId sweep, Action<SweepStatus>? progress = null, TimeSpan? poll = null)
     {
+        var perAsk = TimeSpan.FromSeconds(5);
         while (true)
         {
-            var status = (await Status(sweep)).Sweeps.Single();
+            StatusReply reply;
+            try
+            {
+                reply = await coordinator.Ask<StatusReply>(new GetStatus(sweep), perAsk);
+            }
+            catch (AskTimeoutException)
+            {
+                continue;
+            }
+            var status = reply.Sweeps.Single();
             progress?.Invoke(status);
             if (status.Complete) return status;
             await Task.Delay(poll ?? TimeSpan.FromMilliseconds(200));

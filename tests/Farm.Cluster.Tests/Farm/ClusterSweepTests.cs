@@ -78,6 +78,41 @@ public class ClusterSweepTests
         AssertEveryTrialStoredOnce((await farm.Results(accepted.Sweep))!, 8);
     }
 
+    [Fact]
+    public async Task CoordinatorRestartedMidSweep_ResumesFromTheStore_AndRunsNoFinishedTrialAgain()
+    {
+        string db = TempDb();
+        var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", "off");
+        using var w1 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
+        using var w2 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
+        await using var client = FarmNode.Start(new NodeOptions { Roles = [], Port = 0, SeedNodes = [coordinator.Address], HeartbeatPause = Fast, StableAfter = Fast });
+        var farm = new FarmClient(client.System, client.Coordinator) { Timeout = TimeSpan.FromSeconds(90) };
+
+        var accepted = Assert.IsType<SweepAccepted>(await farm.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 150"), null));
+        await WaitUntil(async () => (await farm.Status(accepted.Sweep)).Sweeps[0].Done >= 2, TimeSpan.FromMinutes(2));
+        coordinator.Kill();
+        coordinator.Dispose();
+
+        // Finished before the restart: these must keep their one and only run.
+        List<(TrialId Id, string Json)> finished;
+        using (var store = new ResultStore(db))
+            finished = store.Results(accepted.Sweep).Where(i => i.Status == "done").Select(i => (i.Trial, i.ResultJson!)).ToList();
+        Assert.True(finished.Count >= 2);
+
+        // A new coordinator on the same store joins the surviving members and takes the singleton over.
+        using var restarted = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", "off", "--seed-nodes", w1.Address);
+        var status = await farm.WaitForCompletion(accepted.Sweep).WaitAsync(TimeSpan.FromMinutes(3));
+        Assert.Equal(8, status.Done);
+        using var after = new ResultStore(db);
+        foreach (var (id, json) in finished)
+        {
+            var record = after.FindTrial(id)!;
+            Assert.Equal(1, record.Attempts);
+            Assert.Equal(json, record.ResultJson);
+        }
+        AssertEveryTrialStoredOnce(after.Results(accepted.Sweep), 8);
+    }
+
     private static async Task WaitUntil(Func<Task<bool>> condition, TimeSpan timeout)
     {
         var end = DateTime.UtcNow + timeout;
