@@ -45,6 +45,10 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         [DefaultValue("http://127.0.0.1:8770")]
         public string Http { get; init; } = "http://127.0.0.1:8770";
 
+        [CommandOption("--config <FILE>")]
+        [Description("HOCON overlay for the node (e.g. cluster-config/local.conf)")]
+        public string? Config { get; init; }
+
         [CommandOption("--token <TOKEN>")]
         [Description("Bearer token for the HTTP API (required off loopback; default: $FARM_API_TOKEN)")]
         public string? Token { get; init; }
@@ -84,7 +88,25 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             Console.Error.WriteLine($"farm serve: {e.Message}");
             return ExitCodes.BadInput;
         }
-        var node = FarmNode.Start(options);
+        Akka.Configuration.Config? overlay = null;
+        if (settings.Config is not null)
+        {
+            if (!File.Exists(settings.Config))
+            {
+                Console.Error.WriteLine($"farm serve: --config: '{settings.Config}' does not exist");
+                return ExitCodes.BadInput;
+            }
+            try
+            {
+                overlay = Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(settings.Config));
+            }
+            catch (Exception e) when (e is Akka.Configuration.ConfigurationException or FormatException)
+            {
+                Console.Error.WriteLine($"farm serve: --config '{settings.Config}' is not valid HOCON: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        }
+        var node = FarmNode.Start(options, overlay);
         Microsoft.AspNetCore.Builder.WebApplication? api = null;
         if (serveHttp)
         {
