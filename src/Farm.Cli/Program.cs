@@ -18,5 +18,6 @@ app.Configure(config =>
     config.AddCommand<StatusCommand>("status").WithDescription("Show the status and progress of one sweep, or of all.");
     config.AddCommand<ResultsCommand>("results").WithDescription("Fetch a sweep's results as JSON.");
     config.AddCommand<CancelCommand>("cancel").WithDescription("Cancel a sweep's queued trials.");
+    config.AddCommand<ReportCommand>("report").WithDescription("Fetch a sweep's report (html, md, csv or json).");
 });
 return app.Run(args);

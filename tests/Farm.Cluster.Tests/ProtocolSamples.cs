@@ -33,6 +33,8 @@ internal static class ProtocolSamples
             new CancelSweep(sweep),
             new SweepCancelled(sweep, 3),
             new GetResults(sweep),
+            new GetSweep(sweep),
+            new SweepInfo(sweep, "demo", "name: demo\n", "kvm-3.1"),
             new ResultsChunk(sweep, 0, 2, [item, failed]),
             new UnknownSweep(new SweepId("0123456789abcdef")),
         ];

@@ -76,7 +76,11 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
         var array = Farm.Cluster.Http.FarmHttpApi.ResultsJson(await client.Results(ok.Sweep) ?? []);
         string resultsPath = Path.Combine(settings.Output, "results.json");
         File.WriteAllText(resultsPath, array.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        var report = await SweepReport.Build(client, ok.Sweep);
+        foreach (var format in Enum.GetValues<Farm.Reports.ReportFormat>())
+            Farm.Reports.ReportWriter.Write(report!, Path.Combine(settings.Output, "report" + Farm.Reports.ReportWriter.Extension(format)), format);
         Console.Out.WriteLine($"{final.Done} done, {final.Failed} failed, {final.CancelledTrials} cancelled; results: {resultsPath}");
+        Console.Out.WriteLine($"report: {Path.Combine(settings.Output, "report.html")} (and .md, .csv, .json)");
         return final.Failed > 0 ? ExitCodes.TrialError : ExitCodes.Completed;
     }
 }

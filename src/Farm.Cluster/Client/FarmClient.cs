@@ -14,6 +14,9 @@ public sealed class FarmClient(ActorSystem system, IActorRef coordinator)
 
     public Task<StatusReply> Status(SweepId? sweep = null) => coordinator.Ask<StatusReply>(new GetStatus(sweep), Timeout);
 
+    /// <summary>SweepInfo or UnknownSweep.</summary>
+    public Task<IFarmMessage> Sweep(SweepId sweep) => coordinator.Ask<IFarmMessage>(new GetSweep(sweep), Timeout);
+
     /// <summary>SweepCancelled or UnknownSweep.</summary>
     public Task<IFarmMessage> Cancel(SweepId sweep) => coordinator.Ask<IFarmMessage>(new CancelSweep(sweep), Timeout);
 

@@ -57,6 +57,9 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             if (_store.FindSweep(g.Sweep) is null) { Sender.Tell(new UnknownSweep(g.Sweep)); return; }
             foreach (var chunk in MessageChunker.Results(g.Sweep, _store.Results(g.Sweep))) Sender.Tell(chunk);
         });
+        Receive<GetSweep>(g => Sender.Tell(_store.FindSweep(g.Sweep) is { } s
+            ? new SweepInfo(s.Id, s.Name, s.SpecText, s.Baseline)
+            : new UnknownSweep(g.Sweep)));
         Receive<Terminated>(t => WorkerGone(t.ActorRef));
         Receive<CheckDeadlines>(_ => ExpireDeadlines());
     }

@@ -58,6 +58,16 @@ public static class FarmHttpApi
             if (items is null) { await Error(ctx, 404, $"no sweep '{id}'"); return; }
             await Json(ctx, 200, ResultsJson(items));
         });
+        app.MapGet("/api/sweeps/{id}/report", async (HttpContext ctx, string id, string? format) =>
+        {
+            Farm.Reports.ReportFormat f;
+            try { f = Farm.Reports.ReportWriter.ParseFormat(format ?? "html"); }
+            catch (ArgumentException e) { await Error(ctx, 400, e.Message); return; }
+            var report = await SweepReport.Build(client, new SweepId(id));
+            if (report is null) { await Error(ctx, 404, $"no sweep '{id}'"); return; }
+            ctx.Response.ContentType = Farm.Reports.ReportWriter.ContentType(f);
+            await ctx.Response.WriteAsync(Farm.Reports.ReportWriter.Render(report, f));
+        });
         return app;
     }
 

@@ -61,3 +61,15 @@ public sealed record ResultsChunk(
 /// <summary>The answer to any request naming a sweep the store does not have.</summary>
 [MessagePackObject]
 public sealed record UnknownSweep([property: Key(0)] SweepId Sweep) : IFarmMessage;
+
+/// <summary>Asks for a sweep's definition (for reports: its spec text and baseline).</summary>
+[MessagePackObject]
+public sealed record GetSweep([property: Key(0)] SweepId Sweep) : IFarmMessage;
+
+/// <summary>A sweep's definition as submitted.</summary>
+[MessagePackObject]
+public sealed record SweepInfo(
+    [property: Key(0)] SweepId Sweep,
+    [property: Key(1)] string Name,
+    [property: Key(2)] string SpecText,
+    [property: Key(3)] string Baseline) : IFarmMessage;

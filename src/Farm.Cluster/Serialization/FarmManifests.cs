@@ -26,6 +26,8 @@ public static class FarmManifests
         ("farm.get-results", typeof(GetResults)),
         ("farm.results-chunk", typeof(ResultsChunk)),
         ("farm.unknown-sweep", typeof(UnknownSweep)),
+        ("farm.get-sweep", typeof(GetSweep)),
+        ("farm.sweep-info", typeof(SweepInfo)),
     ];
 
     private static readonly Dictionary<string, Type> ByManifest = All.ToDictionary(m => m.Manifest, m => m.Type);

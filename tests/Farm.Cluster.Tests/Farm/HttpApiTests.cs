@@ -63,6 +63,15 @@ public class HttpApiTests(HttpApiFixture farm) : IClassFixture<HttpApiFixture>
         Assert.Equal(4, results.Count);
         Assert.All(results, r => Assert.Equal("completed", (string)r!["result"]!["outcome"]!));
         Assert.Contains((await Body(await farm.Http.GetAsync("/api/sweeps"))).AsArray(), s => (string)s!["sweep"]! == id);
+
+        var md = await farm.Http.GetAsync($"/api/sweeps/{id}/report?format=md");
+        Assert.Equal(HttpStatusCode.OK, md.StatusCode);
+        string text = await md.Content.ReadAsStringAsync();
+        Assert.Contains("Before/after", text);
+        Assert.Contains("name: http", text); // the sweep spec, for reproducing it
+        var html = await farm.Http.GetAsync($"/api/sweeps/{id}/report");
+        Assert.Equal("text/html", html.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, (await farm.Http.GetAsync($"/api/sweeps/{id}/report?format=pdf")).StatusCode);
     }
 
     public static TheoryData<string, string, int, string> BadRequests() => new()

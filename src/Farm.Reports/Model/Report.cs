@@ -1,0 +1,72 @@
+using Farm.Reports.Aggregation;
+using Farm.Simulation.Results;
+
+namespace Farm.Reports.Model;
+
+/// <summary>What the caller knows about the sweep that the results do not say.</summary>
+public sealed record ReportInfo
+{
+    public string Title { get; init; } = "Farm sweep report";
+
+    /// <summary>The sweep's id in the result store, if it has one.</summary>
+    public string? SweepId { get; init; }
+
+    /// <summary>The sweep specification as submitted (YAML text), printed verbatim so a reader can run it again.</summary>
+    public string? SweepSpec { get; init; }
+
+    /// <summary>The model version the sweep ran with; when null, the versions found in the results are shown.</summary>
+    public string? ModelVersion { get; init; }
+
+    /// <summary>Which groups the others are compared against (default: kvm-3.1 without switches).</summary>
+    public BaselineSelector Baseline { get; init; } = BaselineSelector.Default;
+
+    /// <summary>Free text shown under the title (e.g. when and where the report was made). The library adds no timestamp of its own, so a report is a function of its inputs.</summary>
+    public string? Note { get; init; }
+}
+
+/// <summary>A failed (host-bug or error) trial and its group.</summary>
+public sealed record FailedTrial(TrialGroup Group, TrialResult Trial)
+{
+    public string Outcome => Trial.Outcome;
+    public string Error => Trial.Error ?? "";
+    public long Seed => (long?)Trial.Root["trial"]?["seed"] ?? 0;
+}
+
+/// <summary>The tables and plots of one workload.</summary>
+public sealed record ReportSection(string Workload, string Slug, WorkloadGroups Groups, string ElapsedUnit, IReadOnlyList<ReportTable> Tables, IReadOnlyList<ReportPlot> Plots, IReadOnlyList<string> Notes);
+
+/// <summary>A built report: the aggregated data plus the tables and plots that every renderer shows.</summary>
+public sealed class Report
+{
+    internal Report(ReportInfo info, Aggregate data, IReadOnlyList<ReportSection> sections, ReportTable failureTable)
+    {
+        Info = info;
+        Data = data;
+        Sections = sections;
+        FailureTable = failureTable;
+        Failures = data.Groups.SelectMany(g => g.Failed.Select(t => new FailedTrial(g, t))).ToList();
+        ModelVersions = info.ModelVersion is { } v ? [v] : data.Groups.Select(g => g.ModelVersion).Distinct().Order(StringComparer.Ordinal).ToList();
+    }
+
+    public ReportInfo Info { get; }
+    public Aggregate Data { get; }
+    public IReadOnlyList<ReportSection> Sections { get; }
+    public IReadOnlyList<FailedTrial> Failures { get; }
+
+    /// <summary>The failed trials as a table (no rows when every trial completed).</summary>
+    public ReportTable FailureTable { get; }
+    public IReadOnlyList<string> ModelVersions { get; }
+
+    public int TrialCount => Data.Results.Count;
+    public int CompletedCount => Data.Results.Count(r => r.Outcome == "completed");
+    public int HostBugCount => Data.Results.Count(r => r.Outcome == "host-bug");
+    public int ErrorCount => TrialCount - CompletedCount - HostBugCount;
+
+    public IEnumerable<ReportTable> Tables() => Sections.SelectMany(s => s.Tables).Prepend(FailureTable);
+    public IEnumerable<ReportPlot> Plots() => Sections.SelectMany(s => s.Plots);
+
+    /// <summary>One line for a status bar or a log.</summary>
+    public string Summary => Failures.Count == 0
+        ? $"{TrialCount} trial(s) in {Data.Groups.Count} group(s), all completed"
+        : $"{TrialCount} trial(s) in {Data.Groups.Count} group(s): {CompletedCount} completed, {HostBugCount} host-bug, {ErrorCount} error";
+}

@@ -1,0 +1,135 @@
+using System.Text;
+using System.Text.Json;
+using Farm.Reports.Aggregation;
+using Farm.Reports.Model;
+
+namespace Farm.Reports.Rendering;
+
+/// <summary>
+/// The report's data as one JSON object (format "farm-report-1"): header fields, the groups with
+/// their configuration, trials and the statistics of every figure, and the failed trials.
+/// Numbers are exact; a statistic that does not exist is null. See docs/reports.md.
+/// </summary>
+public static class JsonRenderer
+{
+    public const string FormatName = "farm-report-1";
+
+    public static string Render(Report report)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("format", FormatName);
+            w.WriteString("title", report.Info.Title);
+            if (report.Info.SweepId is { } id) w.WriteString("sweep_id", id);
+            w.WriteStartArray("model_versions");
+            foreach (string v in report.ModelVersions) w.WriteStringValue(v);
+            w.WriteEndArray();
+            w.WriteString("baseline", report.Info.Baseline.Description);
+            if (report.Info.SweepSpec is { } spec) w.WriteString("sweep_spec", spec); else w.WriteNull("sweep_spec");
+            w.WriteStartObject("trials");
+            w.WriteNumber("total", report.TrialCount);
+            w.WriteNumber("completed", report.CompletedCount);
+            w.WriteNumber("host_bug", report.HostBugCount);
+            w.WriteNumber("error", report.ErrorCount);
+            w.WriteEndObject();
+
+            w.WriteStartArray("workloads");
+            foreach (var s in report.Sections)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", s.Workload);
+                Strings(w, "axes", s.Groups.Axes);
+                Strings(w, "groups", s.Groups.Groups.Select(g => g.Id));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+
+            w.WriteStartArray("groups");
+            foreach (var g in report.Data.Groups) Group(w, g, report.Data.Figures);
+            w.WriteEndArray();
+
+            w.WriteStartArray("failures");
+            foreach (var f in report.Failures)
+            {
+                w.WriteStartObject();
+                w.WriteString("trial_id", f.Trial.Id);
+                w.WriteString("group", f.Group.Id);
+                w.WriteString("workload", f.Group.Workload);
+                w.WriteNumber("seed", f.Seed);
+                w.WriteString("outcome", f.Outcome);
+                w.WriteString("error", f.Error);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    private static void Group(Utf8JsonWriter w, TrialGroup g, IReadOnlyList<string> figures)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", g.Id);
+        w.WriteString("workload", g.Workload);
+        w.WriteString("label", g.Label);
+        w.WriteString("variant", g.Variant);
+        w.WriteString("policy", g.Policy);
+        w.WriteString("model_version", g.ModelVersion);
+        Pairs(w, "switches", g.Switches);
+        Pairs(w, "point", g.Point);
+        if (g.Baseline is { } b) w.WriteString("baseline", b.Id); else w.WriteNull("baseline");
+        w.WriteNumber("completed", g.Completed.Count);
+        w.WriteNumber("host_bug", g.HostBugs);
+        w.WriteNumber("error", g.Errors);
+        w.WriteStartArray("trials");
+        foreach (var t in g.Trials)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", t.Id);
+            w.WriteNumber("seed", ReportBuilder.Seed(t));
+            w.WriteString("outcome", t.Outcome);
+            if (t.Error is { } e) w.WriteString("error", e);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartObject("figures");
+        foreach (string f in figures)
+        {
+            var s = g.Stat(f);
+            w.WriteStartObject(f);
+            w.WriteNumber("n", s.N);
+            Number(w, "mean", s.Mean);
+            Number(w, "sd", s.Sd);
+            Number(w, "ci95_low", s.CiLow);
+            Number(w, "ci95_high", s.CiHigh);
+            Number(w, "min", s.Min);
+            Number(w, "max", s.Max);
+            Number(w, "ratio", g.Ratio(f));
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        Pairs(w, "config", g.Config);
+        w.WriteEndObject();
+    }
+
+    private static void Number(Utf8JsonWriter w, string name, double? v)
+    {
+        if (v is { } x) w.WriteNumber(name, x); else w.WriteNull(name);
+    }
+
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (string v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+
+    private static void Pairs(Utf8JsonWriter w, string name, IEnumerable<KeyValuePair<string, string>> pairs)
+    {
+        w.WriteStartObject(name);
+        foreach (var (k, v) in pairs) w.WriteString(k, v);
+        w.WriteEndObject();
+    }
+}
