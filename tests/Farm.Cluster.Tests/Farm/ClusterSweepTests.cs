@@ -6,7 +6,13 @@ using Xunit;
 
 namespace Farm.Cluster.Tests.Farm;
 
+/// <summary>Tests that start cluster nodes and processes: run alone, not beside other test classes,
+/// so that their failure detection and deadlines see a machine that is not also running the rest.</summary>
+[CollectionDefinition(nameof(ClusterProcesses), DisableParallelization = true)]
+public sealed class ClusterProcesses;
+
 /// <summary>Sweeps over real Akka clusters on loopback: every trial stored exactly once.</summary>
+[Collection(nameof(ClusterProcesses))]
 public class ClusterSweepTests
 {
     private static readonly TimeSpan Fast = TimeSpan.FromSeconds(3);
@@ -55,62 +61,98 @@ public class ClusterSweepTests
         Assert.Equal(12, again.Reused);
     }
 
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    /// <summary>The client side, as farm submit/status/results: the coordinator's HTTP API, no cluster membership.</summary>
+    private sealed class Api(string url) : IDisposable
+    {
+        private readonly HttpClient _http = new() { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+
+        public async Task<string> Submit(string spec)
+        {
+            var r = await _http.PostAsync("/api/sweeps", new StringContent(spec, System.Text.Encoding.UTF8, "application/yaml"));
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
+            return (string)System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync())!["sweep"]!;
+        }
+
+        public async Task<System.Text.Json.Nodes.JsonNode?> Status(string id)
+        {
+            try
+            {
+                var r = await _http.GetAsync($"/api/sweeps/{id}");
+                return r.IsSuccessStatusCode ? System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync()) : null;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return null; // the coordinator is (re)starting
+            }
+        }
+
+        public async Task<int> Done(string id) => (int?)(await Status(id))?["done"] ?? -1;
+
+        public void Dispose() => _http.Dispose();
+    }
+
     [Fact]
     public async Task SeparateProcesses_AWorkerKilledMidSweep_LosesNoTrial()
     {
         string db = TempDb();
-        using var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db);
+        int http = FreePort();
+        using var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}");
         using var w1 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
         using var w2 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
-        // The test joins as a plain member (no role) to talk to the coordinator singleton.
-        await using var client = FarmNode.Start(new NodeOptions { Roles = [], Port = 0, SeedNodes = [coordinator.Address] });
-        var farm = new FarmClient(client.System, client.Coordinator) { Timeout = TimeSpan.FromSeconds(60) };
+        using var api = new Api($"http://127.0.0.1:{http}");
 
         // Trials that take a while each, so that the kill lands while some are running.
-        var accepted = Assert.IsType<SweepAccepted>(await farm.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 150"), null));
-        Assert.Equal(8, accepted.ToRun);
-        await WaitUntil(async () => (await farm.Status(accepted.Sweep)).Sweeps[0].Done >= 2, TimeSpan.FromMinutes(2));
+        string id = await api.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 300"));
+        await WaitUntil(async () => await api.Done(id) >= 2, TimeSpan.FromMinutes(4));
         w1.Kill();
 
-        var status = await farm.WaitForCompletion(accepted.Sweep).WaitAsync(TimeSpan.FromMinutes(3));
-        Assert.Equal(8, status.Done);
-        Assert.Equal(0, status.Failed);
-        AssertEveryTrialStoredOnce((await farm.Results(accepted.Sweep))!, 8);
+        await WaitUntil(async () => await api.Done(id) == 8, TimeSpan.FromMinutes(5));
+        Assert.Equal(0, (int)(await api.Status(id))!["failed"]!);
+        using var store = new ResultStore(db);
+        AssertEveryTrialStoredOnce(store.Results(new SweepId(id)), 8);
     }
 
     [Fact]
     public async Task CoordinatorRestartedMidSweep_ResumesFromTheStore_AndRunsNoFinishedTrialAgain()
     {
         string db = TempDb();
-        var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", "off");
+        int http = FreePort();
+        var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}");
         using var w1 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
         using var w2 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
-        await using var client = FarmNode.Start(new NodeOptions { Roles = [], Port = 0, SeedNodes = [coordinator.Address], HeartbeatPause = Fast, StableAfter = Fast });
-        var farm = new FarmClient(client.System, client.Coordinator) { Timeout = TimeSpan.FromSeconds(90) };
+        using var api = new Api($"http://127.0.0.1:{http}");
 
-        var accepted = Assert.IsType<SweepAccepted>(await farm.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 150"), null));
-        await WaitUntil(async () => (await farm.Status(accepted.Sweep)).Sweeps[0].Done >= 2, TimeSpan.FromMinutes(2));
+        string id = await api.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 300"));
+        await WaitUntil(async () => await api.Done(id) >= 2, TimeSpan.FromMinutes(4));
         coordinator.Kill();
         coordinator.Dispose();
 
         // Finished before the restart: these must keep their one and only run.
         List<(TrialId Id, string Json)> finished;
         using (var store = new ResultStore(db))
-            finished = store.Results(accepted.Sweep).Where(i => i.Status == "done").Select(i => (i.Trial, i.ResultJson!)).ToList();
+            finished = store.Results(new SweepId(id)).Where(i => i.Status == "done").Select(i => (i.Trial, i.ResultJson!)).ToList();
         Assert.True(finished.Count >= 2);
 
         // A new coordinator on the same store joins the surviving members and takes the singleton over.
-        using var restarted = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", "off", "--seed-nodes", w1.Address);
-        var status = await farm.WaitForCompletion(accepted.Sweep).WaitAsync(TimeSpan.FromMinutes(3));
-        Assert.Equal(8, status.Done);
+        using var restarted = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}", "--seed-nodes", w1.Address);
+        await WaitUntil(async () => await api.Done(id) == 8, TimeSpan.FromMinutes(5));
         using var after = new ResultStore(db);
-        foreach (var (id, json) in finished)
+        foreach (var (trial, json) in finished)
         {
-            var record = after.FindTrial(id)!;
+            var record = after.FindTrial(trial)!;
             Assert.Equal(1, record.Attempts);
             Assert.Equal(json, record.ResultJson);
         }
-        AssertEveryTrialStoredOnce(after.Results(accepted.Sweep), 8);
+        AssertEveryTrialStoredOnce(after.Results(new SweepId(id)), 8);
     }
 
     private static async Task WaitUntil(Func<Task<bool>> condition, TimeSpan timeout)

@@ -16,10 +16,25 @@ internal sealed class ServeProcess : IDisposable
         _process = Process.Start(psi)!;
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginErrorReadLine();
-        var ready = Task.Run(() => _process.StandardOutput.ReadLine());
-        if (!ready.Wait(TimeSpan.FromSeconds(60)) || ready.Result is null || !ready.Result.StartsWith("ready ", StringComparison.Ordinal))
-            throw new InvalidOperationException($"farm serve {string.Join(' ', args)} did not start: {ready.Result}");
-        Address = ready.Result["ready ".Length..];
+        // Akka logs to stdout too: the node is up at the line that starts with "ready ".
+        var seen = new List<string>();
+        var ready = Task.Run(() =>
+        {
+            while (_process.StandardOutput.ReadLine() is { } line)
+            {
+                if (line.StartsWith("ready ", StringComparison.Ordinal)) return line["ready ".Length..];
+                seen.Add(line);
+            }
+            return null;
+        });
+        if (!ready.Wait(TimeSpan.FromSeconds(120)) || ready.Result is null)
+        {
+            Dispose(); // never leave the child behind
+            throw new InvalidOperationException($"farm serve {string.Join(' ', args)} did not start: {string.Join(" | ", seen)}");
+        }
+        Address = ready.Result;
+        // Keep draining stdout so that the child never blocks on a full pipe.
+        _ = Task.Run(() => { while (_process.StandardOutput.ReadLine() is not null) { } });
     }
 
     public string Address { get; }

@@ -36,6 +36,7 @@ public sealed class HttpApiFixture : IAsyncLifetime
     }
 }
 
+[Collection(nameof(ClusterProcesses))]
 public class HttpApiTests(HttpApiFixture farm) : IClassFixture<HttpApiFixture>
 {
     private static string Good(int seeds = 2) =>
