@@ -75,3 +75,21 @@ public class EngineEquivalenceTests
         Assert.Equal("host-bug", r.Outcome);
     }
 }
+
+public class KernbenchEquivalenceTests
+{
+    [Theory]
+    [InlineData("kvm-3.1", 1, 1)]
+    [InlineData("kvm-3.3", 2, 2)]
+    [InlineData("kvm-3.1", 4, 3)]
+    [InlineData("kvm-3.3", 8, 1)]
+    public void Kernbench_ActorsAndSequential_GiveIdenticalResults(string policy, int vcpus, int seed)
+    {
+        string[] sets = [$"policy={policy}", $"vm.vcpus={vcpus}", $"seed={seed}", "workload.scale=0.001", $"workload.jobs={2 * vcpus}", "vm.memory_mb=512"];
+        var sequential = EngineEquivalenceTests.Run("kernbench", "sequential", sets);
+        var actors = EngineEquivalenceTests.Run("kernbench", "actors", sets);
+        Assert.Equal("completed", sequential.Outcome);
+        Assert.True(sequential.Long("guest.processes") > 0);
+        Assert.Equal(EngineEquivalenceTests.Comparable(sequential), EngineEquivalenceTests.Comparable(actors));
+    }
+}
