@@ -10,23 +10,8 @@ namespace Farm.Cli;
 /// </summary>
 public static class ComparisonTable
 {
-    private static readonly (string Label, string Path)[] Explaining =
-    [
-        ("exits", "exits.total"),
-        ("  write-protect exits", "exits.write_protect"),
-        ("emulated instructions", "emulation.instructions"),
-        ("emulated elements", "emulation.elements"),
-        ("retried", "emulation.retried"),
-        ("kvm_mmu_pte_write calls", "pte_write.calls"),
-        ("zapped: misaligned", "zap.misaligned"),
-        ("zapped: flooded", "zap.flooded"),
-        ("zapped: unprotect", "zap.unprotect"),
-        ("zapped: reclaim", "zap.reclaim"),
-        ("mmu_lock acquisitions", "mmu_lock.acquisitions"),
-        ("mmu_lock wait (cycles)", "mmu_lock.wait_cycles"),
-        ("mmu_lock wait p99 (cycles)", "mmu_lock.wait_p99"),
-        ("desc cache exhausted", "desc_cache.exhausted"),
-    ];
+    /// <summary>The figures that explain a difference: the same list the sweep reports use.</summary>
+    private static IReadOnlyList<(string Label, string Figure)> Explaining => Farm.Reports.ReportBuilder.Explaining;
 
     public static void Write(IReadOnlyList<TrialResult> results)
     {
