@@ -5,7 +5,7 @@ namespace Farm.Cli.Tests;
 /// <summary>Runs the built farm command as a real process.</summary>
 internal static class FarmProcess
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => Farm.Tests.Shared.RepoRoot.Path;
 
     public static (int Code, string Out, string Err) Run(params string[] args)
     {
@@ -18,12 +18,5 @@ internal static class FarmProcess
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("farm did not finish in 2 minutes"); }
         return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Farm.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Farm.sln not found above the test directory");
     }
 }

@@ -1,19 +1,14 @@
+using Shared = Farm.Tests.Shared;
+
 namespace Farm.Cluster.Tests;
 
 internal static class RepoPaths
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => Shared.RepoRoot.Path;
 
     public static string Workloads => Path.Combine(Root, "workloads");
 
     public static string Sweeps => Path.Combine(Root, "workloads", "sweeps");
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Farm.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Farm.sln not found above the test directory");
-    }
 }
 
 /// <summary>A fresh directory per test, removed afterwards.</summary>
