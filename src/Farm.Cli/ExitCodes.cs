@@ -7,6 +7,8 @@ public static class ExitCodes
     public const int BadInput = 2;
     public const int HostBug = 3;
     public const int TrialError = 4;
+    /// <summary>A node could not start: a port in use, an address it cannot bind.</summary>
+    public const int NodeFailure = 5;
 
     public static int ForOutcome(string outcome) => outcome switch
     {

@@ -5,6 +5,18 @@ var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("farm");
+    // A bad flag or value is bad input (exit 2) with the message alone; anything else is a failure
+    // reported in one line, never only a stack trace.
+    config.SetExceptionHandler((e, _) =>
+    {
+        if (e is CommandAppException)
+        {
+            Console.Error.WriteLine($"farm: {e.Message}");
+            return Farm.Cli.ExitCodes.BadInput;
+        }
+        Console.Error.WriteLine($"farm: failed: {e.GetType().Name}: {e.Message}");
+        return 1;
+    });
     config.AddCommand<RunCommand>("run")
         .WithDescription("Run one trial of a workload locally and print its result.")
         .WithExample("run", "workloads/micro/pt-clear.yaml", "--policy", "kvm-3.1");

@@ -6,8 +6,8 @@ using Spectre.Console.Cli;
 namespace Farm.Cli.Commands;
 
 /// <summary>
-/// <c>farm serve --roles coordinator,worker [--hostname H] [--port P] [--seed-nodes A,B] [--db F] [--slots N]</c>:
-/// a long-running cluster node. SIGTERM or Ctrl+C leaves the cluster gracefully.
+/// <c>farm serve --roles coordinator,worker [--hostname H] [--port P] [--seed-nodes A,B | --discovery config|kubernetes]
+/// [--db F] [--slots N]</c>: a long-running cluster node. SIGTERM or Ctrl+C leaves the cluster gracefully.
 /// </summary>
 public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
 {
@@ -45,9 +45,32 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         [DefaultValue("http://127.0.0.1:8770")]
         public string Http { get; init; } = "http://127.0.0.1:8770";
 
-        [CommandOption("--config <FILE>")]
-        [Description("HOCON overlay for the node (e.g. cluster-config/local.conf)")]
+        [CommandOption("--config <FILES>")]
+        [Description("HOCON overlays for the node, comma-separated, later ones win (e.g. cluster-config/local.conf)")]
         public string? Config { get; init; }
+
+        [CommandOption("--discovery <METHOD>")]
+        [Description("none (static --seed-nodes), config (bootstrap via --contact-points) or kubernetes (bootstrap via the Kubernetes API)")]
+        [DefaultValue("none")]
+        public string Discovery { get; init; } = "none";
+
+        [CommandOption("--management-port <PORT>")]
+        [Description("Akka.Management HTTP port: bootstrap contact point and the /alive and /ready probes (default: 8558 with discovery, off without)")]
+        public int? ManagementPort { get; init; }
+
+        [CommandOption("--service-name <NAME>")]
+        [Description("Discovery service name (the pods' app.kubernetes.io/name label in Kubernetes)")]
+        [DefaultValue("farm")]
+        public string ServiceName { get; init; } = "farm";
+
+        [CommandOption("--required-contact-points <N>")]
+        [Description("Contact points bootstrap must find before it forms a new cluster")]
+        [DefaultValue(2)]
+        public int RequiredContactPoints { get; init; } = 2;
+
+        [CommandOption("--contact-points <HOST:PORT,...>")]
+        [Description("Management endpoints of the nodes to contact (--discovery config)")]
+        public string? ContactPoints { get; init; }
 
         [CommandOption("--token <TOKEN>")]
         [Description("Bearer token for the HTTP API (required off loopback; default: $FARM_API_TOKEN)")]
@@ -60,10 +83,30 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
                 return ValidationResult.Error($"--roles: '{Roles}' is not valid; valid: coordinator, worker, or both");
             if (Port is < 0 or > 65535) return ValidationResult.Error($"--port: {Port} is not valid; valid: 0..65535");
             if (Slots is < 1 or > 1024) return ValidationResult.Error($"--slots: {Slots} is not valid; valid: 1..1024");
+            if (Discovery is not ("none" or "config" or "kubernetes"))
+                return ValidationResult.Error($"--discovery: '{Discovery}' is not valid; valid: none, config, kubernetes");
+            if (ManagementPort is < 1 or > 65535)
+                return ValidationResult.Error($"--management-port: {ManagementPort} is not valid; valid: 1..65535");
+            if (Discovery != "none" && !string.IsNullOrWhiteSpace(SeedNodes))
+                return ValidationResult.Error($"--seed-nodes cannot be combined with --discovery {Discovery}: bootstrap finds the seeds");
+            if (RequiredContactPoints is < 1 or > 1000)
+                return ValidationResult.Error($"--required-contact-points: {RequiredContactPoints} is not valid; valid: 1..1000");
+            if (Discovery == "config" && SplitList(ContactPoints).Length == 0)
+                return ValidationResult.Error("--discovery config needs --contact-points host:port,... (the management endpoints of the nodes)");
+            if (SplitList(ContactPoints).FirstOrDefault(c => !IsHostPort(c)) is { } bad)
+                return ValidationResult.Error($"--contact-points: '{bad}' is not valid; valid: host:port, e.g. 127.0.0.1:8558");
+            if (!System.Text.RegularExpressions.Regex.IsMatch(ServiceName, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))
+                return ValidationResult.Error($"--service-name: '{ServiceName}' is not valid; valid: a DNS label such as farm");
             if (Http != "off" && !(Uri.TryCreate(Http, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
                 return ValidationResult.Error($"--http: '{Http}' is not valid; valid: an http:// URL such as http://127.0.0.1:8770, or off");
             return ValidationResult.Success();
         }
+
+        internal static string[] SplitList(string? list) =>
+            list?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+        private static bool IsHostPort(string s) =>
+            s.LastIndexOf(':') is > 0 and var i && int.TryParse(s[(i + 1)..], out int p) && p is > 0 and <= 65535;
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -73,7 +116,12 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             Roles = settings.Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             Hostname = settings.Hostname,
             Port = settings.Port,
-            SeedNodes = settings.SeedNodes?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [],
+            SeedNodes = Settings.SplitList(settings.SeedNodes),
+            Discovery = Enum.Parse<Discovery>(settings.Discovery, ignoreCase: true),
+            ManagementPort = settings.ManagementPort ?? (settings.Discovery == "none" ? null : 8558),
+            ServiceName = settings.ServiceName,
+            RequiredContactPoints = settings.RequiredContactPoints,
+            ContactPoints = Settings.SplitList(settings.ContactPoints),
             DatabasePath = settings.Database,
             Slots = settings.Slots ?? Environment.ProcessorCount,
         };
@@ -89,24 +137,34 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             return ExitCodes.BadInput;
         }
         Akka.Configuration.Config? overlay = null;
-        if (settings.Config is not null)
+        foreach (string file in Settings.SplitList(settings.Config))
         {
-            if (!File.Exists(settings.Config))
+            if (!File.Exists(file))
             {
-                Console.Error.WriteLine($"farm serve: --config: '{settings.Config}' does not exist");
+                Console.Error.WriteLine($"farm serve: --config: '{file}' does not exist");
                 return ExitCodes.BadInput;
             }
             try
             {
-                overlay = Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(settings.Config));
+                var parsed = Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(file));
+                overlay = overlay is null ? parsed : parsed.WithFallback(overlay);
             }
             catch (Exception e) when (e is Akka.Configuration.ConfigurationException or FormatException)
             {
-                Console.Error.WriteLine($"farm serve: --config '{settings.Config}' is not valid HOCON: {e.Message}");
+                Console.Error.WriteLine($"farm serve: --config '{file}' is not valid HOCON: {e.Message}");
                 return ExitCodes.BadInput;
             }
         }
-        var node = FarmNode.Start(options, overlay);
+        FarmNode node;
+        try
+        {
+            node = FarmNode.Start(options, overlay);
+        }
+        catch (Exception e) // remoting or management cannot bind: say where, not a stack trace
+        {
+            Console.Error.WriteLine($"farm serve: cannot listen on {options.Hostname} (port {options.Port}, management port {options.ManagementPort?.ToString() ?? "off"}): {e.Message}");
+            return ExitCodes.NodeFailure;
+        }
         Microsoft.AspNetCore.Builder.WebApplication? api = null;
         if (serveHttp)
         {
@@ -114,7 +172,8 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             await api.StartAsync(cancellationToken);
             Console.Error.WriteLine($"farm serve: HTTP API on {settings.Http}");
         }
-        Console.Error.WriteLine($"farm serve: {node.Address} roles {string.Join(',', options.Roles)}");
+        Console.Error.WriteLine($"farm serve: {node.Address} roles {string.Join(',', options.Roles)}"
+            + (options.ManagementPort is { } mp ? $", management http://{options.Hostname}:{mp} (/alive, /ready), discovery {settings.Discovery}" : ""));
         Console.Out.WriteLine($"ready {node.Address}");
         var left = new TaskCompletionSource();
         node.System.RegisterOnTermination(() => left.TrySetResult());

@@ -37,7 +37,8 @@ public sealed class FarmNode : IAsyncDisposable
         if (extra is not null) config = extra.WithFallback(config);
         var system = ActorSystem.Create(SystemName, config);
         var cluster = Akka.Cluster.Cluster.Get(system);
-        if (options.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
+        if (options.ManagementPort is not null) StartManagement(system, options);
+        if (options.Discovery == Discovery.None && options.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
 
         if (options.IsCoordinator)
         {
@@ -55,6 +56,26 @@ public sealed class FarmNode : IAsyncDisposable
             system.ActorOf(Props.Create(() => new WorkerActor(id, Math.Max(1, options.Slots), proxy, options.PollInterval)), "worker");
         }
         return new FarmNode(system, options, proxy);
+    }
+
+    /// <summary>
+    /// The management server (contact point and health probes) and, with discovery on, cluster
+    /// bootstrap, which joins or forms the cluster once enough contact points agree.
+    /// </summary>
+    private static void StartManagement(ActorSystem system, NodeOptions options)
+    {
+        try
+        {
+            var server = ManagementServer.StartAsync(system, options, options.ManagementPort!.Value).GetAwaiter().GetResult();
+            system.RegisterOnTermination(() => server.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+            if (options.Discovery != Discovery.None)
+                Akka.Management.Cluster.Bootstrap.ClusterBootstrap.Get(system).Start().GetAwaiter().GetResult();
+        }
+        catch
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            throw;
+        }
     }
 
     /// <summary>Leaves the cluster gracefully (CoordinatedShutdown), as on SIGTERM.</summary>
@@ -91,6 +112,6 @@ public sealed class FarmNode : IAsyncDisposable
               coordinated-shutdown.run-by-clr-shutdown-hook = on
             }
             """);
-        return node.WithFallback(FarmSerialization.Config).WithFallback(ClusterSingleton.DefaultConfig());
+        return node.WithFallback(BootstrapConfig.For(o)).WithFallback(FarmSerialization.Config).WithFallback(ClusterSingleton.DefaultConfig());
     }
 }

@@ -19,6 +19,17 @@ public sealed record NodeOptions
     /// <summary>Split-brain resolver: how long membership must be stable before it downs nodes.</summary>
     public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Static seeds (<see cref="Discovery.None"/>) or Akka.Management cluster bootstrap.</summary>
+    public Discovery Discovery { get; init; } = Discovery.None;
+    /// <summary>Akka.Management HTTP port (bootstrap contact point, /alive and /ready); null: no management server.</summary>
+    public int? ManagementPort { get; init; }
+    /// <summary>The discovery service name: the config services key, or the pods' app.kubernetes.io/name label.</summary>
+    public string ServiceName { get; init; } = "farm";
+    /// <summary>Contact points that must be found before a new cluster may be formed.</summary>
+    public int RequiredContactPoints { get; init; } = 2;
+    /// <summary>Management endpoints (host:port) of the nodes to contact, for <see cref="Discovery.Config"/>.</summary>
+    public IReadOnlyList<string> ContactPoints { get; init; } = [];
+
     public bool IsCoordinator => Roles.Contains("coordinator");
     public bool IsWorker => Roles.Contains("worker");
 }

@@ -3,6 +3,7 @@ using Farm.Cluster.Hosting;
 using Farm.Cluster.Protocol;
 using Farm.Cluster.Store;
 using Xunit;
+using static Farm.Cluster.Tests.Farm.ClusterTestKit;
 
 namespace Farm.Cluster.Tests.Farm;
 
@@ -17,14 +18,14 @@ public class ClusterSweepTests
 {
     private static readonly TimeSpan Fast = TimeSpan.FromSeconds(3);
 
-    private static string SweepText(string workload, int seeds, params string[] extraBase) =>
+    internal static string SweepText(string workload, int seeds, params string[] extraBase) =>
         $"name: cluster-test\nworkload: {Path.Combine(RepoPaths.Workloads, workload)}\n"
         + (extraBase.Length > 0 ? "base:\n" + string.Concat(extraBase.Select(b => $"  {b}\n")) : "")
         + $"axes:\n  policy: [kvm-3.1, kvm-3.3]\n  vm.vcpus: [1, 2]\nseeds: {seeds}\n";
 
-    private static string TempDb() => Path.Combine(Path.GetTempPath(), $"farm-cluster-{Guid.NewGuid():N}.db");
+    internal static string TempDb() => Path.Combine(Path.GetTempPath(), $"farm-cluster-{Guid.NewGuid():N}.db");
 
-    private static void AssertEveryTrialStoredOnce(IReadOnlyList<SweepResultItem> items, int expected)
+    internal static void AssertEveryTrialStoredOnce(IReadOnlyList<SweepResultItem> items, int expected)
     {
         Assert.Equal(expected, items.Count);
         Assert.All(items, i => Assert.Equal("done", i.Status));
@@ -59,45 +60,6 @@ public class ClusterSweepTests
         Assert.Equal(accepted.Sweep, again.Sweep);
         Assert.Equal(0, again.ToRun);
         Assert.Equal(12, again.Reused);
-    }
-
-    private static int FreePort()
-    {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
-    /// <summary>The client side, as farm submit/status/results: the coordinator's HTTP API, no cluster membership.</summary>
-    private sealed class Api(string url) : IDisposable
-    {
-        private readonly HttpClient _http = new() { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
-
-        public async Task<string> Submit(string spec)
-        {
-            var r = await _http.PostAsync("/api/sweeps", new StringContent(spec, System.Text.Encoding.UTF8, "application/yaml"));
-            Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
-            return (string)System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync())!["sweep"]!;
-        }
-
-        public async Task<System.Text.Json.Nodes.JsonNode?> Status(string id)
-        {
-            try
-            {
-                var r = await _http.GetAsync($"/api/sweeps/{id}");
-                return r.IsSuccessStatusCode ? System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync()) : null;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return null; // the coordinator is (re)starting
-            }
-        }
-
-        public async Task<int> Done(string id) => (int?)(await Status(id))?["done"] ?? -1;
-
-        public void Dispose() => _http.Dispose();
     }
 
     [Fact]
@@ -153,15 +115,5 @@ public class ClusterSweepTests
             Assert.Equal(json, record.ResultJson);
         }
         AssertEveryTrialStoredOnce(after.Results(new SweepId(id)), 8);
-    }
-
-    private static async Task WaitUntil(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var end = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > end) throw new TimeoutException("condition not met in time");
-            await Task.Delay(200);
-        }
     }
 }

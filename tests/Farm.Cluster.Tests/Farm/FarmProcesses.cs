@@ -6,6 +6,7 @@ namespace Farm.Cluster.Tests.Farm;
 internal sealed class ServeProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _stderr = new();
 
     public ServeProcess(params string[] args)
     {
@@ -14,7 +15,7 @@ internal sealed class ServeProcess : IDisposable
         psi.ArgumentList.Add("serve");
         foreach (var a in args) psi.ArgumentList.Add(a);
         _process = Process.Start(psi)!;
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _stderr.Enqueue(e.Data); };
         _process.BeginErrorReadLine();
         // Akka logs to stdout too: the node is up at the line that starts with "ready ".
         var seen = new List<string>();
@@ -39,8 +40,33 @@ internal sealed class ServeProcess : IDisposable
 
     public string Address { get; }
 
+    /// <summary>What the node wrote on standard error (its farm serve messages).</summary>
+    public IReadOnlyList<string> Errors => [.. _stderr];
+
     /// <summary>A real kill: no graceful leave, the cluster must notice by itself.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>SIGTERM, as Kubernetes sends before it stops a pod: the node should leave gracefully.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>The exit code, or null if the process is still running after <paramref name="timeout"/>.</summary>
+    public async Task<int?> WaitForExit(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
 
     public void Dispose()
     {

@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using Farm.Cluster.Protocol;
+using Farm.Cluster.Store;
+using Xunit;
+using static Farm.Cluster.Tests.Farm.ClusterTestKit;
+
+namespace Farm.Cluster.Tests.Farm;
+
+/// <summary>
+/// Cluster formation as in Kubernetes, with config discovery standing in for the Kubernetes API:
+/// no node is given a seed; Akka.Management bootstrap finds the contact points and forms the cluster.
+/// </summary>
+[Collection(nameof(ClusterProcesses))]
+public class BootstrapTests
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private static async Task<int> Get(string url)
+    {
+        try
+        {
+            return (int)(await Http.GetAsync(url)).StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return 0; // not listening yet
+        }
+    }
+
+    [Fact]
+    public async Task ThreeProcesses_FormAClusterThroughBootstrap_AndASigtermedWorkerLeavesAndItsTrialRunsElsewhere()
+    {
+        string db = ClusterSweepTests.TempDb();
+        int http = FreePort();
+        int[] management = [FreePort(), FreePort(), FreePort()];
+        string contactPoints = string.Join(',', management.Select(p => $"127.0.0.1:{p}"));
+        string localConf = Path.Combine(RepoPaths.Root, "cluster-config", "local.conf");
+        string[] Bootstrap(int i) => ["--port", "0", "--discovery", "config", "--management-port", $"{management[i]}",
+            "--contact-points", contactPoints, "--required-contact-points", "3", "--config", localConf];
+
+        using var coordinator = new ServeProcess([.. Bootstrap(0), "--roles", "coordinator", "--db", db, "--http", $"http://127.0.0.1:{http}"]);
+        using var w1 = new ServeProcess([.. Bootstrap(1), "--roles", "worker", "--slots", "1"]);
+        using var w2 = new ServeProcess([.. Bootstrap(2), "--roles", "worker", "--slots", "1"]);
+
+        // Liveness answers at once; readiness only once bootstrap has made the node an Up member.
+        Assert.Equal(200, await Get($"http://127.0.0.1:{management[1]}/alive"));
+        foreach (int port in management)
+            await WaitUntil(async () => await Get($"http://127.0.0.1:{port}/ready") == 200, TimeSpan.FromMinutes(2), $"node on {port} ready");
+
+        // One cluster of three, learnt from a contact point as other nodes learn it.
+        var seeds = JsonNode.Parse(await Http.GetStringAsync($"http://127.0.0.1:{management[0]}/bootstrap/seed-nodes"))!;
+        var ports = seeds["Nodes"]!.AsArray().Select(n => (int)n!["Node"]!["Port"]!).Order().ToArray();
+        Assert.Equal(new[] { coordinator.Address, w1.Address, w2.Address }.Select(a => int.Parse(a[(a.LastIndexOf(':') + 1)..])).Order(), ports);
+
+        using var api = new Api($"http://127.0.0.1:{http}");
+        // Four trials of a few seconds each, so that the SIGTERM lands while one runs.
+        string id = await api.Submit(ClusterSweepTests.SweepText("micro/pt-clear.yaml", 1, "workload.rounds: 3000"));
+
+        // SIGTERM w1 while it runs a trial.
+        string w1Prefix = w1.Address[(w1.Address.IndexOf('@') + 1)..] + "/";
+        TrialRecord? interrupted = null;
+        await WaitUntil(() =>
+        {
+            using var store = new ResultStore(db);
+            interrupted = store.Results(new SweepId(id)).Select(i => store.FindTrial(i.Trial)!)
+                .FirstOrDefault(t => t.Status == "running" && t.Worker is { } w && w.Value.StartsWith(w1Prefix, StringComparison.Ordinal));
+            return Task.FromResult(interrupted is not null);
+        }, TimeSpan.FromMinutes(3), "a trial running on the first worker");
+        w1.Terminate();
+
+        // It leaves gracefully: exit code 0 after CoordinatedShutdown, saying so.
+        Assert.Equal(0, await w1.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Contains(w1.Errors, l => l.Contains("left the cluster", StringComparison.Ordinal));
+
+        await WaitUntil(async () => await api.Done(id) == 4, TimeSpan.FromMinutes(5), "all 4 trials done");
+        using var after = new ResultStore(db);
+        ClusterSweepTests.AssertEveryTrialStoredOnce(after.Results(new SweepId(id)), 4);
+        var rerun = after.FindTrial(interrupted!.Id)!;
+        Assert.Equal("done", rerun.Status);
+        Assert.Equal(2, rerun.Attempts);
+        Assert.False(rerun.Worker!.Value.Value.StartsWith(w1Prefix, StringComparison.Ordinal), "the interrupted trial was re-run by another worker");
+        Assert.Equal(200, await Get($"http://127.0.0.1:{management[0]}/ready"));
+    }
+}
