@@ -51,10 +51,6 @@ public static class BootstrapConfig
     }
 
     // Pods are selected by the recommended name label, so that one selector covers every role.
-    private static string KubernetesDiscovery() => """
-        akka.discovery {
-          method = kubernetes-api
-          kubernetes-api.pod-label-selector = "app.kubernetes.io/name={0}"
-        }
-        """;
+    private static string KubernetesDiscovery() =>
+        "akka.discovery.method = kubernetes-api\n" + KubernetesPodDiscovery.DefaultConfig("app.kubernetes.io/name={0}");
 }

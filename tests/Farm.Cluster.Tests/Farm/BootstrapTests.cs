@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Farm.Cluster.Protocol;
 using Farm.Cluster.Store;
+using Farm.Cluster.Tests.Hosting;
 using Xunit;
 using static Farm.Cluster.Tests.Farm.ClusterTestKit;
 
@@ -80,5 +81,32 @@ public class BootstrapTests
         Assert.Equal(2, rerun.Attempts);
         Assert.False(rerun.Worker!.Value.Value.StartsWith(w1Prefix, StringComparison.Ordinal), "the interrupted trial was re-run by another worker");
         Assert.Equal(200, await Get($"http://127.0.0.1:{management[0]}/ready"));
+    }
+
+    [Fact]
+    public async Task ThreeProcesses_FormAClusterThroughKubernetesApiDiscovery_AndRunASweep()
+    {
+        // The API server lists three running pods (all on loopback, told apart by their named
+        // management port), as it lists the coordinator and worker pods of k8s/.
+        await using var kube = new FakeKubernetesApi();
+        int[] management = [FreePort(), FreePort(), FreePort()];
+        for (int i = 0; i < 3; i++) kube.Pods.Add(FakeKubernetesApi.Pod($"farm-{i}", "Running", "127.0.0.1", management[i]));
+        string db = ClusterSweepTests.TempDb();
+        int http = FreePort();
+        string[] Node(int i) => ["--port", "0", "--discovery", "kubernetes", "--service-name", "farm", "--management-port", $"{management[i]}",
+            "--required-contact-points", "3", "--config", kube.ConfigOverlayPath];
+
+        using var coordinator = new ServeProcess([.. Node(0), "--roles", "coordinator", "--db", db, "--http", $"http://127.0.0.1:{http}"]);
+        using var w1 = new ServeProcess([.. Node(1), "--roles", "worker", "--slots", "1"]);
+        using var w2 = new ServeProcess([.. Node(2), "--roles", "worker", "--slots", "1"]);
+        foreach (int port in management)
+            await WaitUntil(async () => await Get($"http://127.0.0.1:{port}/ready") == 200, TimeSpan.FromMinutes(2), $"node on {port} ready");
+        Assert.Contains(kube.Requests, r => r.Query == "?labelSelector=app.kubernetes.io%2Fname%3Dfarm");
+
+        using var api = new Api($"http://127.0.0.1:{http}");
+        string id = await api.Submit(ClusterSweepTests.SweepText("micro/wrprotect.yaml", 1));
+        await WaitUntil(async () => await api.Done(id) == 4, TimeSpan.FromMinutes(3), "all 4 trials done");
+        using var store = new ResultStore(db);
+        ClusterSweepTests.AssertEveryTrialStoredOnce(store.Results(new SweepId(id)), 4);
     }
 }
