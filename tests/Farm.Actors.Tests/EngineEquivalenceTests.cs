@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Akka.Actor;
+using Farm.Actors.Engine;
 using Farm.Simulation;
 using Farm.Simulation.Config;
 using Farm.Simulation.GuestCode;
@@ -10,12 +12,21 @@ namespace Farm.Actors.Tests;
 
 public class EngineEquivalenceTests
 {
-    internal static TrialResult Run(string kind, string engine, params string[] sets)
+    internal static TrialResult Run(string kind, string engine, params string[] sets) => TrialRunner.Run(Spec(kind, engine, sets));
+
+    internal static TrialSpec Spec(string kind, string engine, params string[] sets)
     {
         var workload = WorkloadRegistry.Get(kind);
         var pairs = KeyValueArgs.Parse(sets.Append($"engine={engine}"));
-        return TrialRunner.Run(new TrialSpec(kind, workload, SimConfig.Resolve(pairs, workload.Keys)));
+        return new TrialSpec(kind, workload, SimConfig.Resolve(pairs, workload.Keys));
     }
+
+    /// <summary>Runs a trial on actors in <paramref name="system"/>, on <paramref name="dispatcher"/> (null: a strand of its own).</summary>
+    internal static TrialResult RunOn(ActorSystem system, string? dispatcher, TrialSpec spec) =>
+        Trial.Run(spec, vm => ActorEngine.Run(system, vm, v => spec.Workload.RunVcpu(v, spec.Config), dispatcher: dispatcher));
+
+    /// <summary>MMU service steps of the trial: the same on both engines, whichever actor served them.</summary>
+    internal static long Events(TrialResult r) => (long)r.Root["run"]!["events"]!;
 
     /// <summary>The result without what may differ between runs and engines: "run" and trial.engine.</summary>
     internal static string Comparable(TrialResult r)
@@ -43,7 +54,52 @@ public class EngineEquivalenceTests
         var sequential = Run(kind, "sequential", sets);
         var actors = Run(kind, "actors", sets);
         Assert.Equal(Comparable(sequential), Comparable(actors));
+        Assert.Equal(Events(sequential), Events(actors));
         Assert.Equal("actors", (string)actors.Root["trial"]!["engine"]!);
+    }
+
+    /// <summary>
+    /// On the default dispatcher the vCPU actors and the VM actor run in parallel on the thread
+    /// pool (not one strand per trial): the results must not depend on it.
+    /// </summary>
+    [Theory]
+    [InlineData("pt-clear", "kvm-3.1", 1)]
+    [InlineData("pt-clear", "kvm-3.3", 4)]
+    [InlineData("wrprotect", "kvm-3.1", 8)]
+    [InlineData("flood-reuse", "kvm-3.3", 2)]
+    [InlineData("prefetch-drain", "kvm-3.3", 8)]
+    public void ParallelDispatcher_GivesIdenticalResults(string kind, string policy, int vcpus)
+    {
+        string[] sets = [$"policy={policy}", $"vm.vcpus={vcpus}", "mmu.unsync=false"];
+        var sequential = Run(kind, "sequential", sets);
+        for (int i = 0; i < 3; i++)
+        {
+            var actors = RunOn(ActorEngine.LocalSystem, "akka.actor.default-dispatcher", Spec(kind, "actors", sets));
+            Assert.Equal(Comparable(sequential), Comparable(actors));
+            Assert.Equal(Events(sequential), Events(actors));
+        }
+    }
+
+    [Fact]
+    public async Task TrialsOneAfterAnother_ReuseOneStrand()
+    {
+        using var system = ActorSystem.Create("strands", "akka.loglevel = WARNING");
+        var spec = Spec("pt-clear", "actors", "vm.vcpus=4");
+        for (int i = 0; i < 3; i++) Assert.Equal("completed", RunOn(system, null, spec).Outcome);
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the dispatcher's shutdown-timeout with no actors on it
+        Assert.Equal("completed", RunOn(system, null, spec).Outcome);
+        Assert.True(system.Dispatchers.HasDispatcher("farm-trial-strand-1"));
+        Assert.False(system.Dispatchers.HasDispatcher("farm-trial-strand-2"));
+    }
+
+    [Fact]
+    public async Task ConcurrentTrials_EachOnItsStrand_GiveIdenticalResults()
+    {
+        using var system = ActorSystem.Create("concurrent", "akka.loglevel = WARNING");
+        var spec = Spec("wrprotect", "actors", "vm.vcpus=4", "policy=kvm-3.1");
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => RunOn(system, null, spec))));
+        var sequential = Comparable(Run("wrprotect", "sequential", "vm.vcpus=4", "policy=kvm-3.1"));
+        Assert.All(results, r => Assert.Equal(sequential, Comparable(r)));
     }
 
     [Fact]
@@ -91,5 +147,6 @@ public class KernbenchEquivalenceTests
         Assert.Equal("completed", sequential.Outcome);
         Assert.True(sequential.Long("guest.processes") > 0);
         Assert.Equal(EngineEquivalenceTests.Comparable(sequential), EngineEquivalenceTests.Comparable(actors));
+        Assert.Equal(EngineEquivalenceTests.Events(sequential), EngineEquivalenceTests.Events(actors));
     }
 }

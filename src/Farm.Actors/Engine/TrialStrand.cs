@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Dispatch;
+
+namespace Farm.Actors.Engine;
+
+/// <summary>
+/// The dispatcher of one trial's actors: their mailboxes run one at a time, in the order they were
+/// scheduled, inside one thread-pool work item. A message between two actors of the trial is then
+/// a queue operation on the thread that sent it: no thread-pool dispatch, no idle worker woken to
+/// steal it, no migration of the trial's state to another core. Trials, each on a strand of its
+/// own, run in parallel with each other. Which thread runs what never affects a result: the order
+/// of service steps is the protocol's.
+/// </summary>
+internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : MessageDispatcher(configurator), IThreadPoolWorkItem
+{
+    /// <summary>Time after which a busy strand lets other thread-pool work go first (a trial that
+    /// runs for seconds otherwise holds its thread throughout, as on the sequential engine).</summary>
+    private static readonly long Slice = Stopwatch.Frequency / 50; // 20 ms
+
+    private readonly ConcurrentQueue<IRunnable> _queue = new();
+    private int _scheduled;
+
+    protected override void ExecuteTask(IRunnable run)
+    {
+        _queue.Enqueue(run);
+        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        long end = Stopwatch.GetTimestamp() + Slice;
+        while (true)
+        {
+            while (_queue.TryDequeue(out var run))
+            {
+                run.Run();
+                if (Stopwatch.GetTimestamp() > end)
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // still marked scheduled
+                    return;
+                }
+            }
+            // Unschedule (a full fence, so the check below cannot read the queue before it): a run
+            // enqueued after the last TryDequeue may have seen the strand scheduled and left it to us.
+            Interlocked.Exchange(ref _scheduled, 0);
+            if (_queue.IsEmpty || Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0) return;
+        }
+    }
+
+    protected override void Shutdown()
+    {
+        // Nothing to release: a strand owns no thread; the pool hands it to the next trial.
+    }
+
+    private sealed class StrandConfigurator(Config config, IDispatcherPrerequisites prerequisites)
+        : MessageDispatcherConfigurator(config, prerequisites)
+    {
+        private TrialStrand? _strand;
+
+        public override MessageDispatcher Dispatcher() => LazyInitializer.EnsureInitialized(ref _strand, () => new TrialStrand(this));
+    }
+
+    /// <summary>
+    /// The strands of one actor system, as dispatcher ids: a trial rents one and returns it when its
+    /// actors have stopped, so a node registers as many as it ever ran trials at once.
+    /// </summary>
+    internal sealed class Pool(ExtendedActorSystem system) : IExtension
+    {
+        private readonly ConcurrentBag<string> _free = [];
+        private int _count;
+
+        public static Pool Of(ActorSystem system) => system.WithExtension<Pool, PoolProvider>();
+
+        /// <summary>Strands registered so far.</summary>
+        public int Count => Volatile.Read(ref _count);
+
+        public string Rent()
+        {
+            if (_free.TryTake(out var id)) return id;
+            id = $"farm-trial-strand-{Interlocked.Increment(ref _count)}";
+            var config = ConfigurationFactory.ParseString($"id = \"{id}\"\nthroughput = 100")
+                .WithFallback(system.Dispatchers.DefaultDispatcherConfig);
+            system.Dispatchers.RegisterConfigurator(id, new StrandConfigurator(config, system.Dispatchers.Prerequisites));
+            return id;
+        }
+
+        public void Return(string id) => _free.Add(id);
+    }
+
+    private sealed class PoolProvider : ExtensionIdProvider<Pool>
+    {
+        public override Pool CreateExtension(ExtendedActorSystem system) => new(system);
+    }
+}
