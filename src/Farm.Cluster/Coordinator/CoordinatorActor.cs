@@ -13,6 +13,9 @@ namespace Farm.Cluster.Coordinator;
 /// workers that ask for them, re-queues the trials of workers that leave, crash or miss their
 /// deadline, and stores results idempotently by trial id. All state is in the store, so a
 /// restarted coordinator resumes where the last one stopped.
+/// A request for work that finds the queue empty is held (one per worker, the latest) and
+/// answered as soon as trials are queued, so that a submitted sweep starts on every idle worker
+/// at once rather than on each worker's next poll.
 /// </summary>
 public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 {
@@ -27,6 +30,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly CoordinatorOptions _options;
     private readonly Dictionary<TrialId, InFlight> _inFlight = [];
     private readonly Dictionary<IActorRef, WorkerId> _watched = [];
+    /// <summary>Idle workers' requests that found the queue empty, oldest first; one per worker.</summary>
+    private readonly List<(IActorRef Worker, RequestWork Request)> _waiting = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -76,6 +81,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             var spec = SweepSpec.Parse(s.SpecText, s.BaseDir, _options.MaxTrials, workloadTexts: s.WorkloadTexts);
             var r = _store.SubmitSweep(spec);
             Sender.Tell(new SweepAccepted(r.Sweep, r.Name, r.Trials, r.ToRun, r.Reused, r.Resubmitted));
+            if (r.ToRun > 0) ServeWaiting();
         }
         catch (Exception e) when (e is ConfigException or StoreException)
         {
@@ -90,11 +96,45 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             Context.Watch(Sender);
             _watched[Sender] = w.Worker;
         }
-        var tickets = _store.Dispatch(Math.Max(0, w.FreeSlots), w.Worker);
+        var worker = Sender;
+        _waiting.RemoveAll(x => x.Worker.Equals(worker)); // one request outstanding per worker: this one replaces any held
+        if (w.FreeSlots <= 0) worker.Tell(new WorkItems([]));
+        else if (!Send(worker, w)) _waiting.Add((worker, w));
+    }
+
+    /// <summary>Takes up to the free slots' worth of queued trials for the worker; false (and nothing sent) if none is queued.</summary>
+    private bool Send(IActorRef worker, RequestWork w) => Send(worker, w.Worker, _store.Dispatch(w.FreeSlots, w.Worker));
+
+    private bool Send(IActorRef worker, WorkerId id, IReadOnlyList<TrialTicket> tickets)
+    {
+        if (tickets.Count == 0) return false;
         var deadline = DateTime.UtcNow + _options.TrialDeadline;
-        foreach (var t in tickets) _inFlight[t.Id] = new InFlight(w.Worker, Sender, deadline);
-        if (tickets.Count == 0) { Sender.Tell(new WorkItems([])); return; }
-        foreach (var chunk in MessageChunker.Work(tickets)) Sender.Tell(chunk);
+        foreach (var t in tickets) _inFlight[t.Id] = new InFlight(id, worker, deadline);
+        foreach (var chunk in MessageChunker.Work(tickets)) worker.Tell(chunk);
+        return true;
+    }
+
+    /// <summary>
+    /// Trials were queued: answers the held requests while the queue lasts, a trial to each in
+    /// turn (oldest request first), so that a small sweep spreads over the idle workers.
+    /// </summary>
+    private void ServeWaiting()
+    {
+        var given = _waiting.Select(_ => new List<TrialTicket>()).ToList();
+        for (bool more = true; more;)
+        {
+            more = false;
+            for (int i = 0; i < _waiting.Count; i++)
+            {
+                if (given[i].Count >= _waiting[i].Request.FreeSlots) continue;
+                var next = _store.Dispatch(1, _waiting[i].Request.Worker);
+                if (next.Count == 0) { more = false; break; }
+                given[i].Add(next[0]);
+                more = true;
+            }
+        }
+        for (int i = _waiting.Count - 1; i >= 0; i--)
+            if (Send(_waiting[i].Worker, _waiting[i].Request.Worker, given[i])) _waiting.RemoveAt(i);
     }
 
     private void Finished(TrialFinished f)
@@ -113,11 +153,14 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void WorkerGone(IActorRef worker)
     {
+        _waiting.RemoveAll(x => x.Worker.Equals(worker));
         if (!_watched.Remove(worker, out var id)) return;
         var lost = _inFlight.Where(kv => kv.Value.Ref.Equals(worker)).Select(kv => kv.Key).ToList();
         foreach (var t in lost) _inFlight.Remove(t);
         int n = _store.RequeueWorker(id);
-        if (n > 0) Context.GetLogger().Warning("coordinator: worker {0} left; {1} trial(s) queued again", id, n);
+        if (n == 0) return;
+        Context.GetLogger().Warning("coordinator: worker {0} left; {1} trial(s) queued again", id, n);
+        ServeWaiting();
     }
 
     private void ExpireDeadlines()
@@ -128,6 +171,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         foreach (var t in late) _inFlight.Remove(t);
         _store.Requeue(late);
         Context.GetLogger().Warning("coordinator: {0} trial(s) missed their deadline and were queued again", late.Count);
+        ServeWaiting();
     }
 }
 

@@ -8,6 +8,9 @@ namespace Farm.Cluster.Worker;
 /// A worker node's puller: while it has free slots it asks the coordinator for work, runs each
 /// trial on the actor engine, and sends the result until the coordinator acknowledges it.
 /// Akka.NET has no built-in work pulling; this is the protocol of Farm.Cluster.Protocol.
+/// A finished trial's result goes out with the next request at once, not on the next poll; the
+/// coordinator holds a request that finds its queue empty until work comes, so the poll only
+/// resends what is unacknowledged and asks again when an answer may have been lost.
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
@@ -22,6 +25,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly int _slots;
     private readonly IActorRef _coordinator;
     private readonly Dictionary<TrialId, IFarmMessage> _unacked = [];
+    /// <summary>Tickets beyond the free slots (a request answered twice: the first was held, the
+    /// second a resend); each starts when a slot frees, none is dropped.</summary>
+    private readonly Queue<TrialTicket> _backlog = new();
     private int _running;
     private DateTime _askedAt = DateTime.MinValue;
 
@@ -42,7 +48,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<WorkItems>(items =>
         {
             _askedAt = DateTime.MinValue;
-            foreach (var ticket in items.Tickets) Start(ticket);
+            foreach (var ticket in items.Tickets) _backlog.Enqueue(ticket);
+            StartBacklog();
             if (items.Tickets.Count > 0) Ask();
         });
         Receive<Completed>(c =>
@@ -50,6 +57,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _running--;
             _unacked[c.Trial] = c.Report;
             _coordinator.Tell(c.Report);
+            StartBacklog();
             Ask();
         });
         Receive<Ack>(a => _unacked.Remove(a.Trial));
@@ -57,11 +65,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private void Ask()
     {
-        int free = _slots - _running;
+        int free = _slots - _running - _backlog.Count;
         // One outstanding request at a time; asked again after a while if the answer got lost.
         if (free <= 0 || DateTime.UtcNow - _askedAt < TimeSpan.FromSeconds(5)) return;
         _askedAt = DateTime.UtcNow;
         _coordinator.Tell(new RequestWork(_id, free));
+    }
+
+    private void StartBacklog()
+    {
+        while (_running < _slots && _backlog.TryDequeue(out var ticket)) Start(ticket);
     }
 
     private void Start(TrialTicket ticket)

@@ -1,15 +1,38 @@
 #!/usr/bin/env bash
 # Cluster benchmarks, measured in one run (issue 6):
 #  1. coordinator overhead per trial: a sweep of 1,000 trivial trials on the embedded farm;
-#  2. throughput of CPU-bound trials with two worker processes against one.
-# Usage: tests/Farm.Benchmarks/Cluster/cluster-bench.sh   (builds Release first)
+#  2. throughput of CPU-bound trials with two worker processes (one slot each) against one: the
+#     same sweep of equal trials in both cases, from its submission to its last stored result,
+#     with the coordinator process on the same cores, after the same warm-up in both cases (a
+#     young .NET process spends its first minute compiling; a farm's nodes run for hours).
+#     Each case runs the sweep REPEATS times (new seeds each time) and keeps the best and the
+#     median. The machine is measured too, before and after: the same trials in one `farm run`
+#     process and in two at once, without a farm: what two cores give right now (shared machines).
+#     Prints where the time goes: each worker's busy share, the idle gap between a worker's
+#     trials, CPU seconds per process, and what other processes on the machine used meanwhile.
+# Usage: tests/Farm.Benchmarks/Cluster/cluster-bench.sh [TRIALS [ROUNDS [WARM [REPEATS]]]]   (builds Release first)
+#   TRIALS: CPU-bound trials in a measured sweep (default 16, even so that two workers split it);
+#   ROUNDS: pt-clear rounds a trial (default 5000: 1.2-1.5 s a trial on a 2.1 GHz EPYC core);
+#   WARM: seconds the nodes run before the first measured sweep (default 60; 0: fresh processes);
+#   REPEATS: measured sweeps a case (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+trials=${1:-16}
+rounds=${2:-5000}
+warm=${3:-60}
+repeats=${4:-3}
 dotnet build src/Farm.Cli -c Release -v q -nologo >/dev/null
 F="dotnet src/Farm.Cli/bin/Release/net10.0/farm.dll"
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+pids=()
+stop_nodes() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+trap 'stop_nodes; rm -rf "$work"' EXIT
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average $(load)"
 
 # 1. 1,000 trivial trials (one page, sequential engine).
 cat > "$work/trivial.yaml" <<YAML
@@ -31,32 +54,133 @@ print(f"1. {len(items)} trivial trials: {wall:.2f} s wall; node start/stop (a 1-
       f" on 2 slots; farm overhead per trial {1000*over:.2f} ms")
 PY
 
-# 2. CPU-bound trials: 1 worker process, then 2 (one slot each).
-cat > "$work/cpu.yaml" <<YAML
-name: cpu-bound
+# 2. CPU-bound trials: pt-clear under kvm-3.1, all of one length; seeds differ, so each is its own trial.
+sweep() { # NAME FIRST-SEED COUNT
+  cat <<YAML
+name: $1
 workload: $PWD/workloads/micro/pt-clear.yaml
-base: { workload.rounds: 1500, engine: sequential }
-axes: { policy: [kvm-3.1, kvm-3.3] }
-seeds: 4
+base: { workload.rounds: $rounds, engine: sequential, policy: kvm-3.1, seed: $2 }
+seeds: $3
 YAML
-run_with() {
-  local workers=$1
-  local port=$((25700 + workers * 10))
-  local http=$((8800 + workers))
-  $F serve --roles coordinator --port $port --db "$work/cpu-$workers.db" --http http://127.0.0.1:$http --config cluster-config/local.conf >/dev/null 2>&1 &
-  sleep 3
-  for i in $(seq 1 "$workers"); do
-    $F serve --roles worker --port $((port + i)) --seed-nodes akka.tcp://farm@127.0.0.1:$port --slots 1 --config cluster-config/local.conf >/dev/null 2>&1 &
-  done
-  sleep 6
-  local t0 id
-  t0=$(date +%s.%N)
-  id=$($F submit "$work/cpu.yaml" --api http://127.0.0.1:$http | python3 -c 'import json,sys; print(json.load(sys.stdin)["sweep"])')
-  # Poll with curl: a dotnet process per poll would take a core from the workers.
-  until curl -s "http://127.0.0.1:$http/api/sweeps/$id" | grep -q '"complete":true'; do sleep 0.5; done
-  python3 -c "import time; print(f'{time.time() - $t0:.2f}')"
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
 }
-one=$(run_with 1); two=$(run_with 2)
-python3 -c "print(f'2. 8 CPU-bound trials: 1 worker {$one} s, 2 workers {$two} s: speed-up {$one/$two:.2f}x')"
+sed "s/name: trivial/name: warm-up-trivial/; s/seeds: 1000/seeds: 200/" "$work/trivial.yaml" > "$work/warm-trivial.yaml"
+
+# What the machine gives: TRIALS/2 such trials in one `farm run` process, then in each of two at once;
+# the trials' own wall times, the first of each process (JIT) left out.
+machine() {
+  local half=$((trials / 2))
+  run() { $F run workloads/micro/pt-clear.yaml --policy kvm-3.1 --set workload.rounds="$rounds" --set engine=sequential \
+            --seed "$1" --seeds "$half" --format json > "$2" 2>/dev/null; }
+  run 1 "$work/alone.json"
+  run 1 "$work/pair-1.json" & local a=$!; run 1001 "$work/pair-2.json" & local b=$!; wait $a $b
+  python3 - "$work" "$(load)" <<'PY'
+import json, sys
+wall = lambda f: [t["run"]["wall_seconds"] for t in json.load(open(f"{sys.argv[1]}/{f}.json"))[1:]]
+alone = wall("alone"); pair = wall("pair-1") + wall("pair-2")
+a, b = sum(alone) / len(alone), sum(pair) / len(pair)
+print(f"   machine, no farm: a trial takes {a:.2f} s alone, {b:.2f} s two at once (2 processes): {2 * a / b:.2f}x; load average {sys.argv[2]}")
+PY
+}
+
+submit() { # API FILE -> sweep id
+  curl -sf -H 'Content-Type: application/yaml' --data-binary @"$2" "$1/api/sweeps" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["sweep"])'
+}
+wait_complete() { # API ID
+  until curl -sf "$1/api/sweeps/$2" | grep -q '"complete":true'; do sleep 0.5; done
+}
+cpu_ticks() { for p in "${pids[@]}"; do awk '{print $14 + $15}' "/proc/$p/stat"; done | paste -sd' '; }
+machine_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; } # busy jiffies, all cores
+
+run_with() { # WORKERS: prints a line of JSON (best and median trials/s), then the report
+  local n=$1 port=$((25700 + $1 * 10)) api="http://127.0.0.1:$((8800 + $1))" d="$work/case-$1" started id
+  mkdir -p "$d"
+  started=$(date +%s)
+  $F serve --roles coordinator --port "$port" --db "$d/farm.db" --http "$api" --config cluster-config/local.conf >"$d/coordinator.log" 2>&1 &
+  pids+=($!)
+  for i in $(seq 1 "$n"); do
+    $F serve --roles worker --port $((port + i)) --seed-nodes "akka.tcp://farm@127.0.0.1:$port" --slots 1 \
+      --config cluster-config/local.conf >"$d/worker-$i.log" 2>&1 &
+    pids+=($!)
+  done
+  until curl -sf "$api/health" >/dev/null; do sleep 0.2; done
+  for i in $(seq 1 "$n"); do until grep -q '^ready' "$d/worker-$i.log"; do sleep 0.2; done; done
+  # Warm-up: 200 trivial trials for the coordinator's and the workers' per-trial code (tiered JIT
+  # with PGO compiles a method again after some 30 and 60 calls), two CPU-bound trials (other
+  # seeds) on every worker for the simulator, then the rest of WARM seconds for what runs once a
+  # second or so (gossip, heartbeats, the script's status requests).
+  if [ "$warm" -gt 0 ]; then
+    id=$(submit "$api" "$work/warm-trivial.yaml"); wait_complete "$api" "$id"
+    local round=0
+    while :; do
+      sweep warm-up $((100000 + round * 1000)) $((2 * n)) > "$d/warm.yaml"
+      id=$(submit "$api" "$d/warm.yaml"); wait_complete "$api" "$id"
+      python3 - "$d/farm.db" "$id" "$n" <<'PY' && break
+import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute("""SELECT t.worker, count(*) FROM sweep_trials st JOIN trials t ON t.id = st.trial_id
+                                               WHERE st.sweep_id = ? GROUP BY t.worker""", (sys.argv[2],)).fetchall()
+sys.exit(0 if len(rows) == int(sys.argv[3]) and all(c >= 2 for _, c in rows) else 1)
+PY
+      round=$((round + 1))
+      if [ $round -ge 5 ]; then echo "warm-up: not every worker took part" >&2; exit 1; fi
+    done
+    # Till then, ask for the status as the measured runs will (the HTTP API's code compiles too).
+    while [ "$(date +%s)" -lt $((started + warm)) ]; do curl -sf "$api/api/sweeps/$id" >/dev/null; sleep 0.5; done
+  fi
+  local r c0 m0 t0 c1 m1 t1
+  : > "$d/runs"
+  for r in $(seq 1 "$repeats"); do
+    sweep cpu-bound $((1 + (r - 1) * trials)) "$trials" > "$d/cpu.yaml"
+    c0=$(cpu_ticks); m0=$(machine_ticks); t0=$(date +%s.%N)
+    id=$(submit "$api" "$d/cpu.yaml")
+    wait_complete "$api" "$id"
+    c1=$(cpu_ticks); m1=$(machine_ticks); t1=$(date +%s.%N)
+    echo "$id $t0 $t1 $m0 $m1 $c0 / $c1" >> "$d/runs"
+  done
+  stop_nodes
+  python3 - "$d/farm.db" "$d/runs" "$n" "$(getconf CLK_TCK)" "$(load)" <<'PY'
+import json, sqlite3, statistics, sys
+from datetime import datetime
+db, n, hz, load = sqlite3.connect(sys.argv[1]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+lines, rates = [], []
+for run in open(sys.argv[2]):
+    head, c1 = run.split(" / "); head = head.split()
+    sweep, t0, t1, m0, m1 = head[0], float(head[1]), float(head[2]), int(head[3]), int(head[4])
+    c0, c1 = [int(x) for x in head[5:]], [int(x) for x in c1.split()]
+    runs = {}
+    for worker, updated, result in db.execute("""SELECT t.worker, t.updated, t.result FROM sweep_trials st JOIN trials t ON t.id = st.trial_id
+                                                 WHERE st.sweep_id = ? AND t.status = 'done'""", (sweep,)):
+        end = datetime.fromisoformat(updated).timestamp() - t0  # stored by the coordinator
+        runs.setdefault(worker, []).append((end - json.loads(result)["run"]["wall_seconds"], end))
+    count = sum(len(r) for r in runs.values())
+    span = max(e for r in runs.values() for _, e in r)
+    busy = [sum(e - s for s, e in r) / span for r in runs.values()]
+    gaps = [b[0] - a[1] for r in runs.values() for a, b in zip(sorted(r), sorted(r)[1:])]
+    first = min(s for r in runs.values() for s, _ in r)
+    cpu = [(b - a) / hz for a, b in zip(c0, c1)]
+    others = ((m1 - m0) / hz - sum(cpu)) / (t1 - t0)  # t1: when the sweep was seen complete
+    rates.append(count / span)
+    lines.append(f"   {n} worker(s): {count} trials in {span:.2f} s = {count / span:.3f} trials/s; trials a worker "
+                 f"{'/'.join(str(len(r)) for r in runs.values())}, busy {'/'.join(f'{100 * b:.0f}%' for b in busy)};"
+                 f" first trial started {1000 * first:.0f} ms after submission; gap between a worker's trials"
+                 f" {1000 * sum(gaps) / max(1, len(gaps)):.0f} ms mean, {1000 * max(gaps, default=0):.0f} ms max;"
+                 f" CPU s: coordinator {cpu[0]:.2f}, workers {' '.join(f'{c:.2f}' for c in cpu[1:])};"
+                 f" other processes {others:.2f} cores")
+print(json.dumps({"best": max(rates), "median": statistics.median(rates)}))
+print("\n".join(lines))
+print(f"   {n} worker(s): best {max(rates):.3f} trials/s, median {statistics.median(rates):.3f}; load average {load}")
+PY
+}
+
+if [ "$warm" -gt 0 ]; then how="on nodes up for ${warm} s (200 trivial trials, then 2 CPU-bound trials a worker)"; else how="on fresh nodes"; fi
+echo "2. $trials CPU-bound trials (pt-clear, $rounds rounds, kvm-3.1) $how, $repeats times a case:"
+machine
+run_with 1 > "$work/case-1.out"; tail -n +2 "$work/case-1.out"
+run_with 2 > "$work/case-2.out"; tail -n +2 "$work/case-2.out"
+machine
+python3 - "$work/case-1.out" "$work/case-2.out" <<'PY'
+import json, sys
+one, two = (json.loads(open(f).readline()) for f in sys.argv[1:3])
+print(f"   throughput, 2 workers against 1: best {two['best']:.3f} / {one['best']:.3f} trials/s = {two['best'] / one['best']:.2f}x;"
+      f" median {two['median']:.3f} / {one['median']:.3f} = {two['median'] / one['median']:.2f}x")
+PY
