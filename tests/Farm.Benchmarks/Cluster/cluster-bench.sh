@@ -164,7 +164,7 @@ for run in open(sys.argv[2]):
                  f"{'/'.join(str(len(r)) for r in runs.values())}, busy {'/'.join(f'{100 * b:.0f}%' for b in busy)};"
                  f" first trial started {1000 * first:.0f} ms after submission; gap between a worker's trials"
                  f" {1000 * sum(gaps) / max(1, len(gaps)):.0f} ms mean, {1000 * max(gaps, default=0):.0f} ms max;"
-                 f" CPU s: coordinator {cpu[0]:.2f}, workers {' '.join(f'{c:.2f}' for c in cpu[1:])};"
+                 f" CPU s: coordinator {cpu[0]:.2f}, workers {' '.join(f'{c:.2f}' for c in cpu[1:])} ({sum(cpu[1:]) / count:.2f} a trial);"
                  f" other processes {others:.2f} cores")
 print(json.dumps({"best": max(rates), "median": statistics.median(rates)}))
 print("\n".join(lines))
