@@ -1,3 +1,4 @@
+using Farm.Tests.Shared;
 using System.Text.RegularExpressions;
 using Xunit;
 using RepoRoot = Farm.Tests.Shared.RepoRoot;

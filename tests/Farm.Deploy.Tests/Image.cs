@@ -1,3 +1,4 @@
+using Farm.Tests.Shared;
 using RepoRoot = Farm.Tests.Shared.RepoRoot;
 
 namespace Farm.Deploy.Tests;

@@ -1,3 +1,4 @@
+using Farm.Tests.Shared;
 using System.Collections.Concurrent;
 using Xunit;
 using YamlDotNet.RepresentationModel;

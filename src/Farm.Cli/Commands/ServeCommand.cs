@@ -78,7 +78,7 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            var roles = Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var roles = SplitList(Roles);
             if (roles.Length == 0 || roles.Any(r => r is not ("coordinator" or "worker")))
                 return ValidationResult.Error($"--roles: '{Roles}' is not valid; valid: coordinator, worker, or both");
             if (Port is < 0 or > 65535) return ValidationResult.Error($"--port: {Port} is not valid; valid: 0..65535");
@@ -113,7 +113,7 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
     {
         var options = new NodeOptions
         {
-            Roles = settings.Roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+            Roles = Settings.SplitList(settings.Roles),
             Hostname = settings.Hostname,
             Port = settings.Port,
             SeedNodes = Settings.SplitList(settings.SeedNodes),

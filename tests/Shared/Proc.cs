@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace Farm.Deploy.Tests;
+namespace Farm.Tests.Shared;
 
 /// <summary>Runs a tool to completion and captures what it printed.</summary>
 internal static class Proc
@@ -16,7 +16,7 @@ internal static class Proc
     {
         var psi = new ProcessStartInfo(file)
         {
-            WorkingDirectory = workingDirectory ?? Farm.Tests.Shared.RepoRoot.Path,
+            WorkingDirectory = workingDirectory ?? RepoRoot.Path,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
