@@ -5,7 +5,7 @@ namespace Farm.Cluster.Protocol;
 // The pull protocol between workers and the coordinator. Workers ask; the coordinator never
 // pushes work a worker did not ask for, so a busy or slow worker is never overloaded.
 
-/// <summary>Worker → coordinator: "I have <paramref name="FreeSlots"/> free slots". Answered by <see cref="WorkItems"/>, possibly empty.</summary>
+/// <summary>Worker → coordinator: "I have <paramref name="FreeSlots"/> free slots". Answered by <see cref="WorkItems"/> once trials are queued (held until then); empty only when FreeSlots is 0.</summary>
 [MessagePackObject]
 public sealed record RequestWork([property: Key(0)] WorkerId Worker, [property: Key(1)] int FreeSlots) : IFarmMessage;
 
