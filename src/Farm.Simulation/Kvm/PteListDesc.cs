@@ -10,12 +10,13 @@ public sealed class PteListDesc
 
 /// <summary>
 /// A pte_list (rmap or parent list): empty, one spte pointer held inline, or a chain of descs.
-/// Adding allocates at most one desc, from the vCPU's cache; removal compacts and frees.
+/// Adding allocates at most one desc, from the vCPU's cache; removal packs each desc and frees an
+/// emptied one.
 /// </summary>
 public struct PteList
 {
     private long _single;       // valid when _count == 1 and _desc == null
-    private PteListDesc? _desc; // head of the chain when there are 2+ entries
+    private PteListDesc? _desc; // head of the chain once a second entry was added (until it empties)
     private int _count;
 
     public readonly int Count => _count;
@@ -54,7 +55,12 @@ public struct PteList
         return true;
     }
 
-    /// <summary>pte_list_remove: the last entry moves into the hole; an emptied desc is freed.</summary>
+    /// <summary>
+    /// pte_list_remove (mmu.c, 3.1.10:900-934, 3.3.8:893-927): a list of one inline entry becomes
+    /// empty; otherwise the desc holding the entry loses it through pte_list_desc_remove_entry.
+    /// A desc left with one entry stays a desc (the list never returns to the inline form), so
+    /// 2 -> 1 -> 2 entries costs no second desc, as in KVM.
+    /// </summary>
     public void Remove(long spte)
     {
         if (_count == 0) throw new InvalidOperationException("pte_list_remove: empty list");
@@ -64,31 +70,29 @@ public struct PteList
             _count = 0;
             return;
         }
-        // Find the entry and the last entry of the chain.
-        PteListDesc? holder = null;
-        int at = -1;
-        PteListDesc last = _desc, prevOfLast = _desc;
-        for (var d = _desc; d is not null; d = d.More)
-        {
-            for (int i = 0; i < d.Count && holder is null; i++)
-                if (d.Sptes[i] == spte) { holder = d; at = i; }
-            if (d.More is not null) prevOfLast = d;
-            last = d;
-        }
-        if (holder is null) throw new InvalidOperationException("pte_list_remove: spte not in list");
-        holder.Sptes[at] = last.Sptes[last.Count - 1];
-        last.Count--;
-        _count--;
-        if (last.Count == 0)
-        {
-            if (ReferenceEquals(last, _desc)) _desc = null;
-            else prevOfLast.More = null;
-        }
-        if (_count == 1 && _desc is not null)
-        {
-            _single = _desc.Sptes[0];
-            _desc = null;
-        }
+        PteListDesc? prev = null;
+        for (var d = _desc; d is not null; prev = d, d = d.More)
+            for (int i = 0; i < d.Count; i++)
+                if (d.Sptes[i] == spte)
+                {
+                    RemoveEntry(d, i, prev);
+                    _count--;
+                    return;
+                }
+        throw new InvalidOperationException("pte_list_remove: spte not in list");
+    }
+
+    /// <summary>
+    /// pte_list_desc_remove_entry (3.1.10:878-898, 3.3.8:871-891): the last entry of the same desc
+    /// fills the hole, so every desc stays packed from index 0 and pte_list_add fills a hole in an
+    /// earlier desc before it allocates; a desc left empty is unlinked (and freed to the slab).
+    /// </summary>
+    private void RemoveEntry(PteListDesc d, int i, PteListDesc? prev)
+    {
+        d.Sptes[i] = d.Sptes[--d.Count];
+        if (d.Count > 0) return;
+        if (prev is null) _desc = d.More; // the head emptied: the next desc, or an empty list
+        else prev.More = d.More;
     }
 
     public readonly void CopyTo(List<long> into)

@@ -68,4 +68,65 @@ public class PteListTests
         Assert.True(cache.TryAlloc());
         Assert.False(cache.CanAdd);
     }
+    [Fact]
+    public void Remove_KeepsADescOfOne_SoGrowingBackToTwoAllocatesNothing()
+    {
+        var cache = new MemoryCache();
+        cache.Topup(MmuConstants.DescCacheMin);
+        var list = new PteList();
+        int descs = 0;
+        Assert.True(list.Add(1, cache, ref descs));
+        Assert.True(list.Add(2, cache, ref descs)); // 1 -> many: the desc
+        Assert.Equal(1, descs);
+        // pte_list_desc_remove_entry only frees a desc it empties: one entry stays in the desc,
+        // so the list does not return to the inline form and 1 -> 2 needs no second desc.
+        list.Remove(1);
+        Assert.Equal(1, list.DescCount);
+        Assert.True(list.Add(3, cache, ref descs));
+        Assert.Equal(1, descs);
+        Assert.Equal(2, list.Count);
+        // Emptying the desc frees it and empties the list; the next add is inline again.
+        list.Remove(2);
+        list.Remove(3);
+        Assert.Equal(0, list.Count);
+        Assert.Equal(0, list.DescCount);
+        Assert.True(list.Add(4, cache, ref descs));
+        Assert.Equal(1, descs);
+        Assert.Equal(new long[] { 4 }, Entries(list));
+    }
+
+    [Fact]
+    public void Remove_FillsTheHoleFromItsOwnDesc_AndAddFillsAnEarlierHoleBeforeAllocating()
+    {
+        var cache = new MemoryCache();
+        cache.Topup(MmuConstants.DescCacheMin);
+        var list = new PteList();
+        int descs = 0;
+        for (int n = 1; n <= 6; n++) Assert.True(list.Add(n, cache, ref descs));
+        Assert.Equal(2, descs); // [1 2 3 4] -> [5 6]
+        // The last entry of the first desc (4) fills the hole, not the chain's last entry (6).
+        list.Remove(2);
+        Assert.Equal(new long[] { 1, 4, 3, 5, 6 }, Entries(list));
+        // pte_list_add walks past full descs only: the first desc has room, so 7 goes there.
+        Assert.True(list.Add(7, cache, ref descs));
+        Assert.Equal(2, descs);
+        Assert.Equal(new long[] { 1, 4, 3, 7, 5, 6 }, Entries(list));
+        // Emptying the second desc unlinks it; the first keeps its four entries.
+        list.Remove(5);
+        list.Remove(6);
+        Assert.Equal(1, list.DescCount);
+        Assert.Equal(new long[] { 1, 4, 3, 7 }, Entries(list));
+        // Emptying the head desc of a chain makes the next desc the head.
+        for (int n = 8; n <= 9; n++) Assert.True(list.Add(n, cache, ref descs));
+        foreach (var e in new long[] { 1, 4, 3, 7 }) list.Remove(e);
+        Assert.Equal(1, list.DescCount);
+        Assert.Equal(new long[] { 8, 9 }, Entries(list));
+    }
+
+    private static long[] Entries(PteList list)
+    {
+        var into = new List<long>();
+        list.CopyTo(into);
+        return into.ToArray();
+    }
 }
