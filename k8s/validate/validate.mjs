@@ -1,6 +1,7 @@
 // Validates Kubernetes objects offline: reads multi-document YAML (kubectl kustomize output) on
 // stdin and checks each object against the schema that kubernetes-models compiled from the
-// Kubernetes OpenAPI spec. One line per bad object on stderr; exit 1 if any object is bad.
+// Kubernetes OpenAPI spec (a custom resource: from its CRD's schema). One line per bad object on
+// stderr; exit 1 if any object is bad.
 // Usage: kubectl kustomize k8s/overlays/local | node k8s/validate/validate.mjs
 import { parseAllDocuments } from "yaml";
 
@@ -17,13 +18,21 @@ const input = await new Promise((resolve, reject) => {
 const apiVersionPattern = /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?v[0-9]+((alpha|beta)[0-9]+)?$/;
 const kindPattern = /^[A-Z][A-Za-z0-9]*$/;
 const modules = new Map();
+// Custom resources: their API group's models come from another package of the kubernetes-models
+// family, compiled from the project's CRD schema (pinned in package.json like the core models).
+const customResourcePackages = new Map([["monitoring.coreos.com", "@kubernetes-models/prometheus-operator"]]);
+
+function modulePath(apiVersion) {
+  const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
+  return `${customResourcePackages.get(group) ?? "kubernetes-models"}/${apiVersion}`;
+}
 
 async function modelFor(apiVersion, kind) {
   if (typeof apiVersion !== "string" || !apiVersionPattern.test(apiVersion))
     return { error: `apiVersion ${JSON.stringify(apiVersion)} is not a Kubernetes API version` };
   if (typeof kind !== "string" || !kindPattern.test(kind)) return { error: `kind ${JSON.stringify(kind)} is not a kind` };
   if (!modules.has(apiVersion))
-    modules.set(apiVersion, await import(`kubernetes-models/${apiVersion}`).catch(() => null));
+    modules.set(apiVersion, await import(modulePath(apiVersion)).catch(() => null));
   const module = modules.get(apiVersion);
   if (module === null) return { error: `apiVersion ${apiVersion} is unknown to kubernetes-models` };
   // The group's index also exports the types objects are made of (Container, ...): only a class

@@ -48,6 +48,13 @@ public class ManifestSchemaTests
             "data/spec/ports/0/port must be integer"),
         ["unknown-kind"] = ("apiVersion: apps/v1\nkind: Widget\nmetadata: {name: broken}\n", "kind Widget is unknown in apps/v1"),
         ["part-not-an-object"] = ("apiVersion: v1\nkind: Container\nmetadata: {name: broken}\n", "kind Container is unknown in v1"),
+        ["budget-not-a-count"] = ("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: broken}\nspec: {maxUnavailable: true}\n",
+            "data/spec/maxUnavailable must be integer"),
+        ["network-policy-bad-protocol"] = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: broken}\nspec: {podSelector: {}, ingress: [{ports: [{port: http, protocol: HTTP}]}]}\n",
+            "data/spec/ingress/0/ports/0/protocol must be equal to one of the allowed values"),
+        // A custom resource, checked against its CRD's schema (@kubernetes-models/prometheus-operator).
+        ["service-monitor-port-a-number"] = ("apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: broken}\nspec: {selector: {}, endpoints: [{port: 8558}]}\n",
+            "data/spec/endpoints/0/port must be string"),
     };
 
     public static TheoryData<string> BrokenCases => [.. Broken.Keys];

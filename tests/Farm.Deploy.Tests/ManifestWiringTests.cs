@@ -106,7 +106,7 @@ public class ManifestWiringTests
     {
         foreach (var c in Containers(Manifests.Render(overlay)))
         {
-            foreach (var (probe, path) in new[] { ("livenessProbe", "/alive"), ("readinessProbe", "/ready"), ("startupProbe", "/alive") })
+            foreach (var (probe, path) in new[] { ("livenessProbe", "/alive"), ("readinessProbe", "/ready"), ("startupProbe", "/ready") })
             {
                 var get = c.Node.Get(probe, "httpGet");
                 Assert.True(get is not null, $"{c}: no {probe}.httpGet");
