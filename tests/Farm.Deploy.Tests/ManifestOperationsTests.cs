@@ -220,8 +220,8 @@ public class ManifestOperationsTests
         }
         foreach (var t in Templates(objects))
         {
-            Assert.Equal(Labels(t.Owner.Node).GetValueOrDefault(VersionLabel), t.Labels.GetValueOrDefault(VersionLabel));
-            Assert.Equal(Labels(t.Owner.Node).GetValueOrDefault(InstanceLabel), t.Labels.GetValueOrDefault(InstanceLabel));
+            foreach (string label in new[] { VersionLabel, InstanceLabel })
+                Assert.True(t.Labels.GetValueOrDefault(label) == Labels(t.Owner.Node)[label], $"{t}: {label} is '{t.Labels.GetValueOrDefault(label)}', its workload's '{Labels(t.Owner.Node)[label]}'");
             foreach (var c in t.Containers)
             {
                 string image = c.Node.Str("image")!;
