@@ -31,5 +31,6 @@ app.Configure(config =>
     config.AddCommand<ResultsCommand>("results").WithDescription("Fetch a sweep's results as JSON.");
     config.AddCommand<CancelCommand>("cancel").WithDescription("Cancel a sweep's queued trials.");
     config.AddCommand<ReportCommand>("report").WithDescription("Fetch a sweep's report (html, md, csv or json).");
+    config.AddCommand<KeysCommand>("keys").WithDescription("List the configuration keys: default, plausible range (cost keys), valid values.");
 });
 return app.Run(args);

@@ -11,7 +11,7 @@ namespace Farm.Reports;
 /// then per workload the before/after tables, the ablation table, the group and figure tables
 /// and the plots. Renderers only lay out what is built here.
 /// </summary>
-public static class ReportBuilder
+public static partial class ReportBuilder
 {
     public const string Elapsed = "time.elapsed_seconds";
 
@@ -51,15 +51,17 @@ public static class ReportBuilder
     {
         info ??= new ReportInfo();
         var data = Aggregate.Build(results, info.Baseline);
+        var sensitivity = new SensitivityAnalysis(data, info.Sensitivity);
         var slugs = new HashSet<string>(StringComparer.Ordinal);
         var sections = new List<ReportSection>();
         foreach (var w in data.Workloads)
         {
             string slug = Slug(w.Workload);
             for (int i = 2; !slugs.Add(slug); i++) slug = $"{Slug(w.Workload)}-{i}";
-            sections.Add(Section(data, w, slug, info.Baseline));
+            sections.Add(Section(data, w, slug, info.Baseline, sensitivity));
         }
-        return new Report(info, data, sections, FailureTable(data));
+        var (summary, shares) = SummaryTable(data, sensitivity);
+        return new Report(info, data, sections, FailureTable(data)) { SummaryTable = summary, GainShares = shares, Sensitivity = sensitivity };
     }
 
     private sealed record TimeFormat(string Unit, double Scale)
@@ -67,7 +69,7 @@ public static class ReportBuilder
         public string Text(double seconds) => Format.Time(seconds, Unit, Scale);
     }
 
-    private static ReportSection Section(Aggregate data, WorkloadGroups w, string slug, BaselineSelector baseline)
+    private static ReportSection Section(Aggregate data, WorkloadGroups w, string slug, BaselineSelector baseline, SensitivityAnalysis sensitivity)
     {
         double maxElapsed = w.Groups.Select(g => g.Mean(Elapsed) ?? 0).DefaultIfEmpty(0).Max();
         var (unit, scale) = Format.TimeUnit(maxElapsed);
@@ -86,11 +88,14 @@ public static class ReportBuilder
             string suffix = sets.Count == 1 ? "" : $"-{i + 1}";
             tables.Add(BeforeAfter($"before-after-{slug}{suffix}", w.Workload, sets[i], time, data.Figures));
             if (Ablation($"ablation-{slug}{suffix}", w.Workload, sets[i], time) is { } ablation) tables.Add(ablation);
+            if (SensitivityTable($"sensitivity-{slug}{suffix}", w.Workload, sets[i], sensitivity) is { } table) tables.Add(table);
         }
         tables.Add(GroupTable($"groups-{slug}", w, time));
         tables.Add(FigureTable($"figures-{slug}", w, data.Figures));
 
-        return new ReportSection(w.Workload, slug, w, unit, tables, Plots(slug, w, time), notes);
+        var plots = Plots(slug, w, time);
+        foreach (var set in sets) plots.AddRange(TornadoPlots(slug, set, sensitivity));
+        return new ReportSection(w.Workload, slug, w, unit, tables, plots, notes);
     }
 
     // ---- tables ----

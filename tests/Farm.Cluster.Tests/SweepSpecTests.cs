@@ -12,6 +12,14 @@ public class SweepSpecTests
     public void SeedAblation_ExpandsWorkloadsTimesVariantsTimesSeeds_InSweepOrder()
     {
         var spec = SweepSpec.Load(Path.Combine(RepoPaths.Sweeps, "seed-ablation.yaml"));
+        // 6 workloads × 6 variants × 3 seeds, then the sensitivity on kernbench: 2 variants × (2 × 6 keys + 20 draws) × 1 seed.
+        Assert.Equal(6 * 6 * 3 + 2 * (2 * 6 + 20), spec.Trials.Count);
+        Assert.Equal("workload=kernbench variant=kvm-3.3 sensitivity=draw:20 seed=1", spec.Trials[^1].Description);
+        // The ordinary trials come first, as they would without the sensitivity block.
+        string text = File.ReadAllText(Path.Combine(RepoPaths.Sweeps, "seed-ablation.yaml"));
+        var ordinary = SweepSpec.Parse(text[..text.IndexOf("\nsensitivity:", StringComparison.Ordinal)], RepoPaths.Sweeps, sourceName: "seed-ablation.yaml");
+        Assert.Equal(ordinary.Trials.Select(t => t.Id), spec.Trials.Take(ordinary.Trials.Count).Select(t => t.Id));
+        spec = ordinary;
         Assert.Equal(6 * 6 * 3, spec.Trials.Count);
         Assert.Equal(["kvm-3.1", "kvm-3.3", "fix1-topup", "fix2-retry", "fix3-low-byte", "fix4-flood"], spec.Variants.Select(v => v.Name));
         // Workload outermost, seed innermost.

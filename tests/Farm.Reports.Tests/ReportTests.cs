@@ -243,6 +243,15 @@ public class ReportTests
         var rows = new List<Dictionary<string, string>>();
         while (!parser.EndOfData)
             rows.Add(header.Zip(parser.ReadFields()!).ToDictionary(x => x.First, x => x.Second));
+        // After the figure rows come the derived rows: each fix's share of the 3.1→3.3 gain (and sensitivity rows when a sensitivity ran).
+        var derived = rows.Where(r => !report.Data.Figures.Contains(r["figure"])).ToList();
+        Assert.Equal(report.GainShares.Count, derived.Count);
+        foreach (var (row, share) in derived.Zip(report.GainShares))
+        {
+            Assert.Equal(("gain_share", share.Fix.Id, share.Before.Id), (row["figure"], row["group"], row["baseline_group"]));
+            Assert.Equal(share.Share, Num(row["mean"]));
+        }
+        rows = rows.Except(derived).ToList();
         Assert.Equal(report.Data.Groups.Count * report.Data.Figures.Count, rows.Count);
         foreach (var row in rows)
         {

@@ -59,6 +59,30 @@ internal static class SweepCanonical
             }
             w.WriteEndArray();
             w.WriteString("baseline", s.Baseline);
+            if (s.Sensitivity is { } sens) // only when present: a spec without one keeps its id
+            {
+                w.WriteStartObject("sensitivity");
+                w.WriteStartArray("keys");
+                foreach (var k in sens.Keys)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("key", k.Key);
+                    w.WriteString("range", k.Range.ToString());
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteBoolean("one_at_a_time", sens.OneAtATime);
+                w.WriteNumber("draws", sens.Draws);
+                w.WriteStartArray("workloads");
+                foreach (var n in sens.Workloads) w.WriteStringValue(n);
+                w.WriteEndArray();
+                w.WriteStartArray("variants");
+                foreach (var n in sens.Variants) w.WriteStringValue(n);
+                w.WriteEndArray();
+                w.WriteNumber("seeds", sens.Seeds);
+                w.WriteNumber("design_seed", sens.DesignSeed);
+                w.WriteEndObject();
+            }
             w.WriteNumber("trials", s.Trials.Count);
             w.WriteString("trial_ids_sha256", Hashing.Hex16(string.Join('\n', s.Trials.Select(t => t.Id.Value))));
             w.WriteEndObject();

@@ -4,7 +4,7 @@ using Farm.Simulation.Config;
 
 namespace Farm.Cluster.Sweeps;
 
-/// <summary>Expands a sweep into trials: workload, variant, axes (first outermost), seed (innermost).</summary>
+/// <summary>Expands a sweep into trials: workload, variant, axes (first outermost), seed (innermost); then the sensitivity's trials.</summary>
 internal static class SweepExpander
 {
     public static IReadOnlyList<SweepTrial> Expand(SweepSpec sweep, string source)
@@ -15,30 +15,48 @@ internal static class SweepExpander
         foreach (var variant in variants)
         foreach (var point in Grid(sweep.Axes))
         for (int i = 0; i < sweep.Seeds; i++)
-        {
-            // After the workload file's own keys, later keys win: base, the workload's keys in the
-            // sweep, the variant, the axes, the seed. The more specific, the later.
-            var seed = new Setting("seed", (sweep.BaseSeed + i).ToString(System.Globalization.CultureInfo.InvariantCulture));
-            var overrides = sweep.Base.Concat(workload.Settings).Concat(variant?.Settings ?? []).Concat(point).Append(seed).ToList();
-            var labels = new List<Setting> { new("workload", workload.Name) };
-            if (variant is not null) labels.Add(new("variant", variant.Name));
-            labels.AddRange(point);
-            labels.Add(seed);
+            trials.Add(Trial(sweep, source, trials.Count, workload, variant, point, null, i));
 
-            TrialSpec spec;
-            try
-            {
-                spec = workload.File.ToTrial(overrides.Select(s => KeyValuePair.Create(s.Key, s.Value)));
-            }
-            catch (ConfigException e)
-            {
-                throw new ConfigException($"{source}: trial '{string.Join(' ', labels)}': {e.Message}");
-            }
-            var id = TrialIdentity.Compute(spec, workload.Text);
-            var ticket = new TrialTicket(id, workload.Name, workload.Path, workload.Text, overrides);
-            trials.Add(new SweepTrial(trials.Count, id, spec.Config.TrialId(spec.WorkloadName), workload, labels, ticket, spec));
+        // The sensitivity's trials follow, so that adding one leaves every ordinary position as it was.
+        if (sweep.Sensitivity is { } s)
+        {
+            IReadOnlyList<SweepVariant?> chosen = sweep.Variants.Count > 0 ? [.. sweep.Variants.Where(v => s.Variants.Contains(v.Name))] : [null];
+            foreach (var workload in sweep.Workloads.Where(w => s.Workloads.Contains(w.Name)))
+            foreach (var variant in chosen)
+            foreach (var point in Grid(sweep.Axes))
+            foreach (var sp in s.Points)
+            for (int i = 0; i < s.Seeds; i++)
+                trials.Add(Trial(sweep, source, trials.Count, workload, variant, point, sp, i));
         }
         return trials;
+    }
+
+    private static SweepTrial Trial(SweepSpec sweep, string source, int position, SweepWorkload workload, SweepVariant? variant,
+        IReadOnlyList<Setting> point, SensitivityPoint? sensitivity, int seedIndex)
+    {
+        // After the workload file's own keys, later keys win: base, the workload's keys in the
+        // sweep, the variant, the axes, the sensitivity's cost keys, the seed. The more specific, the later.
+        var seed = new Setting("seed", (sweep.BaseSeed + seedIndex).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var overrides = sweep.Base.Concat(workload.Settings).Concat(variant?.Settings ?? []).Concat(point)
+            .Concat(sensitivity?.Settings ?? []).Append(seed).ToList();
+        var labels = new List<Setting> { new("workload", workload.Name) };
+        if (variant is not null) labels.Add(new("variant", variant.Name));
+        labels.AddRange(point);
+        if (sensitivity is not null) labels.Add(new(SweepSensitivity.LabelKey, sensitivity.Label));
+        labels.Add(seed);
+
+        TrialSpec spec;
+        try
+        {
+            spec = workload.File.ToTrial(overrides.Select(s => KeyValuePair.Create(s.Key, s.Value)));
+        }
+        catch (ConfigException e)
+        {
+            throw new ConfigException($"{source}: trial '{string.Join(' ', labels)}': {e.Message}");
+        }
+        var id = TrialIdentity.Compute(spec, workload.Text);
+        var ticket = new TrialTicket(id, workload.Name, workload.Path, workload.Text, overrides);
+        return new SweepTrial(position, id, spec.Config.TrialId(spec.WorkloadName), workload, labels, ticket, spec);
     }
 
     /// <summary>Every point of the grid, first axis outermost; one empty point when there are no axes.</summary>

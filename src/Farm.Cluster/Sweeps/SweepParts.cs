@@ -33,4 +33,7 @@ public sealed record SweepTrial(int Position, TrialId Id, string ConfigId, Sweep
 {
     public string Description => string.Join(' ', Labels);
     public long Seed => Spec.Config.Int("seed");
+
+    /// <summary>The sensitivity point (<c>low:cost.exit</c>, <c>draw:3</c>) of a sensitivity trial; null for an ordinary one.</summary>
+    public string? Sensitivity => Labels.FirstOrDefault(l => l.Key == SweepSensitivity.LabelKey)?.Value;
 }

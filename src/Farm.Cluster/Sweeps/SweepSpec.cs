@@ -13,11 +13,12 @@ public sealed class SweepSpec
     public const string DefaultBaseline = "kvm-3.1";
 
     /// <summary>The keys a sweep spec may have at its top level.</summary>
-    public static readonly IReadOnlyList<string> TopKeys = ["name", "workload", "workloads", "base", "variants", "axes", "seeds", "baseline"];
+    public static readonly IReadOnlyList<string> TopKeys = ["name", "workload", "workloads", "base", "variants", "axes", "seeds", "baseline", "sensitivity"];
 
     internal SweepSpec(string name, string text, IReadOnlyList<SweepWorkload> workloads, IReadOnlyList<Setting> baseSettings, long baseSeed,
-        IReadOnlyList<SweepVariant> variants, IReadOnlyList<SweepAxis> axes, int seeds, string baseline, string source)
+        IReadOnlyList<SweepVariant> variants, IReadOnlyList<SweepAxis> axes, int seeds, string baseline, string source, SweepSensitivity? sensitivity = null)
     {
+        Sensitivity = sensitivity;
         Name = name;
         Text = text;
         Workloads = workloads;
@@ -51,6 +52,9 @@ public sealed class SweepSpec
     public IReadOnlyList<SweepAxis> Axes { get; }
     public int Seeds { get; }
 
+    /// <summary>The <c>sensitivity:</c> block, or null: its trials follow the ordinary ones (docs/sweeps.md).</summary>
+    public SweepSensitivity? Sensitivity { get; }
+
     /// <summary>The variant, axis value or policy that reports compare against.</summary>
     public string Baseline { get; }
 
@@ -59,7 +63,7 @@ public sealed class SweepSpec
 
     public SweepId Id { get; }
 
-    /// <summary>Every trial, in sweep order: workload, then variant, then axes (first axis outermost), then seed.</summary>
+    /// <summary>Every trial, in sweep order: workload, then variant, then axes (first axis outermost), then seed; then the sensitivity's trials.</summary>
     public IReadOnlyList<SweepTrial> Trials { get; }
 
     /// <summary>The expanded trials in sweep order (the same list as <see cref="Trials"/>).</summary>

@@ -41,8 +41,9 @@ internal sealed partial class SweepSpecParser(string source, string? baseDir, IR
         var variants = ParseVariants(nodes.GetValueOrDefault("variants").Value);
         var axes = ParseAxes(nodes.GetValueOrDefault("axes").Value, variants);
         string baseline = ParseBaseline(nodes.GetValueOrDefault("baseline").Value, variants, axes);
-        CheckCount(root, variants, axes, seeds);
-        return new SweepSpec(name, text, _workloads, baseSettings, baseSeed, variants, axes, seeds, baseline, source);
+        var sensitivity = ParseSensitivity(nodes.GetValueOrDefault("sensitivity").Value, variants, axes, seeds);
+        CheckCount(root, variants, axes, seeds, sensitivity);
+        return new SweepSpec(name, text, _workloads, baseSettings, baseSeed, variants, axes, seeds, baseline, source, sensitivity);
     }
 
     private string ParseName((YamlNode Key, YamlNode Value) node)
@@ -143,7 +144,7 @@ internal sealed partial class SweepSpecParser(string source, string? baseDir, IR
         return baseline;
     }
 
-    private void CheckCount(YamlNode root, List<SweepVariant> variants, List<SweepAxis> axes, int seeds)
+    private void CheckCount(YamlNode root, List<SweepVariant> variants, List<SweepAxis> axes, int seeds, SweepSensitivity? sensitivity)
     {
         // Counted before expanding, saturating: a hostile spec must not make us build a billion trials.
         var factors = new List<(long N, string What)> { (_workloads.Count, "workloads") };
@@ -152,9 +153,11 @@ internal sealed partial class SweepSpecParser(string source, string? baseDir, IR
         factors.Add((seeds, "seeds"));
         long total = 1;
         foreach (var (n, _) in factors) total = total > long.MaxValue / n ? long.MaxValue : total * n;
+        (long N, string What)? extra = sensitivity is null ? null : SensitivityFactor(sensitivity, axes);
+        if (extra is { } e) total = total > long.MaxValue - e.N ? long.MaxValue : total + e.N;
         if (total > maxTrials)
         {
-            string product = string.Join(" × ", factors.Select(f => $"{f.N} {f.What}"));
+            string product = string.Join(" × ", factors.Select(f => $"{f.N} {f.What}")) + (extra is { } x ? $" + {x.N} {x.What}" : "");
             throw Error(root, "trials", $"the sweep expands to {(total == long.MaxValue ? "too many" : total.ToString(CultureInfo.InvariantCulture))} trials ({product}); the limit is {maxTrials}");
         }
     }

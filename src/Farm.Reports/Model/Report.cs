@@ -20,6 +20,9 @@ public sealed record ReportInfo
     /// <summary>Which groups the others are compared against (default: kvm-3.1 without switches).</summary>
     public BaselineSelector Baseline { get; init; } = BaselineSelector.Default;
 
+    /// <summary>The trials of the sweep's <c>sensitivity:</c> block (not counted among the groups' trials); empty when it has none.</summary>
+    public IReadOnlyList<SensitivityTrial> Sensitivity { get; init; } = [];
+
     /// <summary>Free text shown under the title (e.g. when and where the report was made). The library adds no timestamp of its own, so a report is a function of its inputs.</summary>
     public string? Note { get; init; }
 }
@@ -62,7 +65,20 @@ public sealed class Report
     public int HostBugCount => Data.Results.Count(r => r.Outcome == "host-bug");
     public int ErrorCount => TrialCount - CompletedCount - HostBugCount;
 
-    public IEnumerable<ReportTable> Tables() => Sections.SelectMany(s => s.Tables).Prepend(FailureTable);
+    /// <summary>The summary matrix (workloads × fixes: share of the 3.1→3.3 gain); null when no workload has both presets and a fix alone.</summary>
+    public ReportTable? SummaryTable { get; init; }
+
+    /// <summary>The rows of <see cref="SummaryTable"/> as data, with their sensitivity bands.</summary>
+    public IReadOnlyList<GainShare> GainShares { get; init; } = [];
+
+    /// <summary>The sweep's sensitivity trials attached to their groups (<see cref="SensitivityAnalysis.Any"/> is false without them).</summary>
+    public SensitivityAnalysis Sensitivity { get; init; } = null!;
+
+    /// <summary>Every sensitivity comparison of the report, in section order.</summary>
+    public IEnumerable<SensitivityChange> SensitivityChanges() =>
+        Data.Groups.Where(g => g.Baseline is { } b && !ReferenceEquals(g, b)).Select(g => Sensitivity.Change(g, g.Baseline!)).OfType<SensitivityChange>();
+
+    public IEnumerable<ReportTable> Tables() => Sections.SelectMany(s => s.Tables).Prepend(FailureTable).Concat(SummaryTable is null ? [] : [SummaryTable]);
     public IEnumerable<ReportPlot> Plots() => Sections.SelectMany(s => s.Plots);
 
     /// <summary>One line for a status bar or a log.</summary>

@@ -10,6 +10,8 @@ public enum PlotShape
     GroupedBars,
     /// <summary>One line per series over the categories (an axis's values), with error bars.</summary>
     Lines,
+    /// <summary>A tornado: per category (a cost key) a bar from <see cref="ReportPlot.Reference"/> to each series' value (low end, high end).</summary>
+    Tornado,
 }
 
 /// <summary>A plotted value (already multiplied by the plot's <see cref="ReportPlot.Scale"/>), its error-bar half-width, and the group it comes from.</summary>
@@ -40,4 +42,7 @@ public sealed record ReportPlot(
 
     /// <summary>Draw the value axis on a logarithmic scale (for figures that span orders of magnitude, like wait percentiles).</summary>
     public bool LogScale { get; init; }
+
+    /// <summary>Tornado plots: the value the bars start from (the change at the sweep's costs).</summary>
+    public double? Reference { get; init; }
 }

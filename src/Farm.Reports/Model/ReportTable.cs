@@ -18,6 +18,12 @@ public enum Statistic
     /// <summary>(mean(Against) - mean) / (mean(Against) - mean(Target)): the share of the Against→Target difference this group recovers.</summary>
     GainShare,
     Completed,
+    /// <summary>Sensitivity: the change against <see cref="CellSource.Against"/> at the sweep's costs, over the sensitivity's seeds.</summary>
+    SensitivityDefaults,
+    /// <summary>Sensitivity: the low end of the band of the change over the Monte Carlo draws.</summary>
+    BandLow,
+    /// <summary>Sensitivity: the high end of that band.</summary>
+    BandHigh,
     HostBugs,
     Errors,
     /// <summary>Host-bug and error trials together.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Farm.Reports.Aggregation;
 
 namespace Farm.Reports.Rendering;
 
@@ -30,8 +31,45 @@ public static class CsvRenderer
                     I(g.Trials.Count), I(g.Completed.Count), I(g.HostBugs), I(g.Errors),
                 ]);
             }
+        foreach (var c in report.SensitivityChanges()) Sensitivity(b, c.Group, c.Against, "sensitivity.change", c.Change);
+        foreach (var s in report.GainShares)
+        {
+            Derived(b, s.Fix, s.Before, "gain_share", s.Fix.Completed.Count, s.Share);
+            if (s.Sensitivity is { } f) Sensitivity(b, s.Fix, s.Before, "sensitivity.gain_share", f);
+        }
         return b.ToString();
     }
+
+    /// <summary>
+    /// Sensitivity rows (docs/reports.md): PREFIX.at_defaults, PREFIX.draws (n, mean, sd, min, max over the draws),
+    /// PREFIX.band_low, PREFIX.band_high, PREFIX.band_share, PREFIX.low.KEY and PREFIX.high.KEY; the value is in mean.
+    /// </summary>
+    private static void Sensitivity(StringBuilder b, TrialGroup g, TrialGroup against, string prefix, SensitivityFigure f)
+    {
+        Derived(b, g, against, $"{prefix}.at_defaults", f.Seeds.Count, f.AtDefaults);
+        var d = FigureStats.Of(f.DrawValues.ToList());
+        Row(b, Fields(g, against, $"{prefix}.draws", d.N, d.Mean, d.Sd, d.Min, d.Max));
+        if (f.Band is { } band)
+        {
+            Derived(b, g, against, $"{prefix}.band_low", band.Draws, band.Low);
+            Derived(b, g, against, $"{prefix}.band_high", band.Draws, band.High);
+            Derived(b, g, against, $"{prefix}.band_share", band.Draws, band.Share);
+        }
+        foreach (var k in f.Keys)
+        {
+            Derived(b, g, against, $"{prefix}.low.{k.Key}", f.Seeds.Count, k.AtLow);
+            Derived(b, g, against, $"{prefix}.high.{k.Key}", f.Seeds.Count, k.AtHigh);
+        }
+    }
+
+    private static void Derived(StringBuilder b, TrialGroup g, TrialGroup against, string figure, int n, double? value) =>
+        Row(b, Fields(g, against, figure, n, value, null, null, null));
+
+    private static string[] Fields(TrialGroup g, TrialGroup against, string figure, int n, double? mean, double? sd, double? min, double? max) =>
+    [
+        g.Workload, g.Id, g.Label, g.Variant, g.PointLabel, g.Policy, against.Id, figure,
+        I(n), N(mean), N(sd), "", "", N(min), N(max), "", I(g.Trials.Count), I(g.Completed.Count), I(g.HostBugs), I(g.Errors),
+    ];
 
     private static string N(double? v) => v is { } x ? Format.Exact(x) : "";
     private static string I(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -23,6 +23,7 @@ public static class HtmlRenderer
         h.Append("<meta name=\"generator\" content=\"Farm.Reports\">\n");
         h.Append($"<title>{E(report.Info.Title)}</title>\n<style>{Css}</style>\n</head>\n<body>\n");
         Header(h, report);
+        Summary(h, report);
         Contents(h, report);
         Failures(h, report);
         foreach (var section in report.Sections) Section(h, section);
@@ -54,11 +55,29 @@ public static class HtmlRenderer
         h.Append("</header>\n");
     }
 
+    /// <summary>The summary matrix at the top: workloads × fixes, share of the 3.1→3.3 gain (with bands where a sensitivity ran).</summary>
+    private static void Summary(StringBuilder h, Report r)
+    {
+        if (r.SummaryTable is null && !r.Sensitivity.Any) return;
+        h.Append("<section id=\"summary\">\n<h2>Summary</h2>\n");
+        if (r.Sensitivity.Any)
+        {
+            h.Append($"<p class=\"intro\">Sensitivity to cost estimates: {r.Sensitivity.TrialCount} trial(s), {r.Sensitivity.Keys.Count} key(s) one at a time, {r.Sensitivity.Draws} Monte Carlo draw(s).</p>\n<ul class=\"sensitivity-lines\">\n");
+            foreach (var c in r.SensitivityChanges())
+                h.Append($"<li>{E(c.Group.Workload)}: {E(c.Group.Label)} against {E(c.Against.Variant)}: {E(ReportBuilder.BandText(c.Change.AtDefaults, c.Change.Band, x => Format.Change(x + 1)))}" +
+                         $"{E(ReportBuilder.TopKeysText(c.Change, x => Format.Change(x + 1)) is { } t ? "; " + t : "")}.</li>\n");
+            h.Append("</ul>\n");
+        }
+        if (r.SummaryTable is { } table) Table(h, table);
+        h.Append("</section>\n");
+    }
+
     private static void Meta(StringBuilder h, string name, string value) => h.Append($"<div><dt>{E(name)}</dt><dd>{E(value)}</dd></div>\n");
 
     private static void Contents(StringBuilder h, Report r)
     {
         h.Append("<nav id=\"contents\"><h2>Contents</h2><ol>\n");
+        if (r.SummaryTable is not null || r.Sensitivity.Any) h.Append("<li><a href=\"#summary\">Summary</a></li>\n");
         h.Append($"<li><a href=\"#failures\">Failed trials ({r.Failures.Count})</a></li>\n");
         foreach (var s in r.Sections)
         {
@@ -94,7 +113,7 @@ public static class HtmlRenderer
         h.Append(".</p>\n");
         foreach (string note in s.Notes) h.Append($"<p class=\"warning\">{E(note)}</p>\n");
 
-        foreach (var t in s.Tables.Where(t => t.Kind is "before-after" or "ablation")) Table(h, t);
+        foreach (var t in s.Tables.Where(t => t.Kind is "before-after" or "ablation" or "sensitivity")) Table(h, t);
         h.Append("<div class=\"plots\">\n");
         foreach (var p in s.Plots) Plot(h, p);
         h.Append("</div>\n");

@@ -50,6 +50,44 @@ public static class JsonRenderer
             foreach (var g in report.Data.Groups) Group(w, g, report.Data.Figures);
             w.WriteEndArray();
 
+            w.WriteStartArray("gain_shares");
+            foreach (var s in report.GainShares)
+            {
+                w.WriteStartObject();
+                w.WriteString("workload", s.Workload);
+                w.WriteString("point", s.Point);
+                w.WriteString("fix", s.Switch);
+                w.WriteString("group", s.Fix.Id);
+                w.WriteString("before", s.Before.Id);
+                w.WriteString("after", s.After.Id);
+                Number(w, "share", s.Share);
+                if (s.Sensitivity is { } f) { w.WritePropertyName("sensitivity"); Sensitivity(w, f); } else w.WriteNull("sensitivity");
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+
+            w.WriteStartObject("sensitivity");
+            w.WriteNumber("trials", report.Sensitivity.TrialCount);
+            w.WriteNumber("failed", report.Sensitivity.Failed);
+            Strings(w, "keys", report.Sensitivity.Keys);
+            w.WriteNumber("draws", report.Sensitivity.Draws);
+            w.WriteNumber("band_coverage", Band.Coverage);
+            w.WriteStartArray("changes");
+            foreach (var c in report.SensitivityChanges())
+            {
+                w.WriteStartObject();
+                w.WriteString("workload", c.Group.Workload);
+                w.WriteString("group", c.Group.Id);
+                w.WriteString("label", c.Group.Label);
+                w.WriteString("against", c.Against.Id);
+                Number(w, "change", c.Group.RatioTo(c.Against, ReportBuilder.Elapsed) - 1);
+                w.WritePropertyName("sensitivity");
+                Sensitivity(w, c.Change);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+
             w.WriteStartArray("failures");
             foreach (var f in report.Failures)
             {
@@ -111,6 +149,44 @@ public static class JsonRenderer
         }
         w.WriteEndObject();
         Pairs(w, "config", g.Config);
+        w.WriteEndObject();
+    }
+
+    /// <summary>{ seeds, at_defaults, band: {low, high, share, draws} | null, draws_run, draws: [..], one_at_a_time: [{key, low, high, at_low, at_high}] (largest swing first), top_keys }</summary>
+    private static void Sensitivity(Utf8JsonWriter w, SensitivityFigure f)
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("seeds");
+        foreach (long s in f.Seeds) w.WriteNumberValue(s);
+        w.WriteEndArray();
+        Number(w, "at_defaults", f.AtDefaults);
+        if (f.Band is { } b)
+        {
+            w.WriteStartObject("band");
+            w.WriteNumber("low", b.Low);
+            w.WriteNumber("high", b.High);
+            w.WriteNumber("share", b.Share);
+            w.WriteNumber("draws", b.Draws);
+            w.WriteEndObject();
+        }
+        else w.WriteNull("band");
+        w.WriteNumber("draws_run", f.DrawsRun);
+        w.WriteStartArray("draws");
+        foreach (double v in f.DrawValues) w.WriteNumberValue(v);
+        w.WriteEndArray();
+        w.WriteStartArray("one_at_a_time");
+        foreach (var k in f.ByImpact)
+        {
+            w.WriteStartObject();
+            w.WriteString("key", k.Key);
+            w.WriteString("low", k.LowValue);
+            w.WriteString("high", k.HighValue);
+            Number(w, "at_low", k.AtLow);
+            Number(w, "at_high", k.AtHigh);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        Strings(w, "top_keys", f.TopKeys.Select(k => k.Key));
         w.WriteEndObject();
     }
 

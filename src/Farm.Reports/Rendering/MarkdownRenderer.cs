@@ -27,6 +27,20 @@ public static class MarkdownRenderer
             m.Append($"> **✗ {report.Failures.Count} of {report.TrialCount} trials did not complete** ({report.HostBugCount} host-bug, {report.ErrorCount} error): " +
                      "marked ✗ in the tables, left out of the means, listed under [Failed trials](#failed-trials).\n\n");
 
+        if (report.SummaryTable is not null || report.Sensitivity.Any)
+        {
+            m.Append("## Summary\n\n");
+            if (report.Sensitivity.Any)
+            {
+                m.Append($"Sensitivity to cost estimates: {report.Sensitivity.TrialCount} trial(s), {report.Sensitivity.Keys.Count} key(s) one at a time, {report.Sensitivity.Draws} Monte Carlo draw(s).\n\n");
+                foreach (var c in report.SensitivityChanges())
+                    m.Append($"- {Inline(c.Group.Workload)}: {Inline(c.Group.Label)} against {Inline(c.Against.Variant)}: {Inline(ReportBuilder.BandText(c.Change.AtDefaults, c.Change.Band, x => Format.Change(x + 1)))}" +
+                             $"{Inline(ReportBuilder.TopKeysText(c.Change, x => Format.Change(x + 1)) is { } t ? "; " + t : "")}.\n");
+                m.Append('\n');
+            }
+            if (report.SummaryTable is { } summary) Table(m, summary);
+        }
+
         m.Append("## Failed trials\n\n");
         if (report.Failures.Count == 0) m.Append("None: every trial completed.\n\n");
         else Table(m, report.FailureTable, title: false);
@@ -39,7 +53,7 @@ public static class MarkdownRenderer
             if (g.Axes.Count > 0) m.Append($"; swept: {string.Join(", ", g.Axes.Select(a => $"`{a}`"))}");
             m.Append(".\n\n");
             foreach (string n in s.Notes) m.Append($"> {Inline(n)}\n\n");
-            foreach (var t in s.Tables.Where(t => t.Kind is "before-after" or "ablation")) Table(m, t);
+            foreach (var t in s.Tables.Where(t => t.Kind is "before-after" or "ablation" or "sensitivity")) Table(m, t);
             foreach (var p in s.Plots)
             {
                 m.Append($"### Plot: {Inline(p.Title)}\n\n{Inline(p.Caption ?? "")} (The HTML report draws it; its data:)\n\n");

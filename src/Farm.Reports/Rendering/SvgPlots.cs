@@ -28,7 +28,12 @@ public static class SvgPlots
         plt.FigureBackground.Color = Colors.White;
         plt.Axes.Right.MinimumSize = 36; // room for the last tick label of the bottom axis
         plt.Axes.Top.MinimumSize = 12;
-        int height = plot.Shape == PlotShape.Lines ? Lines(plt, plot) : Bars(plt, plot);
+        int height = plot.Shape switch
+        {
+            PlotShape.Lines => Lines(plt, plot),
+            PlotShape.Tornado => Tornado(plt, plot),
+            _ => Bars(plt, plot),
+        };
         return Inline(plt.GetSvgXml(Width, height), plot.Id, plot.Title);
     }
 
@@ -86,6 +91,36 @@ public static class SvgPlots
         if (plot.Shape != PlotShape.Bars && m > 1) Legend(plt, plot.Series.Select((s, j) => (s.Name, Palette[j % Palette.Length])));
         int row = plot.Shape == PlotShape.GroupedBars ? 14 * m + 16 : 32;
         return 100 + Math.Max(n, 2) * row + (plot.Shape != PlotShape.Bars && m > 1 ? 36 : 0);
+    }
+
+    /// <summary>
+    /// A tornado: one row per category (largest swing first, at the top), a bar from the reference
+    /// to each series' value, and a vertical line at the reference. Returns the image height.
+    /// </summary>
+    private static int Tornado(Plot plt, ReportPlot plot)
+    {
+        int n = plot.Categories.Count;
+        double reference = plot.Reference ?? 0;
+        double Row(int i) => n - 1 - i;
+        var bars = new List<Bar>();
+        for (int j = 0; j < plot.Series.Count; j++)
+            for (int i = 0; i < n; i++)
+                if (plot.Series[j].Points[i].Value is { } v)
+                    bars.Add(new Bar { Position = Row(i), ValueBase = reference, Value = v, Size = 0.6, FillColor = Palette[j % Palette.Length], LineWidth = 0 });
+        if (bars.Count > 0) plt.Add.Bars(bars).Horizontal = true;
+        var line = plt.Add.VerticalLine(reference);
+        line.Color = Colors.Black;
+        line.LineWidth = 1.5f;
+        plt.Axes.Left.SetTicks(Enumerable.Range(0, n).Select(i => Row(i)).ToArray(), plot.Categories.ToArray());
+        plt.Axes.Left.MajorTickStyle.Length = 0;
+        plt.Axes.Bottom.Label.Text = plot.ValueAxis;
+        plt.Axes.Bottom.Label.FontSize = 13;
+        double lo = bars.Select(b => b.Value).Append(reference).Min(), hi = bars.Select(b => b.Value).Append(reference).Max();
+        double pad = Math.Max((hi - lo) * 0.08, 0.05);
+        plt.Axes.SetLimits(lo - pad, hi + pad, -0.6, n - 0.4);
+        plt.Grid.YAxisStyle.MajorLineStyle.Width = 0;
+        Legend(plt, plot.Series.Select((s, j) => (s.Name, Palette[j % Palette.Length])));
+        return 136 + Math.Max(n, 2) * 30;
     }
 
     /// <summary>One line per series over the categories, with error bars. Returns the image height.</summary>

@@ -4,8 +4,13 @@ namespace Farm.Simulation.Config;
 
 public enum ConfigType { Bool, Int, Double, Choice, Text }
 
-/// <summary>One dotted key: its type, default, valid values and help, in one place.</summary>
-public sealed record ConfigKey(string Name, ConfigType Type, string Default, string Help, string[]? Choices = null, long Min = long.MinValue, long Max = long.MaxValue)
+/// <summary>
+/// One dotted key: its type, default, valid values and help, in one place. <see cref="Plausible"/>
+/// (cost keys) is the range the default's sources allow (docs/costs.md), which sensitivity sweeps
+/// draw from; it is not a validity bound (<see cref="Min"/>, <see cref="Max"/>).
+/// </summary>
+public sealed record ConfigKey(string Name, ConfigType Type, string Default, string Help, string[]? Choices = null, long Min = long.MinValue, long Max = long.MaxValue,
+    PlausibleRange? Plausible = null)
 {
     /// <summary>Normalises a user value to its canonical text, or throws <see cref="ConfigException"/> naming the key and what is valid.</summary>
     public string Normalize(string raw)
