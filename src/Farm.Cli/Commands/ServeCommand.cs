@@ -73,8 +73,12 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         public string? ContactPoints { get; init; }
 
         [CommandOption("--token <TOKEN>")]
-        [Description("Bearer token for the HTTP API (required off loopback; default: $FARM_API_TOKEN)")]
+        [Description("Bearer token for the HTTP API (required off loopback); visible in ps: prefer --token-file or $FARM_API_TOKEN")]
         public string? Token { get; init; }
+
+        [CommandOption("--token-file <FILE>")]
+        [Description("Read the bearer token from FILE (default: $FARM_API_TOKEN_FILE, then $FARM_API_TOKEN)")]
+        public string? TokenFile { get; init; }
 
         public override ValidationResult Validate()
         {
@@ -97,8 +101,17 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
                 return ValidationResult.Error($"--contact-points: '{bad}' is not valid; valid: host:port, e.g. 127.0.0.1:8558");
             if (!System.Text.RegularExpressions.Regex.IsMatch(ServiceName, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))
                 return ValidationResult.Error($"--service-name: '{ServiceName}' is not valid; valid: a DNS label such as farm");
-            if (Http != "off" && !(Uri.TryCreate(Http, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
-                return ValidationResult.Error($"--http: '{Http}' is not valid; valid: an http:// URL such as http://127.0.0.1:8770, or off");
+            if (Http != "off")
+            {
+                try
+                {
+                    Farm.Cluster.Http.ListenUrls.Parse(Http);
+                }
+                catch (Farm.Simulation.Config.ConfigException e)
+                {
+                    return ValidationResult.Error(e.Message);
+                }
+            }
             return ValidationResult.Success();
         }
 
@@ -125,10 +138,11 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             DatabasePath = settings.Database,
             Slots = settings.Slots ?? Environment.ProcessorCount,
         };
-        var http = new Farm.Cluster.Http.HttpApiOptions { Url = settings.Http, Token = settings.Token ?? Environment.GetEnvironmentVariable("FARM_API_TOKEN") };
         bool serveHttp = options.IsCoordinator && settings.Http != "off";
+        Farm.Cluster.Http.HttpApiOptions http;
         try
         {
+            http = new Farm.Cluster.Http.HttpApiOptions { Url = settings.Http, Token = serveHttp ? Farm.Cluster.Http.BearerToken.Resolve(settings.Token, settings.TokenFile) : null };
             if (serveHttp) http.Validate();
         }
         catch (Farm.Simulation.Config.ConfigException e)
@@ -139,15 +153,17 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         Akka.Configuration.Config? overlay = null;
         foreach (string file in Settings.SplitList(settings.Config))
         {
-            if (!File.Exists(file))
-            {
-                Console.Error.WriteLine($"farm serve: --config: '{file}' does not exist");
-                return ExitCodes.BadInput;
-            }
             try
             {
-                var parsed = Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(file));
+                string text = Farm.Workloads.Input.InputFile.ReadText(file, "--config: file");
+                Farm.Workloads.Input.HoconDepth.Check(text, file); // Akka's HOCON parser recurses per level
+                var parsed = Akka.Configuration.ConfigurationFactory.ParseString(text);
                 overlay = overlay is null ? parsed : parsed.WithFallback(overlay);
+            }
+            catch (Farm.Simulation.Config.ConfigException e)
+            {
+                Console.Error.WriteLine($"farm serve: {e.Message}");
+                return ExitCodes.BadInput;
             }
             catch (Exception e) when (e is Akka.Configuration.ConfigurationException or FormatException)
             {
@@ -169,7 +185,16 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         if (serveHttp)
         {
             api = Farm.Cluster.Http.FarmHttpApi.Build(new Farm.Cluster.Client.FarmClient(node.System, node.Coordinator), http);
-            await api.StartAsync(cancellationToken);
+            try
+            {
+                await api.StartAsync(cancellationToken);
+            }
+            catch (IOException e) // Kestrel: the address is in use or cannot be bound
+            {
+                Console.Error.WriteLine($"farm serve: cannot listen on {settings.Http} for the HTTP API: {e.Message}");
+                await node.DisposeAsync();
+                return ExitCodes.NodeFailure;
+            }
             Console.Error.WriteLine($"farm serve: HTTP API on {settings.Http}");
         }
         Console.Error.WriteLine($"farm serve: {node.Address} roles {string.Join(',', options.Roles)}"

@@ -78,11 +78,8 @@ public sealed class SweepSpec
         new SweepSpecParser(sourceName, baseDir, workloadTexts, maxTrials).Parse(text);
 
     /// <summary>Reads a sweep file; workload paths resolve against the file's directory.</summary>
-    public static SweepSpec Load(string path, int maxTrials = DefaultMaxTrials)
-    {
-        if (!File.Exists(path)) throw new Simulation.Config.ConfigException($"sweep file '{path}' does not exist");
-        return Parse(File.ReadAllText(path), Path.GetDirectoryName(Path.GetFullPath(path)), maxTrials, path);
-    }
+    public static SweepSpec Load(string path, int maxTrials = DefaultMaxTrials) =>
+        Parse(Farm.Workloads.Input.InputFile.ReadText(path, "sweep file"), Path.GetDirectoryName(Path.GetFullPath(path)), maxTrials, path);
 
     public override string ToString() => $"{Name} ({Id}, {Trials.Count} trials)";
 }
