@@ -7,7 +7,7 @@ namespace Farm.Workloads.Input;
 /// per level, sees it. A HOCON object nests by braces and by dotted paths (<c>a.b.c = 1</c> is
 /// three levels), so the depth counted is the open <c>{</c>/<c>[</c> plus the dots on the line
 /// outside quotes and comments: an over-count (a value such as <c>0.5</c> adds one), never an
-/// under-count. Real configs stay near 10; the limit is <see cref="InputLimits.MaxDepth"/>.
+/// under-count. The configs in cluster-config/ reach 2; the limit is <see cref="InputLimits.MaxDepth"/>.
 /// </summary>
 public static class HoconDepth
 {
