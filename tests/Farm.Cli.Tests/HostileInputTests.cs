@@ -120,6 +120,8 @@ public sealed class HostileInputTests : IDisposable
         AssertBadInput(FarmProcess.Run("report", "0000000000000000", "-o", _dir), "is a directory; give a file name");
         AssertBadInput(FarmProcess.Run("sweep", Workload("sweeps/seed-ablation.yaml"), "-o", Write("file", "")), "is a file; give a directory");
         AssertBadInput(FarmProcess.Run("serve", "--port", "0", "--http", "http://127.0.0.1:8770/api"), "no path");
+        AssertBadInput(FarmProcess.Run("serve", "--port", "0", "--http", "off", "--seed-nodes", "notanaddress"), "--seed-nodes: 'notanaddress' is not valid");
+        AssertBadInput(FarmProcess.Run("serve", "--port", "0", "--http", "off", "--hostname", "bad host"), "--hostname: 'bad host' is not valid");
     }
 
     [Fact]

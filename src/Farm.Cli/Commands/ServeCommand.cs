@@ -86,6 +86,10 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             if (roles.Length == 0 || roles.Any(r => r is not ("coordinator" or "worker")))
                 return ValidationResult.Error($"--roles: '{Roles}' is not valid; valid: coordinator, worker, or both");
             if (Port is < 0 or > 65535) return ValidationResult.Error($"--port: {Port} is not valid; valid: 0..65535");
+            if (Uri.CheckHostName(Hostname) == UriHostNameType.Unknown)
+                return ValidationResult.Error($"--hostname: '{Hostname}' is not valid; valid: a host name or IP address, e.g. 127.0.0.1");
+            if (SplitList(SeedNodes).FirstOrDefault(a => !IsAkkaAddress(a)) is { } badSeed)
+                return ValidationResult.Error($"--seed-nodes: '{badSeed}' is not valid; valid: akka.tcp://farm@HOST:PORT, comma-separated");
             if (Slots is < 1 or > 1024) return ValidationResult.Error($"--slots: {Slots} is not valid; valid: 1..1024");
             if (Discovery is not ("none" or "config" or "kubernetes"))
                 return ValidationResult.Error($"--discovery: '{Discovery}' is not valid; valid: none, config, kubernetes");
@@ -117,6 +121,10 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
 
         internal static string[] SplitList(string? list) =>
             list?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+        private static bool IsAkkaAddress(string s) =>
+            Uri.TryCreate(s, UriKind.Absolute, out var u) && u.Scheme == "akka.tcp" && u.UserInfo.Length > 0 && u.Port is > 0 and <= 65535
+            && u.AbsolutePath is "" or "/" && Uri.CheckHostName(u.Host) != UriHostNameType.Unknown;
 
         private static bool IsHostPort(string s) =>
             s.LastIndexOf(':') is > 0 and var i && int.TryParse(s[(i + 1)..], out int p) && p is > 0 and <= 65535;
