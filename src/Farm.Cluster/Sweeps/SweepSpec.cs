@@ -67,9 +67,10 @@ public sealed class SweepSpec
 
     /// <summary>
     /// Parses and validates a sweep spec (YAML, or JSON of the same shape) and expands it.
-    /// Relative workload paths resolve against <paramref name="baseDir"/>; a path found in
-    /// <paramref name="workloadTexts"/> (keyed as written in the spec) uses that text instead of
-    /// the disk, so a remote client can ship its workload files. Every error is a
+    /// A path found in <paramref name="workloadTexts"/> (keyed as written in the spec) uses that
+    /// text; other paths are read from disk, relative ones against <paramref name="baseDir"/>, and
+    /// only when <paramref name="baseDir"/> is given: without it (a remote submission) a path
+    /// without its text is an error and no file is opened. Every error is a
     /// <see cref="Simulation.Config.ConfigException"/> naming <paramref name="sourceName"/>, the line when
     /// known, the key and what is valid.
     /// </summary>
