@@ -5,6 +5,7 @@ var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("farm");
+    config.UseStrictParsing(); // an unknown flag (a typo such as --polcy) is an error, never ignored
     // A bad flag or value is bad input (exit 2) with the message alone; anything else is a failure
     // reported in one line, never only a stack trace.
     config.SetExceptionHandler((e, _) =>
@@ -14,7 +15,7 @@ app.Configure(config =>
             Console.Error.WriteLine($"farm: {e.Message}");
             return Farm.Cli.ExitCodes.BadInput;
         }
-        Console.Error.WriteLine($"farm: failed: {e.GetType().Name}: {e.Message}");
+        Console.Error.WriteLine($"farm: failed: {e.Message}");
         return 1;
     });
     config.AddCommand<RunCommand>("run")

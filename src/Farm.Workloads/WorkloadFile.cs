@@ -2,7 +2,7 @@ using Farm.Simulation;
 using Farm.Simulation.Config;
 using Farm.Simulation.GuestCode;
 using Farm.Simulation.Workloads;
-using YamlDotNet.Core;
+using Farm.Workloads.Input;
 using YamlDotNet.RepresentationModel;
 
 namespace Farm.Workloads;
@@ -29,11 +29,7 @@ public sealed record WorkloadFile(string Path, string Name, string Kind, string 
         ["memset"] = KernelOp.Memset,
     };
 
-    public static WorkloadFile Load(string path)
-    {
-        if (!File.Exists(path)) throw new ConfigException($"workload file '{path}' does not exist");
-        return Parse(File.ReadAllText(path), path);
-    }
+    public static WorkloadFile Load(string path) => Parse(InputFile.ReadText(path, "workload file"), path);
 
     /// <summary>
     /// Parses workload file text. <paramref name="path"/> names the source in error messages and
@@ -42,16 +38,7 @@ public sealed record WorkloadFile(string Path, string Name, string Kind, string 
     /// </summary>
     public static WorkloadFile Parse(string text, string path)
     {
-        var stream = new YamlStream();
-        try
-        {
-            using var reader = new StringReader(text);
-            stream.Load(reader);
-        }
-        catch (YamlException e)
-        {
-            throw new ConfigException($"{path}:{e.Start.Line}: malformed YAML: {e.InnerException?.Message ?? e.Message}");
-        }
+        var stream = GuardedYaml.Load(text, path);
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new ConfigException($"{path}: a workload file is one YAML mapping with keys {string.Join(", ", TopKeys)}");
 
@@ -63,8 +50,8 @@ public sealed record WorkloadFile(string Path, string Name, string Kind, string 
             string key = Scalar(path, keyNode, "key");
             switch (key)
             {
-                case "name": name = Scalar(path, value, "name"); break;
-                case "kind": kind = Scalar(path, value, "kind"); break;
+                case "name": name = NotNull(path, value, Scalar(path, value, "name"), "name", "the workload's name"); break;
+                case "kind": kind = NotNull(path, value, Scalar(path, value, "kind"), "kind", string.Join(", ", WorkloadRegistry.Kinds)); break;
                 case "description": description = Scalar(path, value, "description"); break;
                 case "config":
                     foreach (var (k, v) in Mapping(path, value, "config").Children)
@@ -118,6 +105,12 @@ public sealed record WorkloadFile(string Path, string Name, string Kind, string 
     private static string Scalar(string path, YamlNode node, string what) => node is YamlScalarNode s
         ? s.Value ?? ""
         : throw new ConfigException($"{path}:{node.Start.Line}: {what} must be a single value, not a {(node is YamlMappingNode ? "mapping" : "list")}");
+
+    /// <summary>A name or kind written as YAML null (<c>~</c>, <c>null</c>, nothing) is an error, not the text "~".</summary>
+    private static string NotNull(string path, YamlNode node, string value, string key, string valid) =>
+        YamlNull.Is(node) || value.Trim().Length == 0
+            ? throw new ConfigException($"{path}:{node.Start.Line}: {key} is empty or null; valid: {valid}")
+            : value;
 
     private static YamlMappingNode Mapping(string path, YamlNode node, string what) => node as YamlMappingNode
         ?? throw new ConfigException($"{path}:{node.Start.Line}: {what} must be a mapping of key: value");

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Farm.Cluster.Http;
 using Farm.Cluster.Sweeps;
 using Farm.Simulation.Config;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Farm.Cli.Commands;
@@ -17,15 +18,40 @@ public class ApiSettings : CommandSettings
     public string? Api { get; init; }
 
     [CommandOption("--token <TOKEN>")]
-    [Description("Bearer token (default: $FARM_API_TOKEN)")]
+    [Description("Bearer token; visible in ps: prefer --token-file or $FARM_API_TOKEN")]
     public string? Token { get; init; }
 
+    [CommandOption("--token-file <FILE>")]
+    [Description("Read the bearer token from FILE (default: $FARM_API_TOKEN_FILE, then $FARM_API_TOKEN)")]
+    public string? TokenFile { get; init; }
+
+    private string ApiUrl => Api ?? Environment.GetEnvironmentVariable("FARM_API") ?? "http://127.0.0.1:8770";
+
+    /// <summary>The API URL and the token source are checked before anything is sent (exit 2 with one line).</summary>
+    public override ValidationResult Validate()
+    {
+        if (!Uri.TryCreate(ApiUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0)
+            return ValidationResult.Error($"--api: '{ApiUrl}' is not valid; valid: the coordinator's API URL, e.g. http://127.0.0.1:8770");
+        if (Token is not null && TokenFile is not null) return ValidationResult.Error("--token and --token-file: give one, not both");
+        return ValidationResult.Success();
+    }
+
+    /// <summary>Throws <see cref="ConfigException"/> for an unreadable or malformed token file.</summary>
     internal HttpClient Client()
     {
-        var client = new HttpClient { BaseAddress = new Uri(Api ?? Environment.GetEnvironmentVariable("FARM_API") ?? "http://127.0.0.1:8770"), Timeout = TimeSpan.FromMinutes(2) };
-        string? token = Token ?? Environment.GetEnvironmentVariable("FARM_API_TOKEN");
-        if (!string.IsNullOrEmpty(token)) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        string? token = BearerToken.Resolve(Token, TokenFile);
+        var client = new HttpClient { BaseAddress = new Uri(ApiUrl), Timeout = TimeSpan.FromMinutes(2) };
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
+    }
+
+    /// <summary>Refuses an output file that cannot be written (its directory missing, or a directory itself) before asking the API.</summary>
+    internal static void CheckOutputFile(string? path)
+    {
+        if (path is null) return;
+        if (Directory.Exists(path)) throw new ConfigException($"-o: '{path}' is a directory; give a file name");
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null && !Directory.Exists(dir)) throw new ConfigException($"-o: the directory of '{path}' does not exist");
     }
 
     /// <summary>Prints the body; a non-2xx answer becomes the API's error message and exit code 2 (4xx) or 4.</summary>
@@ -44,16 +70,41 @@ public class ApiSettings : CommandSettings
         return ExitCodes.Completed;
     }
 
-    internal static async Task<int> Call(string command, Func<Task<HttpResponseMessage>> request, string? outputFile = null)
+    /// <summary>Sends one request and prints the answer. Bad local input (token file, output path) exits 2; an unreachable API 4.</summary>
+    internal static async Task<int> Call(string command, ApiSettings settings, Func<HttpClient, Task<HttpResponseMessage>> request, string? outputFile = null)
     {
+        HttpClient client;
         try
         {
-            return await Print(await request(), command, outputFile);
+            CheckOutputFile(outputFile);
+            client = settings.Client();
         }
-        catch (HttpRequestException e)
+        catch (ConfigException e)
         {
-            Console.Error.WriteLine($"farm {command}: cannot reach the coordinator: {e.Message}");
-            return ExitCodes.TrialError;
+            Console.Error.WriteLine($"farm {command}: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        using (client)
+        {
+            try
+            {
+                return await Print(await request(client), command, outputFile);
+            }
+            catch (HttpRequestException e)
+            {
+                Console.Error.WriteLine($"farm {command}: cannot reach the coordinator at {client.BaseAddress}: {e.Message}");
+                return ExitCodes.TrialError;
+            }
+            catch (TaskCanceledException)
+            {
+                Console.Error.WriteLine($"farm {command}: the coordinator at {client.BaseAddress} did not answer within {client.Timeout.TotalSeconds:0} s");
+                return ExitCodes.TrialError;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) // writing -o FILE
+            {
+                Console.Error.WriteLine($"farm {command}: cannot write '{outputFile}': {e.Message}");
+                return ExitCodes.BadInput;
+            }
         }
     }
 }
@@ -79,14 +130,8 @@ public sealed class SubmitCommand : AsyncCommand<SubmitCommand.Settings>
             Console.Error.WriteLine($"farm submit: {e.Message}");
             return ExitCodes.BadInput;
         }
-        var envelope = new JsonObject
-        {
-            ["spec"] = File.ReadAllText(settings.Sweep),
-            ["workloads"] = new JsonObject(spec.Workloads.Select(w => KeyValuePair.Create(w.Path, (JsonNode?)w.Text))),
-        };
-        using var client = settings.Client();
-        var content = new StringContent(envelope.ToJsonString(), Encoding.UTF8, FarmHttpApi.EnvelopeType);
-        return await ApiSettings.Call("submit", () => client.PostAsync("/api/sweeps", content, cancellationToken));
+        var content = new StringContent(SubmitEnvelope.Of(spec), Encoding.UTF8, FarmHttpApi.EnvelopeType);
+        return await ApiSettings.Call("submit", settings, client => client.PostAsync("/api/sweeps", content, cancellationToken));
     }
 }
 
@@ -101,8 +146,7 @@ public sealed class StatusCommand : AsyncCommand<StatusCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = settings.Client();
-        return await ApiSettings.Call("status", () => client.GetAsync(settings.Id is null ? "/api/sweeps" : $"/api/sweeps/{Uri.EscapeDataString(settings.Id)}", cancellationToken));
+        return await ApiSettings.Call("status", settings, client => client.GetAsync(settings.Id is null ? "/api/sweeps" : $"/api/sweeps/{Uri.EscapeDataString(settings.Id)}", cancellationToken));
     }
 }
 
@@ -120,8 +164,7 @@ public sealed class ResultsCommand : AsyncCommand<ResultsCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = settings.Client();
-        return await ApiSettings.Call("results", () => client.GetAsync($"/api/sweeps/{Uri.EscapeDataString(settings.Id)}/results", cancellationToken), settings.Output);
+        return await ApiSettings.Call("results", settings, client => client.GetAsync($"/api/sweeps/{Uri.EscapeDataString(settings.Id)}/results", cancellationToken), settings.Output);
     }
 }
 
@@ -136,7 +179,6 @@ public sealed class CancelCommand : AsyncCommand<CancelCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        using var client = settings.Client();
-        return await ApiSettings.Call("cancel", () => client.PostAsync($"/api/sweeps/{Uri.EscapeDataString(settings.Id)}/cancel", null, cancellationToken));
+        return await ApiSettings.Call("cancel", settings, client => client.PostAsync($"/api/sweeps/{Uri.EscapeDataString(settings.Id)}/cancel", null, cancellationToken));
     }
 }

@@ -23,6 +23,7 @@ public sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
 
         public override ValidationResult Validate()
         {
+            if (base.Validate() is { Successful: false } api) return api;
             try
             {
                 if (Format is not null) ReportWriter.ParseFormat(Format);
@@ -41,8 +42,7 @@ public sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
             : settings.Output is not null ? ReportWriter.FormatOfPath(settings.Output) ?? ReportFormat.Html
             : ReportFormat.Markdown;
         string name = ReportWriter.Extension(format).TrimStart('.');
-        using var client = settings.Client();
-        return await ApiSettings.Call("report",
-            () => client.GetAsync($"/api/sweeps/{Uri.EscapeDataString(settings.Id)}/report?format={name}", cancellationToken), settings.Output);
+        return await ApiSettings.Call("report", settings,
+            client => client.GetAsync($"/api/sweeps/{Uri.EscapeDataString(settings.Id)}/report?format={name}", cancellationToken), settings.Output);
     }
 }

@@ -73,8 +73,12 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         public string? ContactPoints { get; init; }
 
         [CommandOption("--token <TOKEN>")]
-        [Description("Bearer token for the HTTP API (required off loopback; default: $FARM_API_TOKEN)")]
+        [Description("Bearer token for the HTTP API (required off loopback); visible in ps: prefer --token-file or $FARM_API_TOKEN")]
         public string? Token { get; init; }
+
+        [CommandOption("--token-file <FILE>")]
+        [Description("Read the bearer token from FILE (default: $FARM_API_TOKEN_FILE, then $FARM_API_TOKEN)")]
+        public string? TokenFile { get; init; }
 
         public override ValidationResult Validate()
         {
@@ -82,6 +86,10 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             if (roles.Length == 0 || roles.Any(r => r is not ("coordinator" or "worker")))
                 return ValidationResult.Error($"--roles: '{Roles}' is not valid; valid: coordinator, worker, or both");
             if (Port is < 0 or > 65535) return ValidationResult.Error($"--port: {Port} is not valid; valid: 0..65535");
+            if (Uri.CheckHostName(Hostname) == UriHostNameType.Unknown)
+                return ValidationResult.Error($"--hostname: '{Hostname}' is not valid; valid: a host name or IP address, e.g. 127.0.0.1");
+            if (SplitList(SeedNodes).FirstOrDefault(a => !IsAkkaAddress(a)) is { } badSeed)
+                return ValidationResult.Error($"--seed-nodes: '{badSeed}' is not valid; valid: akka.tcp://farm@HOST:PORT, comma-separated");
             if (Slots is < 1 or > 1024) return ValidationResult.Error($"--slots: {Slots} is not valid; valid: 1..1024");
             if (Discovery is not ("none" or "config" or "kubernetes"))
                 return ValidationResult.Error($"--discovery: '{Discovery}' is not valid; valid: none, config, kubernetes");
@@ -97,13 +105,26 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
                 return ValidationResult.Error($"--contact-points: '{bad}' is not valid; valid: host:port, e.g. 127.0.0.1:8558");
             if (!System.Text.RegularExpressions.Regex.IsMatch(ServiceName, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))
                 return ValidationResult.Error($"--service-name: '{ServiceName}' is not valid; valid: a DNS label such as farm");
-            if (Http != "off" && !(Uri.TryCreate(Http, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
-                return ValidationResult.Error($"--http: '{Http}' is not valid; valid: an http:// URL such as http://127.0.0.1:8770, or off");
+            if (Http != "off")
+            {
+                try
+                {
+                    Farm.Cluster.Http.ListenUrls.Parse(Http);
+                }
+                catch (Farm.Simulation.Config.ConfigException e)
+                {
+                    return ValidationResult.Error(e.Message);
+                }
+            }
             return ValidationResult.Success();
         }
 
         internal static string[] SplitList(string? list) =>
             list?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+
+        private static bool IsAkkaAddress(string s) =>
+            Uri.TryCreate(s, UriKind.Absolute, out var u) && u.Scheme == "akka.tcp" && u.UserInfo.Length > 0 && u.Port is > 0 and <= 65535
+            && u.AbsolutePath is "" or "/" && Uri.CheckHostName(u.Host) != UriHostNameType.Unknown;
 
         private static bool IsHostPort(string s) =>
             s.LastIndexOf(':') is > 0 and var i && int.TryParse(s[(i + 1)..], out int p) && p is > 0 and <= 65535;
@@ -125,10 +146,11 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             DatabasePath = settings.Database,
             Slots = settings.Slots ?? Environment.ProcessorCount,
         };
-        var http = new Farm.Cluster.Http.HttpApiOptions { Url = settings.Http, Token = settings.Token ?? Environment.GetEnvironmentVariable("FARM_API_TOKEN") };
         bool serveHttp = options.IsCoordinator && settings.Http != "off";
+        Farm.Cluster.Http.HttpApiOptions http;
         try
         {
+            http = new Farm.Cluster.Http.HttpApiOptions { Url = settings.Http, Token = serveHttp ? Farm.Cluster.Http.BearerToken.Resolve(settings.Token, settings.TokenFile) : null };
             if (serveHttp) http.Validate();
         }
         catch (Farm.Simulation.Config.ConfigException e)
@@ -139,15 +161,17 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         Akka.Configuration.Config? overlay = null;
         foreach (string file in Settings.SplitList(settings.Config))
         {
-            if (!File.Exists(file))
-            {
-                Console.Error.WriteLine($"farm serve: --config: '{file}' does not exist");
-                return ExitCodes.BadInput;
-            }
             try
             {
-                var parsed = Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(file));
+                string text = Farm.Workloads.Input.InputFile.ReadText(file, "--config: file");
+                Farm.Workloads.Input.HoconDepth.Check(text, file); // Akka's HOCON parser recurses per level
+                var parsed = Akka.Configuration.ConfigurationFactory.ParseString(text);
                 overlay = overlay is null ? parsed : parsed.WithFallback(overlay);
+            }
+            catch (Farm.Simulation.Config.ConfigException e)
+            {
+                Console.Error.WriteLine($"farm serve: {e.Message}");
+                return ExitCodes.BadInput;
             }
             catch (Exception e) when (e is Akka.Configuration.ConfigurationException or FormatException)
             {
@@ -169,7 +193,16 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         if (serveHttp)
         {
             api = Farm.Cluster.Http.FarmHttpApi.Build(new Farm.Cluster.Client.FarmClient(node.System, node.Coordinator), http);
-            await api.StartAsync(cancellationToken);
+            try
+            {
+                await api.StartAsync(cancellationToken);
+            }
+            catch (IOException e) // Kestrel: the address is in use or cannot be bound
+            {
+                Console.Error.WriteLine($"farm serve: cannot listen on {settings.Http} for the HTTP API: {e.Message}");
+                await node.DisposeAsync();
+                return ExitCodes.NodeFailure;
+            }
             Console.Error.WriteLine($"farm serve: HTTP API on {settings.Http}");
         }
         Console.Error.WriteLine($"farm serve: {node.Address} roles {string.Join(',', options.Roles)}"

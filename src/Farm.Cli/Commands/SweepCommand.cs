@@ -30,6 +30,13 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
         [CommandOption("--slots <N>")]
         [Description("Trials run at once (default: cores)")]
         public int? Slots { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (Slots is < 1 or > 1024) return ValidationResult.Error($"--slots: {Slots} is not valid; valid: 1..1024");
+            if (File.Exists(Output)) return ValidationResult.Error($"-o: '{Output}' is a file; give a directory (it will hold farm.db, results.json and the reports)");
+            return ValidationResult.Success();
+        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -45,7 +52,15 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             return ExitCodes.BadInput;
         }
 
-        Directory.CreateDirectory(settings.Output);
+        try
+        {
+            Directory.CreateDirectory(settings.Output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"farm sweep: -o: cannot create the directory '{settings.Output}': {e.Message}");
+            return ExitCodes.BadInput;
+        }
         var options = new NodeOptions
         {
             Port = 0,
@@ -56,7 +71,8 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
         // The embedded node's shutdown chatter is not the user's business.
         await using var node = FarmNode.Start(options, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = ERROR"));
         var client = new FarmClient(node.System, node.Coordinator);
-        var accepted = await client.Submit(File.ReadAllText(settings.Sweep), Path.GetDirectoryName(Path.GetFullPath(settings.Sweep)));
+        var accepted = await client.Submit(spec.Text, Path.GetDirectoryName(Path.GetFullPath(settings.Sweep)),
+            spec.Workloads.ToDictionary(w => w.Path, w => w.Text)); // the texts just validated, not a second read
         if (accepted is SweepRejected rejected)
         {
             Console.Error.WriteLine($"farm sweep: {rejected.Error}");

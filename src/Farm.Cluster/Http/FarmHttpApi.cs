@@ -24,7 +24,7 @@ public static class FarmHttpApi
         options.Validate();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(options.Url);
+        builder.WebHost.UseUrls(ListenUrls.Parse(options.Url).ToString());
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
         var app = builder.Build();
 
@@ -32,7 +32,7 @@ public static class FarmHttpApi
         {
             app.Use(async (ctx, next) =>
             {
-                if (ctx.Request.Path == "/health" || ctx.Request.Headers.Authorization == $"Bearer {options.Token}") { await next(); return; }
+                if (ctx.Request.Path == "/health" || BearerToken.Matches(ctx.Request.Headers.Authorization, options.Token)) { await next(); return; }
                 await Error(ctx, StatusCodes.Status401Unauthorized, "missing or wrong bearer token (Authorization: Bearer <token>)");
             });
         }
@@ -97,9 +97,15 @@ public static class FarmHttpApi
         {
             try
             {
+                Farm.Workloads.Input.GuardedJson.Check(body, "submit envelope"); // size, depth, nodes: docs/limits.md
                 var envelope = JsonNode.Parse(body)!.AsObject();
                 spec = (string?)envelope["spec"] ?? throw new FormatException("the envelope has no 'spec'");
                 workloads = envelope["workloads"]?.AsObject().ToDictionary(kv => kv.Key, kv => (string)kv.Value!);
+            }
+            catch (Farm.Simulation.Config.ConfigException e)
+            {
+                await Error(ctx, 400, e.Message);
+                return;
             }
             catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
             {

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Farm.Cluster.Http;
 
 /// <summary>Where the coordinator's HTTP API listens and what it accepts.</summary>
@@ -10,19 +8,17 @@ public sealed record HttpApiOptions
     public string? Token { get; init; }
     public long MaxBodyBytes { get; init; } = 1 << 20;
 
-    public bool IsLoopback
-    {
-        get
-        {
-            var host = new Uri(Url.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0")).Host;
-            return host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
-        }
-    }
+    /// <summary>True when every URL of the list binds loopback only (<see cref="ListenUrls"/>).</summary>
+    public bool IsLoopback => ListenUrls.Parse(Url).IsLoopback;
 
-    /// <summary>Refuses a configuration that would expose the API without a token.</summary>
+    /// <summary>Refuses a malformed listen list, and one that would expose the API without a token.</summary>
     public void Validate()
     {
-        if (!IsLoopback && string.IsNullOrEmpty(Token))
-            throw new Simulation.Config.ConfigException($"http: {Url} is not a loopback address; give a bearer token (--token or FARM_API_TOKEN)");
+        var urls = ListenUrls.Parse(Url);
+        if (!urls.IsLoopback && string.IsNullOrEmpty(Token))
+        {
+            string open = string.Join(", ", urls.Entries.Where(e => !e.IsLoopback).Select(e => e.Url));
+            throw new Simulation.Config.ConfigException($"http: {open} is not a loopback address; give a bearer token (--token-file, FARM_API_TOKEN or --token)");
+        }
     }
 }

@@ -5,10 +5,11 @@ namespace Farm.Cluster.Protocol;
 // Client ↔ coordinator: what the HTTP API and the CLI ask of the coordinator.
 
 /// <summary>
-/// Submit a sweep spec (YAML or JSON). Relative workload paths resolve against
-/// <paramref name="BaseDir"/> on the coordinator, unless <paramref name="WorkloadTexts"/> holds
-/// the file's text under the path as written in the spec. Answered by <see cref="SweepAccepted"/>
-/// or <see cref="SweepRejected"/>.
+/// Submit a sweep spec (YAML or JSON). <paramref name="WorkloadTexts"/> holds workload files' text
+/// under the path as written in the spec. Without a <paramref name="BaseDir"/> (a remote client,
+/// the HTTP API) every workload must be there: the coordinator never opens a path a client named.
+/// With one (farm sweep, in-process) other paths are read from that node's disk. Answered by
+/// <see cref="SweepAccepted"/> or <see cref="SweepRejected"/>.
 /// </summary>
 [MessagePackObject]
 public sealed record SubmitSweep(

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Farm.Simulation.Config;
-using YamlDotNet.Core;
+using Farm.Workloads.Input;
 using YamlDotNet.RepresentationModel;
 
 namespace Farm.Cluster.Sweeps;
@@ -9,7 +9,8 @@ namespace Farm.Cluster.Sweeps;
 /// Reads a sweep spec, YAML or JSON, into one YAML node tree so that one validator serves both.
 /// JSON goes through System.Text.Json rather than the YAML parser: YAML rejects some valid JSON
 /// (tabs), and JSON's own errors are clearer. JSON nodes carry no line numbers; errors then name
-/// the key path alone.
+/// the key path alone. Both are read through the guards of <see cref="InputLimits"/> (size, depth,
+/// nodes, aliases) before a tree is built.
 /// </summary>
 internal static class SpecDocument
 {
@@ -36,30 +37,15 @@ internal static class SpecDocument
 
     private static YamlNode? ParseYaml(string text, string source)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new ConfigException($"{source}:{e.Start.Line}: malformed YAML: {e.InnerException?.Message ?? e.Message}");
-        }
+        var stream = GuardedYaml.Load(text, source);
         if (stream.Documents.Count > 1) throw new ConfigException($"{source}: one YAML document expected, found {stream.Documents.Count}");
         return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
     }
 
     private static YamlNode ParseJson(string text, string source)
     {
-        try
-        {
-            using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
-            return FromJson(doc.RootElement, source, "");
-        }
-        catch (JsonException e)
-        {
-            throw new ConfigException($"{source}:{(e.LineNumber ?? 0) + 1}: malformed JSON: {e.Message}");
-        }
+        using var doc = GuardedJson.Parse(text, source);
+        return FromJson(doc.RootElement, source, ""); // recursion bounded by InputLimits.MaxDepth
     }
 
     private static YamlNode FromJson(JsonElement e, string source, string path)
@@ -79,7 +65,7 @@ internal static class SpecDocument
             case JsonValueKind.Array:
                 return new YamlSequenceNode(e.EnumerateArray().Select(x => FromJson(x, source, path)));
             case JsonValueKind.String:
-                return new YamlScalarNode(e.GetString());
+                return new YamlScalarNode(e.GetString()) { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted }; // a JSON string is text, never YAML's null
             case JsonValueKind.Null:
                 return new YamlScalarNode(null);
             default: // numbers and booleans: their JSON text, as YAML would give it

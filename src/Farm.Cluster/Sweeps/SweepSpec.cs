@@ -71,9 +71,10 @@ public sealed class SweepSpec
 
     /// <summary>
     /// Parses and validates a sweep spec (YAML, or JSON of the same shape) and expands it.
-    /// Relative workload paths resolve against <paramref name="baseDir"/>; a path found in
-    /// <paramref name="workloadTexts"/> (keyed as written in the spec) uses that text instead of
-    /// the disk, so a remote client can ship its workload files. Every error is a
+    /// A path found in <paramref name="workloadTexts"/> (keyed as written in the spec) uses that
+    /// text; other paths are read from disk, relative ones against <paramref name="baseDir"/>, and
+    /// only when <paramref name="baseDir"/> is given: without it (a remote submission) a path
+    /// without its text is an error and no file is opened. Every error is a
     /// <see cref="Simulation.Config.ConfigException"/> naming <paramref name="sourceName"/>, the line when
     /// known, the key and what is valid.
     /// </summary>
@@ -82,11 +83,8 @@ public sealed class SweepSpec
         new SweepSpecParser(sourceName, baseDir, workloadTexts, maxTrials).Parse(text);
 
     /// <summary>Reads a sweep file; workload paths resolve against the file's directory.</summary>
-    public static SweepSpec Load(string path, int maxTrials = DefaultMaxTrials)
-    {
-        if (!File.Exists(path)) throw new Simulation.Config.ConfigException($"sweep file '{path}' does not exist");
-        return Parse(File.ReadAllText(path), Path.GetDirectoryName(Path.GetFullPath(path)), maxTrials, path);
-    }
+    public static SweepSpec Load(string path, int maxTrials = DefaultMaxTrials) =>
+        Parse(Farm.Workloads.Input.InputFile.ReadText(path, "sweep file"), Path.GetDirectoryName(Path.GetFullPath(path)), maxTrials, path);
 
     public override string ToString() => $"{Name} ({Id}, {Trials.Count} trials)";
 }

@@ -46,8 +46,9 @@ internal sealed partial class SweepSpecParser
         return normalized!;
     }
 
+    /// <summary>A scalar's text; YAML null (<c>~</c>, <c>null</c>, nothing) is "", so <c>name: ~</c> is an empty name, not "~".</summary>
     private string Scalar(YamlNode node, string path, string what) => node is YamlScalarNode s
-        ? s.Value ?? ""
+        ? (Farm.Workloads.Input.YamlNull.Is(s) ? "" : s.Value ?? "")
         : throw Error(node, path.Length == 0 ? "spec" : path, $"must be {what}, not a {(node is YamlMappingNode ? "mapping" : "list")}");
 
     private YamlMappingNode Map(YamlNode node, string path, string what) => node as YamlMappingNode

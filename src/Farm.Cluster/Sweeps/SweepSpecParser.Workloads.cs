@@ -1,6 +1,7 @@
 using Farm.Cluster.Protocol;
 using Farm.Simulation.Config;
 using Farm.Workloads;
+using Farm.Workloads.Input;
 using YamlDotNet.RepresentationModel;
 
 namespace Farm.Cluster.Sweeps;
@@ -65,18 +66,22 @@ internal sealed partial class SweepSpecParser
     private SweepWorkload LoadWorkload(YamlNode at, string path, string file, IReadOnlyList<Setting> settings)
     {
         if (string.IsNullOrWhiteSpace(file)) throw Error(at, path, "empty; give a workload file path");
-        string text;
-        if (workloadTexts is not null && workloadTexts.TryGetValue(file, out var shipped)) text = shipped;
-        else
-        {
-            if (!Path.IsPathRooted(file) && baseDir is null)
-                throw Error(at, path, $"'{file}' is relative and there is no directory to resolve it against; give an absolute path");
-            string full = Path.GetFullPath(Path.IsPathRooted(file) ? file : Path.Combine(baseDir!, file));
-            if (!File.Exists(full)) throw Error(at, path, $"workload file '{file}' does not exist (looked for {full})");
-            text = File.ReadAllText(full);
-        }
+        string? text = null;
+        if (workloadTexts is not null && workloadTexts.TryGetValue(file, out var shipped))
+            text = shipped ?? throw Error(at, path, $"the submission's text for '{file}' is null; give the workload file's text");
+        // No directory: a remote submission. The server never opens a path a client named, and
+        // the answer is the same whether or not such a file exists on the server.
+        else if (baseDir is null)
+            throw Error(at, path, $"'{file}' is not among the workload texts the submission carries; a submission over the API "
+                + "carries the text of every workload file it names, keyed by the path as written in the spec (farm submit sends them)");
         try
         {
+            if (text is null)
+            {
+                string full = Path.GetFullPath(Path.IsPathRooted(file) ? file : Path.Combine(baseDir!, file));
+                if (!File.Exists(full) && !Directory.Exists(full)) throw new ConfigException($"workload file '{file}' does not exist (looked for {full})");
+                text = InputFile.ReadText(full, "workload file");
+            }
             // Parsed under the path as written, as a worker will from a ticket: the same
             // default name (the file name) on every node.
             return new SweepWorkload(file, text, WorkloadFile.Parse(text, file), settings);

@@ -110,7 +110,9 @@ internal sealed partial class SweepSpecParser(string source, string? baseDir, IR
     {
         var axes = new List<SweepAxis>();
         if (node is null) return axes;
-        foreach (var (k, v) in Map(node, "axes", "a mapping of key to a list of values, e.g. vm.vcpus: [1, 2, 4]").Children)
+        var map = Map(node, "axes", "a mapping of key to a list of values, e.g. vm.vcpus: [1, 2, 4]");
+        if (map.Children.Count == 0) throw Error(node, "axes", "empty; give at least one axis (key: [values]) or leave 'axes' out");
+        foreach (var (k, v) in map.Children)
         {
             string key = Scalar(k, "axes", "a configuration key");
             string path = $"axes.{key}";

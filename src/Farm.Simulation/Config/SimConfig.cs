@@ -27,6 +27,7 @@ public sealed class SimConfig
             if (key is null)
                 throw new ConfigException(UnknownKeyMessage(name, workload.Keys));
             given[name] = key.Normalize(raw);
+            ConfigValidity.Check(key, given[name]);
         }
         var values = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var k in ConfigSchema.Keys) values[k.Name] = k.Default;

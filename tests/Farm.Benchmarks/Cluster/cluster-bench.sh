@@ -82,8 +82,8 @@ print(f"   machine, no farm: a trial takes {a:.2f} s alone, {b:.2f} s two at onc
 PY
 }
 
-submit() { # API FILE -> sweep id
-  curl -sf -H 'Content-Type: application/yaml' --data-binary @"$2" "$1/api/sweeps" \
+submit() { # API FILE -> sweep id (farm submit ships the workload file's text: the API opens no client path)
+  $F submit --api "$1" "$2" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["sweep"])'
 }
 wait_complete() { # API ID

@@ -42,7 +42,7 @@ public class ClusterSweepTests
         await using var w2 = FarmNode.Start(new NodeOptions { Roles = ["worker"], Port = 0, SeedNodes = [coordinator.Address], Slots = 1, PollInterval = TimeSpan.FromMilliseconds(100) });
         var client = new FarmClient(coordinator.System, coordinator.Coordinator);
 
-        var accepted = Assert.IsType<SweepAccepted>(await client.Submit(SweepText("micro/wrprotect.yaml", 3), null));
+        var accepted = Assert.IsType<SweepAccepted>(await client.Submit(SweepText("micro/wrprotect.yaml", 3), baseDir: RepoPaths.Workloads));
         Assert.Equal(12, accepted.Trials);
         Assert.Equal(12, accepted.ToRun);
         var status = await client.WaitForCompletion(accepted.Sweep).WaitAsync(TimeSpan.FromMinutes(2));
@@ -56,7 +56,7 @@ public class ClusterSweepTests
             Assert.Equal(2, workers);
         }
 
-        var again = Assert.IsType<SweepAccepted>(await client.Submit(SweepText("micro/wrprotect.yaml", 3), null));
+        var again = Assert.IsType<SweepAccepted>(await client.Submit(SweepText("micro/wrprotect.yaml", 3), baseDir: RepoPaths.Workloads));
         Assert.Equal(accepted.Sweep, again.Sweep);
         Assert.Equal(0, again.ToRun);
         Assert.Equal(12, again.Reused);

@@ -19,9 +19,11 @@ internal static class ClusterTestKit
     {
         private readonly HttpClient _http = new() { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
 
+        /// <summary>As farm submit does: the spec is parsed here and sent with its workload files' text (the server opens no client path).</summary>
         public async Task<string> Submit(string spec)
         {
-            var r = await _http.PostAsync("/api/sweeps", new StringContent(spec, System.Text.Encoding.UTF8, "application/yaml"));
+            string envelope = global::Farm.Cluster.Http.SubmitEnvelope.Of(global::Farm.Cluster.Sweeps.SweepSpec.Parse(spec, RepoPaths.Workloads));
+            var r = await _http.PostAsync("/api/sweeps", new StringContent(envelope, System.Text.Encoding.UTF8, global::Farm.Cluster.Http.FarmHttpApi.EnvelopeType));
             Assert.Equal(System.Net.HttpStatusCode.Accepted, r.StatusCode);
             return (string)System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync())!["sweep"]!;
         }

@@ -42,12 +42,24 @@ public class HttpApiTests(HttpApiFixture farm) : IClassFixture<HttpApiFixture>
     private static string Good(int seeds = 2) =>
         $"name: http\nworkload: {Path.Combine(RepoPaths.Workloads, "micro/wrprotect.yaml")}\naxes:\n  policy: [kvm-3.1, kvm-3.3]\nseeds: {seeds}\n";
 
+    /// <summary>A spec as farm submit sends it: with its workload files' text.</summary>
+    internal static StringContent Envelope(string spec) =>
+        new(SubmitEnvelope.Of(Sweeps.SweepSpec.Parse(spec, RepoPaths.Workloads)), Encoding.UTF8, FarmHttpApi.EnvelopeType);
+
+    /// <summary>An envelope for a spec that may not parse: it carries the text of the one workload file the good spec names.</summary>
+    private static StringContent RawEnvelope(string spec)
+    {
+        string workload = Path.Combine(RepoPaths.Workloads, "micro/wrprotect.yaml");
+        var envelope = new JsonObject { ["spec"] = spec, ["workloads"] = new JsonObject { [workload] = File.ReadAllText(workload) } };
+        return new StringContent(envelope.ToJsonString(), Encoding.UTF8, FarmHttpApi.EnvelopeType);
+    }
+
     private static async Task<JsonNode> Body(HttpResponseMessage r) => JsonNode.Parse(await r.Content.ReadAsStringAsync())!;
 
     [Fact]
     public async Task Submit_Status_Results()
     {
-        var submitted = await farm.Http.PostAsync("/api/sweeps", new StringContent(Good(), Encoding.UTF8, "application/yaml"));
+        var submitted = await farm.Http.PostAsync("/api/sweeps", Envelope(Good()));
         Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
         string id = (string)(await Body(submitted))["sweep"]!;
 
@@ -83,7 +95,7 @@ public class HttpApiTests(HttpApiFixture farm) : IClassFixture<HttpApiFixture>
         { "wrong value type", Good() + "base:\n  vm.vcpus: lots\n", 400, "vm.vcpus" },
         { "empty axis", $"name: x\nworkload: {Path.Combine(RepoPaths.Workloads, "micro/wrprotect.yaml")}\naxes:\n  policy: []\n", 400, "policy" },
         { "too many trials", Good(seeds: 20_000), 400, "trials" },
-        { "missing workload file", "name: x\nworkload: /nowhere/w.yaml\n", 400, "does not exist" },
+        { "workload path without its text", "name: x\nworkload: /nowhere/w.yaml\n", 400, "not among the workload texts the submission carries" },
         { "empty body", "", 400, "empty body" },
         { "oversized body", Good() + "# " + new string('x', 70 * 1024) + "\n", 413, "limit" },
     };
@@ -93,7 +105,7 @@ public class HttpApiTests(HttpApiFixture farm) : IClassFixture<HttpApiFixture>
     public async Task BadSubmissions_AreClear4xx_AndStoreNothing(string what, string body, int status, string mentions)
     {
         int before = (await Body(await farm.Http.GetAsync("/api/sweeps"))).AsArray().Count;
-        var r = await farm.Http.PostAsync("/api/sweeps", new StringContent(body, Encoding.UTF8, "application/yaml"));
+        var r = await farm.Http.PostAsync("/api/sweeps", body.Length == 0 ? new StringContent(body, Encoding.UTF8, "application/yaml") : RawEnvelope(body));
         Assert.True(status == (int)r.StatusCode, $"{what}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
         Assert.Contains(mentions, (string)(await Body(r))["error"]!);
         Assert.Equal(before, (await Body(await farm.Http.GetAsync("/api/sweeps"))).AsArray().Count);
