@@ -1,6 +1,6 @@
 namespace Farm.Simulation.Kvm;
 
-public enum ZapReason { Misaligned, Flooded, Unprotect, Reclaim, Other }
+public enum ZapReason { Misaligned, Flooded, Unprotect, Reclaim, Sync, Other }
 
 /// <summary>Two-phase zap (kvm_mmu_prepare_zap_page / kvm_mmu_commit_zap_page), reclaim, unprotect.</summary>
 public sealed partial class ShadowMmu
@@ -51,8 +51,10 @@ public sealed partial class ShadowMmu
             case ZapReason.Flooded: Stats.ZapFlooded += pages; break;
             case ZapReason.Unprotect: Stats.ZapUnprotect += pages; break;
             case ZapReason.Reclaim: Stats.ZapReclaim += pages; break;
+            case ZapReason.Sync: Stats.ZapSync += pages; break;
             default: Stats.ZapOther += pages; break;
         }
+        if (sp.RootCount > 0) Stats.ZapRootsInUse += pages;
         // Ground truth for guest-write-driven zaps: was this gfn still a live page table?
         if (reason is ZapReason.Misaligned or ZapReason.Flooded or ZapReason.Unprotect)
         {
