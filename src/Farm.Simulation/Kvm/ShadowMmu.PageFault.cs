@@ -152,19 +152,22 @@ public sealed partial class ShadowMmu
     /// <summary>
     /// mmu_set_spte + set_spte: install a leaf spte. Writable only if the guest pte allows and is
     /// dirty and the target gfn needs no write protection (which may unsync its leaf pages).
+    /// <paramref name="fromSync"/>: FNAME(sync_page) calls set_spte directly (no last_pte_updated),
+    /// and with can_unsync false an spte that is already writable stays so without the lookup.
     /// </summary>
     private void SetSpte(KvmVcpu v, ShadowPage sp, int index, int pteAccess, ulong gfn, bool dirty, bool speculative, bool canUnsync,
-        ref LockWork work, out bool writeProtected)
+        ref LockWork work, out bool writeProtected, bool fromSync = false)
     {
         writeProtected = false;
+        ulong old = sp.Spt[index];
+        bool wasRmapped = Spte.IsPresent(old) && Spte.IsLeaf(old) && Spte.Target(old) == gfn;
         bool writable = (pteAccess & GuestWalker.AccWrite) != 0 && dirty;
-        if (writable && MmuNeedWriteProtect(v, gfn, canUnsync, ref work))
+        bool keepWritable = !canUnsync && wasRmapped && Spte.IsWritable(old);
+        if (writable && !keepWritable && MmuNeedWriteProtect(v, gfn, canUnsync, ref work))
         {
             writable = false;
             writeProtected = true;
         }
-        ulong old = sp.Spt[index];
-        bool wasRmapped = Spte.IsPresent(old) && Spte.IsLeaf(old) && Spte.Target(old) == gfn;
         if (Spte.IsPresent(old) && !wasRmapped) ZapPte(sp, index, ref work);
         ulong spte = Spte.MakeLeaf(gfn, writable, (pteAccess & GuestWalker.AccUser) != 0, accessed: !speculative);
         if (wasRmapped && (old & ~spte & (Spte.Writable | Spte.User)) != 0) NotifyViewHolders(sp);
@@ -172,7 +175,7 @@ public sealed partial class ShadowMmu
         work.Installs++;
         long self = Spte.Ref(sp.Id, index);
         if (!wasRmapped) RmapAdd(v, self, gfn, ref work);
-        if (speculative)
+        if (speculative && !fromSync)
         {
             v.LastPteUpdated = self;
             v.LastPteGfn = gfn;

@@ -87,7 +87,11 @@ public sealed partial class ShadowMmu
             if (sp.Gfn != gfn || !sp.IsValid || sp.Role.Direct) continue;
             if (!needSync && sp.Unsync) needSync = true;
             if (sp.Role != role) continue;
-            if (sp.Unsync && !SyncPage(v, sp, ref work)) break; // kvm_sync_page_transient failed: zapped
+            if (sp.Unsync && KvmSyncPage(v, sp, clearUnsync: false, ref work))
+            {
+                CommitZapPage(ref work); // kvm_sync_page_transient left it empty: zapped, a new page follows
+                break;
+            }
             if (parentPte >= 0) AddParentPte(v, sp, parentPte);
             if (sp.UnsyncChildren > 0 || sp.Unsync) MarkParentsUnsync(sp);
             if (_policy.WriteCountFloodDetector) sp.WriteFloodingCount = 0;
