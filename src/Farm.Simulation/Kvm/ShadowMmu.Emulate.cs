@@ -45,6 +45,7 @@ public sealed partial class ShadowMmu : IEmulatedWriteSink
         var ins = v.Interpreter.PeekInstruction();
         ulong count = ins.Op0Kind == Iced.Intel.OpKind.MemoryESRDI ? v.Interpreter.Cpu.Rcx : (uint)v.Interpreter.Cpu.Rcx;
         if ((count & 1023) == 0) return Finish(v, ReplyKind.Reenter);
+        v.GuestSince = long.MaxValue; // still in the host, emulating
         return new MmuStep(false, _now, default);
     }
 

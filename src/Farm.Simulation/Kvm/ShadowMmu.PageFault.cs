@@ -168,8 +168,13 @@ public sealed partial class ShadowMmu
             writable = false;
             writeProtected = true;
         }
-        if (Spte.IsPresent(old) && !wasRmapped) ZapPte(sp, index, ref work);
+        if (Spte.IsPresent(old) && !wasRmapped)
+        {
+            ZapPte(sp, index, ref work); // mmu_set_spte: the pfn changed, drop_spte and flush
+            FlushRemoteTlbs(ref work);
+        }
         ulong spte = Spte.MakeLeaf(gfn, writable, (pteAccess & GuestWalker.AccUser) != 0, accessed: !speculative);
+        if (wasRmapped && Spte.IsWritable(old) && !writable) FlushRemoteTlbs(ref work); // set_spte: writable became read-only
         if (wasRmapped && (old & ~spte & (Spte.Writable | Spte.User)) != 0) NotifyViewHolders(sp);
         sp.Spt[index] = spte;
         work.Installs++;

@@ -4,11 +4,20 @@ namespace Farm.Simulation.Kvm;
 public sealed partial class ShadowMmu
 {
     private long _now;
+    private KvmVcpu? _serving;
 
-    /// <summary>Serves <paramref name="request"/> of vCPU <paramref name="v"/> stamped <paramref name="time"/>.</summary>
+    /// <summary>Serves <paramref name="request"/> of vCPU <paramref name="v"/> stamped <paramref name="time"/>.
+    /// Forced exits this vCPU took since its last request delay it first.</summary>
     public MmuStep Serve(KvmVcpu v, MmuRequest request, long time)
     {
-        _now = time;
+        _now = time + v.OwedCycles;
+        v.OwedCycles = 0;
+        _serving = v;
+        if (request is HaltRequest)
+        {
+            v.Halted = true;
+            return Finish(v, ReplyKind.Done);
+        }
         if (request is not Cr3Request) EnsureRoots(v);
         switch (request)
         {
@@ -31,6 +40,7 @@ public sealed partial class ShadowMmu
     public MmuStep Continue(KvmVcpu v, long time)
     {
         _now = time;
+        _serving = v;
         return EmulateStep(v);
     }
 
@@ -40,6 +50,7 @@ public sealed partial class ShadowMmu
     {
         bool flush = v.ViewFlushPending;
         v.ViewFlushPending = false;
+        v.GuestSince = _now;
         return new MmuStep(true, _now, reply with { FlushView = flush });
     }
 }

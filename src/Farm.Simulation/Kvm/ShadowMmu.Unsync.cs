@@ -150,8 +150,9 @@ public sealed partial class ShadowMmu
 
     /// <summary>
     /// mmu_sync_children: collect the unsync leaves under a root in batches of at most
-    /// KVM_PAGE_ARRAY_NR (16) pages, parents included (mmu_unsync_walk); write-protect and sync
-    /// each leaf, and commit the zaps of those left empty once per batch.
+    /// KVM_PAGE_ARRAY_NR (16) pages, parents included (mmu_unsync_walk); per batch, write-protect
+    /// the leaves' gfns and flush remote TLBs once if any spte lost write access, sync each leaf,
+    /// and commit the zaps of those left empty.
     /// </summary>
     private void SyncChildren(KvmVcpu v, ShadowPage root, ref LockWork work)
     {
@@ -160,12 +161,12 @@ public sealed partial class ShadowMmu
         {
             pvec.Clear();
             if (MmuUnsyncWalk(root, pvec, ref work) == 0) break;
+            bool protect = false;
             foreach (var sp in pvec)
-            {
-                if (sp.Level != 1 || !sp.IsValid || !sp.Unsync) continue;
-                if (RmapWriteProtect(v, sp.Gfn, ref work)) FlushRemoteTlbs(ref work);
-                KvmSyncPage(v, sp, clearUnsync: true, ref work);
-            }
+                if (sp.Level == 1) protect |= RmapWriteProtect(v, sp.Gfn, ref work);
+            if (protect) FlushRemoteTlbs(ref work); // once per batch
+            foreach (var sp in pvec)
+                if (sp.Level == 1 && sp.IsValid && sp.Unsync) KvmSyncPage(v, sp, clearUnsync: true, ref work);
             CommitZapPage(ref work);
         }
     }

@@ -12,6 +12,7 @@ public sealed partial class ShadowMmu
     /// </summary>
     private int PrepareZapPage(ShadowPage sp, ZapReason reason, ref LockWork work)
     {
+        bool wasValid = sp.IsValid;
         int zapped = ZapUnsyncChildren(sp, reason, ref work);
         for (int i = 0; i < MmuConstants.SptesPerPage; i++)
             if (Spte.IsPresent(sp.Spt[i])) ZapPte(sp, i, ref work);
@@ -20,7 +21,6 @@ public sealed partial class ShadowMmu
         if (sp.Unsync) sp.Unsync = false;
         NotifyViewHolders(sp);
         foreach (var vcpu in Vcpus) vcpu.LastPteUpdated = -1; // as kvm_mmu_prepare_zap_page does
-        bool wasValid = sp.IsValid;
         sp.Role = sp.Role.AsInvalid();
         if (sp.RootCount == 0)
         {
@@ -31,7 +31,9 @@ public sealed partial class ShadowMmu
         }
         else
         {
-            // A root still in use: stays (invalid) until its vCPUs reload their MMU.
+            // A root still in use: stays (invalid) until its vCPUs reload their MMU
+            // (kvm_reload_remote_mmus: make_all_cpus_request(KVM_REQ_MMU_RELOAD)).
+            if (wasValid) MakeAllCpusRequest(ref work);
             _active.Remove((sp.ActiveSeq, sp.Id));
             sp.ActiveSeq = ++_activeSeq;
             _active.Add((sp.ActiveSeq, sp.Id));

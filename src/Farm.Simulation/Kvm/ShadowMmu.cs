@@ -224,11 +224,33 @@ public sealed partial class ShadowMmu
         return true;
     }
 
-    /// <summary>kvm_flush_remote_tlbs.</summary>
+    /// <summary>kvm_flush_remote_tlbs: make_all_cpus_request(KVM_REQ_TLB_FLUSH).</summary>
     private void FlushRemoteTlbs(ref LockWork work)
     {
         Stats.RemoteFlushes++;
-        if (Vcpus.Length > 1) work.Flushes++; // with one vCPU there is no other CPU to interrupt
+        MakeAllCpusRequest(ref work);
+    }
+
+    /// <summary>
+    /// make_all_cpus_request: every other vCPU in guest mode now gets an IPI and exits (a forced
+    /// exit, cost.ipi_exit on its clock); the sender waits for them (cost.remote_flush), and sends
+    /// nothing if no other vCPU is in guest mode. A vCPU handling an exit of its own, or halted, only
+    /// sees the request bit at its next entry.
+    /// </summary>
+    private void MakeAllCpusRequest(ref LockWork work)
+    {
+        bool called = false;
+        foreach (var o in Vcpus)
+        {
+            if (ReferenceEquals(o, _serving) || o.Halted || o.GuestSince > _now) continue;
+            called = true;
+            Stats.ExitsIpi++;
+            o.IpiExits++;
+            o.Exits++;
+            o.OwedCycles += _cost.IpiExit;
+            o.GuestSince = _now + _cost.IpiExit;
+        }
+        if (called) work.Flushes++;
     }
 
     /// <summary>A change to this page's sptes reaches the vCPUs that translate through it as a

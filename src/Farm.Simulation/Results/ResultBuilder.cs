@@ -65,7 +65,8 @@ public static class ResultBuilder
         var vcpus = new JsonArray();
         if (vm is not null)
             foreach (var v in vm.Vcpus)
-                vcpus.Add(Obj(("id", v.Id), ("elapsed_cycles", v.Clock), ("exits", v.Kvm.Exits), ("lock_wait_cycles", v.Kvm.LockWaitCycles)));
+                vcpus.Add(Obj(("id", v.Id), ("elapsed_cycles", v.Clock), ("exits", v.Kvm.Exits), ("lock_wait_cycles", v.Kvm.LockWaitCycles),
+                    ("ipi_exits", v.Kvm.IpiExits)));
         root["vcpus"] = vcpus;
         root["run"] = new JsonObject { ["wall_seconds"] = Math.Round(wallSeconds, 6), ["events"] = events };
         return new TrialResult(root);
