@@ -34,6 +34,8 @@ public sealed class KvmVcpu(int id, Interpreter interpreter)
     // request keeps it in the host) and stays there until its next request, or for good once halted.
     public long GuestSince;
     public bool Halted;
+    /// <summary>KVM_REQ_MMU_RELOAD is pending: unload and reload the roots before the next entry.</summary>
+    public bool ReloadPending;
     /// <summary>Forced-exit time not yet added to this vCPU's clock (added when its next request is served).</summary>
     public long OwedCycles;
 

@@ -64,10 +64,17 @@ public sealed partial class ShadowMmu
         Release(v, LockSite.Cr3, work);
     }
 
-    /// <summary>KVM_REQ_MMU_RELOAD: a root this vCPU uses was zapped; reload before going on.</summary>
+    /// <summary>
+    /// KVM_REQ_MMU_RELOAD (vcpu_enter_guest: kvm_mmu_unload, then kvm_mmu_reload): every vCPU
+    /// unloads and reloads its roots after an in-use root was zapped anywhere, not only the vCPUs
+    /// whose own root went invalid. Handled at the vCPU's next request (the entry after its
+    /// forced exit is not a separate step here).
+    /// </summary>
     private void EnsureRoots(KvmVcpu v)
     {
-        if (v.Roots.Length > 0 && !RootsValid(v)) ReloadRoots(v);
+        bool pending = v.ReloadPending;
+        v.ReloadPending = false;
+        if (v.Roots.Length > 0 && (pending || !RootsValid(v))) ReloadRoots(v);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed partial class ShadowMmu
             v.Halted = true;
             return Finish(v, ReplyKind.Done);
         }
-        if (request is not Cr3Request) EnsureRoots(v);
+        if (v.ReloadPending || request is not Cr3Request) EnsureRoots(v);
         switch (request)
         {
             case UserAccessRequest a:

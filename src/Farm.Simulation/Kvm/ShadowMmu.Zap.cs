@@ -33,7 +33,7 @@ public sealed partial class ShadowMmu
         {
             // A root still in use: stays (invalid) until its vCPUs reload their MMU
             // (kvm_reload_remote_mmus: make_all_cpus_request(KVM_REQ_MMU_RELOAD)).
-            if (wasValid) MakeAllCpusRequest(ref work);
+            if (wasValid) MakeAllCpusRequest(ref work, reload: true);
             _active.Remove((sp.ActiveSeq, sp.Id));
             sp.ActiveSeq = ++_activeSeq;
             _active.Add((sp.ActiveSeq, sp.Id));

@@ -237,11 +237,12 @@ public sealed partial class ShadowMmu
     /// nothing if no other vCPU is in guest mode. A vCPU handling an exit of its own, or halted, only
     /// sees the request bit at its next entry.
     /// </summary>
-    private void MakeAllCpusRequest(ref LockWork work)
+    private void MakeAllCpusRequest(ref LockWork work, bool reload = false)
     {
         bool called = false;
         foreach (var o in Vcpus)
         {
+            if (reload) o.ReloadPending = true; // every vCPU, the sender included
             if (ReferenceEquals(o, _serving) || o.Halted || o.GuestSince > _now) continue;
             called = true;
             Stats.ExitsIpi++;
