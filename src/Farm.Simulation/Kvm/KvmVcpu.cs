@@ -36,6 +36,10 @@ public sealed class KvmVcpu(int id, Interpreter interpreter)
     public bool Halted;
     /// <summary>KVM_REQ_MMU_RELOAD is pending: unload and reload the roots before the next entry.</summary>
     public bool ReloadPending;
+    /// <summary>KVM_REQ_MMU_SYNC is pending: sync the roots before the next entry. A request raised
+    /// while a CR3 write's roots are loaded (kvm_mmu_load runs at entry, after the requests are
+    /// checked) waits for the entry after the next exit: <see cref="SyncDeferred"/>.</summary>
+    public bool SyncPending, SyncDeferred;
     /// <summary>Forced-exit time not yet added to this vCPU's clock (added when its next request is served).</summary>
     public long OwedCycles;
 

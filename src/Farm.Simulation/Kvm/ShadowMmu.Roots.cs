@@ -14,7 +14,13 @@ public sealed partial class ShadowMmu
             return;
         }
         v.Cr3 = cr3;
+        // The new roots are loaded at the entry, after its requests were checked: a
+        // KVM_REQ_MMU_SYNC raised by their kvm_mmu_get_page waits for the entry after next.
+        bool pending = v.SyncPending;
+        v.SyncPending = false;
         ReloadRoots(v);
+        if (v.SyncPending) v.SyncDeferred = true;
+        v.SyncPending = pending;
     }
 
     private bool RootsValid(KvmVcpu v)

@@ -16,7 +16,13 @@ public sealed partial class ShadowMmu
         if (request is HaltRequest)
         {
             v.Halted = true;
+            v.SyncPending = v.SyncDeferred = false; // no entry follows
             return Finish(v, ReplyKind.Done);
+        }
+        if (v.SyncDeferred)
+        {
+            v.SyncDeferred = false;
+            v.SyncPending = true;
         }
         if (v.ReloadPending || request is not Cr3Request) EnsureRoots(v);
         switch (request)
@@ -48,6 +54,12 @@ public sealed partial class ShadowMmu
 
     private MmuStep Finish(KvmVcpu v, MmuReply reply)
     {
+        if (v.SyncPending)
+        {
+            // vcpu_enter_guest: KVM_REQ_MMU_SYNC syncs the roots (a no-op if a reload unloaded them).
+            v.SyncPending = false;
+            if (!v.ReloadPending && v.Roots.Length > 0) SyncRoots(v);
+        }
         bool flush = v.ViewFlushPending;
         v.ViewFlushPending = false;
         v.GuestSince = _now;

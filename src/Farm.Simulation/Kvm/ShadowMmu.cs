@@ -93,7 +93,12 @@ public sealed partial class ShadowMmu
                 break;
             }
             if (parentPte >= 0) AddParentPte(v, sp, parentPte);
-            if (sp.UnsyncChildren > 0 || sp.Unsync) MarkParentsUnsync(sp);
+            if (sp.UnsyncChildren > 0)
+            {
+                v.SyncPending = true; // kvm_make_request(KVM_REQ_MMU_SYNC)
+                MarkParentsUnsync(sp);
+            }
+            else if (sp.Unsync) MarkParentsUnsync(sp);
             if (_policy.WriteCountFloodDetector) sp.WriteFloodingCount = 0;
             return sp;
         }
