@@ -22,6 +22,8 @@ public sealed class MmuStats
     public long DescAllocations, Topups, Exhausted;
     // shadow
     public long ShadowFaults, PagesCreated, ShadowPrefetched, Unsync, Resync, RemoteFlushes;
+    /// <summary>rmap_recycle calls (an rmap grew past RMAP_RECYCLE_THRESHOLD; model-internal, not a result field).</summary>
+    public long RmapRecycles;
 }
 
 /// <summary>The policy switches of DESIGN.md, resolved from the configuration.</summary>

@@ -179,7 +179,8 @@ public sealed partial class ShadowMmu
         sp.Spt[index] = spte;
         work.Installs++;
         long self = Spte.Ref(sp.Id, index);
-        if (!wasRmapped) RmapAdd(v, self, gfn, ref work);
+        if (!wasRmapped && RmapAdd(v, self, gfn, ref work) > MmuConstants.RMAP_RECYCLE_THRESHOLD && !fromSync)
+            RmapRecycle(gfn, ref work);
         if (speculative && !fromSync)
         {
             v.LastPteUpdated = self;

@@ -106,7 +106,9 @@ public sealed partial class ShadowMmu
         _freeIds.Push(sp.Id);
     }
 
-    private int AvailablePages => _policy.PagesMax - _usedPages;
+    /// <summary>kvm_mmu_available_pages returns unsigned int: with more pages in use than the budget
+    /// (only reachable with a budget below what is in use) it wraps, and no reclaim happens.</summary>
+    private uint AvailablePages => unchecked((uint)(_policy.PagesMax - _usedPages));
 
     /// <summary>kvm_mmu_free_some_pages: below 5 free, zap the oldest active pages until 25 are free.</summary>
     private void FreeSomePages(ref LockWork work)

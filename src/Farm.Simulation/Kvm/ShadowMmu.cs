@@ -145,13 +145,25 @@ public sealed partial class ShadowMmu
         AfterDescAlloc(ok, descs, ref sp.ParentPtes, parentPte, v);
     }
 
-    private bool RmapAdd(KvmVcpu v, long sptep, ulong gfn, ref LockWork work)
+    /// <summary>rmap_add; returns pte_list_add's count (mmu_set_spte recycles above RMAP_RECYCLE_THRESHOLD).</summary>
+    private int RmapAdd(KvmVcpu v, long sptep, ulong gfn, ref LockWork work)
     {
         int descs = 0;
         work.RmapOps++;
+        int count = _rmap[gfn].AddCount();
         bool ok = _rmap[gfn].Add(sptep, v.DescCache, ref descs);
         AfterDescAlloc(ok, descs, ref _rmap[gfn], sptep, v);
-        return true;
+        return count;
+    }
+
+    /// <summary>rmap_recycle: kvm_unmap_rmapp drops every spte of the gfn (the one just set too), then a remote flush.</summary>
+    private void RmapRecycle(ulong gfn, ref LockWork work)
+    {
+        Stats.RmapRecycles++;
+        var sptes = new List<long>(_rmap[gfn].Count);
+        _rmap[gfn].CopyTo(sptes);
+        foreach (var r in sptes) ZapPte(Page(Spte.RefPage(r)), Spte.RefIndex(r), ref work);
+        FlushRemoteTlbs(ref work);
     }
 
     /// <summary>mmu_memory_cache_alloc's BUG_ON: fatal, unless mmu.continue_after_bug counts it and allocates anyway.</summary>
