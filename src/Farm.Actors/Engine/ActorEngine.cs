@@ -27,6 +27,7 @@ public static class ActorEngine
     public static Task<long> RunAsync(ActorSystem system, GuestVm vm, Func<GuestVcpu, ValueTask> script, string? dispatcher = null)
     {
         var completion = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        script = GuestVcpu.ThenHalt(script); // as the sequential engine does
         Props props;
         if (dispatcher is null)
         {

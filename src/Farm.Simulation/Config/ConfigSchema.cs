@@ -6,7 +6,7 @@ namespace Farm.Simulation.Config;
 /// </summary>
 public static class ConfigSchema
 {
-    public const string ModelVersion = "farm-model-1";
+    public const string ModelVersion = "farm-model-2";
 
     public static readonly IReadOnlyList<ConfigKey> Keys =
     [
@@ -45,6 +45,7 @@ public static class ConfigSchema
         new("cost.zap_page", ConfigType.Int, "1000", "zap one shadow page (fixed part)", Min: 0, Plausible: new(850, 1300)),
         new("cost.zap_spte", ConfigType.Int, "80", "zap: per present spte dropped", Min: 0, Plausible: new(20, 200)),
         new("cost.remote_flush", ConfigType.Int, "2500", "remote TLB flush (IPI to the other vCPUs; nothing to send with one vCPU)", Min: 0, Plausible: new(2500, 7500)),
+        new("cost.ipi_exit", ConfigType.Int, "3000", "a forced exit of a vCPU kicked by a remote flush or reload request (exit, IPI handler, request, TLB refill)", Min: 0, Plausible: new(1600, 6000)),
         new("cost.lock_acquire", ConfigType.Int, "40", "uncontended spin_lock plus unlock", Min: 0, Plausible: new(25, 100)),
         new("cost.hash_walk", ConfigType.Int, "10", "per shadow page examined in a hash bucket", Min: 0, Plausible: new(4, 40)),
         new("cost.topup", ConfigType.Int, "60", "per object allocated by a memory-cache topup", Min: 0, Plausible: new(40, 80)),

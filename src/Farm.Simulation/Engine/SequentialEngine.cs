@@ -18,6 +18,7 @@ public static class SequentialEngine
         var queue = new PriorityQueue<int, (long Time, int Id)>();
         long events = 0;
 
+        script = GuestVcpu.ThenHalt(script);
         for (int i = 0; i < vcpus.Length; i++)
         {
             tasks[i] = script(vcpus[i]);

@@ -136,6 +136,16 @@ public sealed partial class GuestVcpu : IWriteGate
         await Mmu(new Cr3Request((Current?.PgdGfn ?? IdlePgd) << 12));
     }
 
+    /// <summary>The vCPU's work is done: it halts (out of guest mode, so remote requests send it no IPI).</summary>
+    public async ValueTask Halt() => await Mmu(new HaltRequest());
+
+    /// <summary>What an engine runs on a vCPU: the script, then the halt.</summary>
+    public static Func<GuestVcpu, ValueTask> ThenHalt(Func<GuestVcpu, ValueTask> script) => async v =>
+    {
+        await script(v);
+        await v.Halt();
+    };
+
     /// <summary>flush_tlb_page: invlpg.</summary>
     public async ValueTask Invlpg(ulong va)
     {

@@ -29,6 +29,20 @@ public sealed class KvmVcpu(int id, Interpreter interpreter)
     /// <summary>A remote TLB flush is owed to this vCPU: its translation view must be dropped.</summary>
     public bool ViewFlushPending;
 
+    // make_all_cpus_request: is this vCPU in guest mode at a given time? It entered the guest at
+    // GuestSince (its last reply, or the end of a forced exit; long.MaxValue while a multi-step
+    // request keeps it in the host) and stays there until its next request, or for good once halted.
+    public long GuestSince;
+    public bool Halted;
+    /// <summary>KVM_REQ_MMU_RELOAD is pending: unload and reload the roots before the next entry.</summary>
+    public bool ReloadPending;
+    /// <summary>KVM_REQ_MMU_SYNC is pending: sync the roots before the next entry. A request raised
+    /// while a CR3 write's roots are loaded (kvm_mmu_load runs at entry, after the requests are
+    /// checked) waits for the entry after the next exit: <see cref="SyncDeferred"/>.</summary>
+    public bool SyncPending, SyncDeferred;
+    /// <summary>Forced-exit time not yet added to this vCPU's clock (added when its next request is served).</summary>
+    public long OwedCycles;
+
     // Per-vCPU figures for the result.
-    public long Exits, LockWaitCycles;
+    public long Exits, LockWaitCycles, IpiExits;
 }

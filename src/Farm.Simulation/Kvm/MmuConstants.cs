@@ -15,6 +15,10 @@ public static class MmuConstants
     public const int KVM_PERMILLE_MMU_PAGES = 20;
     public const int KVM_MIN_ALLOC_MMU_PAGES = 64;
     public const int SptesPerPage = 512;
+    /// <summary>mmu_set_spte recycles an rmap whose pte_list_add count exceeds this.</summary>
+    public const int RMAP_RECYCLE_THRESHOLD = 1000;
+    /// <summary>Pages per mmu_sync_children batch (struct kvm_mmu_pages).</summary>
+    public const int KVM_PAGE_ARRAY_NR = 16;
     /// <summary>kvm_page_table_hashfn: gfn modulo the bucket count.</summary>
     public static int HashFn(ulong gfn) => (int)(gfn & (KVM_NUM_MMU_PAGES - 1));
 }

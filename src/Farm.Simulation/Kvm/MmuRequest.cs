@@ -15,6 +15,9 @@ public sealed record Cr3Request(ulong Cr3) : MmuRequest;
 /// <summary>invlpg of one guest virtual address.</summary>
 public sealed record InvlpgRequest(ulong Va) : MmuRequest;
 
+/// <summary>The vCPU's work is done: it halts and is out of guest mode from now on (no IPIs reach it).</summary>
+public sealed record HaltRequest : MmuRequest;
+
 public enum ReplyKind
 {
     /// <summary>The shadow had a valid translation: no exit happened.</summary>

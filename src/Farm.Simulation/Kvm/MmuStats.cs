@@ -5,19 +5,25 @@ public sealed class MmuStats
 {
     // exits
     public long ExitsPageFault, ExitsWriteProtect, ExitsCr3, ExitsInvlpg;
+    /// <summary>Forced exits: other vCPUs kicked out of guest mode by make_all_cpus_request.</summary>
+    public long ExitsIpi;
     // emulation
     public long EmulatedInstructions, EmulatedElements, Retried;
     // pte_write
     public long PteWriteCalls, PteWriteBytes1, PteWriteBytes4, PteWriteBytes8, PteWriteBytesOther, PteWriteMisaligned,
         SptesUpdated, PteWritePrefetched, PrefetchSkipped;
     // zap
-    public long ZapPages, ZapMisaligned, ZapFlooded, ZapUnprotect, ZapReclaim, ZapOther;
+    public long ZapPages, ZapMisaligned, ZapFlooded, ZapUnprotect, ZapReclaim, ZapSync, ZapOther;
+    /// <summary>Of the zapped pages, valid ones a vCPU was using as a root (any reason).</summary>
+    public long ZapRootsInUse;
     // flooding ground truth
     public long ZapsPageDead, ZapsPageLive, EmulationsOnDeadPages;
     // desc cache
     public long DescAllocations, Topups, Exhausted;
     // shadow
     public long ShadowFaults, PagesCreated, ShadowPrefetched, Unsync, Resync, RemoteFlushes;
+    /// <summary>rmap_recycle calls (an rmap grew past RMAP_RECYCLE_THRESHOLD; model-internal, not a result field).</summary>
+    public long RmapRecycles;
 }
 
 /// <summary>The policy switches of DESIGN.md, resolved from the configuration.</summary>

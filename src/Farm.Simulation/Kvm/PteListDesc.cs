@@ -55,6 +55,22 @@ public struct PteList
         return true;
     }
 
+    /// <summary>What pte_list_add returns for the next add: the entries it steps over, counted as
+    /// the kernel does (a full last desc that needs a new one adds nothing).</summary>
+    public readonly int AddCount()
+    {
+        if (_count == 0) return 0;
+        if (_desc is null) return 1;
+        int count = 0;
+        var d = _desc;
+        while (d.Count == MmuConstants.PTE_LIST_EXT && d.More is not null)
+        {
+            d = d.More;
+            count += MmuConstants.PTE_LIST_EXT;
+        }
+        return d.Count == MmuConstants.PTE_LIST_EXT ? count : count + d.Count;
+    }
+
     /// <summary>
     /// pte_list_remove (mmu.c, 3.1.10:900-934, 3.3.8:893-927): a list of one inline entry becomes
     /// empty; otherwise the desc holding the entry loses it through pte_list_desc_remove_entry.

@@ -15,11 +15,15 @@ public sealed partial class ShadowMmu : IEmulatedWriteSink
     private MmuStep StartEmulation(KvmVcpu v, ulong cr2)
     {
         _now += _cost.Emulate;
+        if (!_policy.TopupOnPteWrite) TopupCaches(v); // 3.1 kvm_mmu_page_fault: topup before x86_emulate_instruction
         var ins = v.Interpreter.PeekInstruction();
         ulong rip = v.Interpreter.Cpu.Rip;
         ulong gfn = cr2 >> 12;
+        // 3.3 retry_instruction forgets the last retried pair on every call, retried or not.
+        ulong lastEip = v.LastRetryEip, lastAddr = v.LastRetryAddr;
+        if (_policy.RetryNonPtWrites) v.LastRetryEip = v.LastRetryAddr = 0;
         if (_policy.RetryNonPtWrites && !InstructionClass.IsPageTableWritingInstruction(ins)
-            && !(v.LastRetryEip == rip && v.LastRetryAddr == cr2))
+            && !(lastEip == rip && lastAddr == cr2))
         {
             v.LastRetryEip = rip;
             v.LastRetryAddr = cr2;
@@ -45,6 +49,7 @@ public sealed partial class ShadowMmu : IEmulatedWriteSink
         var ins = v.Interpreter.PeekInstruction();
         ulong count = ins.Op0Kind == Iced.Intel.OpKind.MemoryESRDI ? v.Interpreter.Cpu.Rcx : (uint)v.Interpreter.Cpu.Rcx;
         if ((count & 1023) == 0) return Finish(v, ReplyKind.Reenter);
+        v.GuestSince = long.MaxValue; // still in the host, emulating
         return new MmuStep(false, _now, default);
     }
 
@@ -61,6 +66,8 @@ public sealed partial class ShadowMmu : IEmulatedWriteSink
     private void EmulateStore(KvmVcpu v, ulong gpa)
     {
         _now += _cost.Emulate;
+        if (!_policy.TopupOnPteWrite) TopupCaches(v); // 3.1 kvm_mmu_page_fault: topup before x86_emulate_instruction
+        if (_policy.RetryNonPtWrites) v.LastRetryEip = v.LastRetryAddr = 0; // retry_instruction ran (a mov: not retried)
         Stats.EmulatedInstructions++;
         if (!IsLive(gpa >> 12)) Stats.EmulationsOnDeadPages++;
         Stats.EmulatedElements++;

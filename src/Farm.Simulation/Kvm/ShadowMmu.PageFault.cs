@@ -152,27 +152,36 @@ public sealed partial class ShadowMmu
     /// <summary>
     /// mmu_set_spte + set_spte: install a leaf spte. Writable only if the guest pte allows and is
     /// dirty and the target gfn needs no write protection (which may unsync its leaf pages).
+    /// <paramref name="fromSync"/>: FNAME(sync_page) calls set_spte directly (no last_pte_updated),
+    /// and with can_unsync false an spte that is already writable stays so without the lookup.
     /// </summary>
     private void SetSpte(KvmVcpu v, ShadowPage sp, int index, int pteAccess, ulong gfn, bool dirty, bool speculative, bool canUnsync,
-        ref LockWork work, out bool writeProtected)
+        ref LockWork work, out bool writeProtected, bool fromSync = false)
     {
         writeProtected = false;
+        ulong old = sp.Spt[index];
+        bool wasRmapped = Spte.IsPresent(old) && Spte.IsLeaf(old) && Spte.Target(old) == gfn;
         bool writable = (pteAccess & GuestWalker.AccWrite) != 0 && dirty;
-        if (writable && MmuNeedWriteProtect(v, gfn, canUnsync, ref work))
+        bool keepWritable = !canUnsync && wasRmapped && Spte.IsWritable(old);
+        if (writable && !keepWritable && MmuNeedWriteProtect(v, gfn, canUnsync, ref work))
         {
             writable = false;
             writeProtected = true;
         }
-        ulong old = sp.Spt[index];
-        bool wasRmapped = Spte.IsPresent(old) && Spte.IsLeaf(old) && Spte.Target(old) == gfn;
-        if (Spte.IsPresent(old) && !wasRmapped) ZapPte(sp, index, ref work);
+        if (Spte.IsPresent(old) && !wasRmapped)
+        {
+            ZapPte(sp, index, ref work); // mmu_set_spte: the pfn changed, drop_spte and flush
+            FlushRemoteTlbs(ref work);
+        }
         ulong spte = Spte.MakeLeaf(gfn, writable, (pteAccess & GuestWalker.AccUser) != 0, accessed: !speculative);
+        if (wasRmapped && Spte.IsWritable(old) && !writable) FlushRemoteTlbs(ref work); // set_spte: writable became read-only
         if (wasRmapped && (old & ~spte & (Spte.Writable | Spte.User)) != 0) NotifyViewHolders(sp);
         sp.Spt[index] = spte;
         work.Installs++;
         long self = Spte.Ref(sp.Id, index);
-        if (!wasRmapped) RmapAdd(v, self, gfn, ref work);
-        if (speculative)
+        if (!wasRmapped && RmapAdd(v, self, gfn, ref work) > MmuConstants.RMAP_RECYCLE_THRESHOLD && !fromSync)
+            RmapRecycle(gfn, ref work);
+        if (speculative && !fromSync)
         {
             v.LastPteUpdated = self;
             v.LastPteGfn = gfn;
@@ -200,10 +209,12 @@ public sealed partial class ShadowMmu
     }
 
     /// <summary>
-    /// A guest-kernel write refused by the vCPU gate. The kernel's mapping is always present in
-    /// the shadow (DESIGN.md's allowed simplification), so this is the write-protect fault of
-    /// FNAME(page_fault): if the frame needs no protection (or its leaves can go unsync) the
-    /// mapping becomes writable and the guest retries natively; otherwise it is emulated.
+    /// A guest-kernel write refused by the vCPU gate: the write-protect fault of FNAME(page_fault).
+    /// KVM walks the guest tables and then the shadow through the vCPU's current root
+    /// (FNAME(fetch)), which in 3.3 clears write_flooding_count of every shadow page on the path
+    /// (<see cref="KernelFetchWalk"/>). The kernel's own mapping below the root is one bit per frame
+    /// (DESIGN.md's allowed simplification): if the frame needs no protection (or its leaves can go
+    /// unsync) the mapping becomes writable and the guest retries natively; otherwise it is emulated.
     /// </summary>
     private bool KernelWriteFault(KvmVcpu v, ulong gfn)
     {
@@ -214,11 +225,25 @@ public sealed partial class ShadowMmu
         FreeSomePages(ref work);
         Stats.ShadowFaults++;
         work.Levels += _mode.Levels;
+        KernelFetchWalk(v);
         bool protect = MmuNeedWriteProtect(v, gfn, canUnsync: true, ref work);
         if (!protect) _kernelMapWritable[gfn] = true;
         work.Installs++;
         Release(v, LockSite.PageFault, work);
         if (!protect && !_policy.WriteCountFloodDetector) v.LastPtWriteCount = 0;
         return protect;
+    }
+
+    /// <summary>
+    /// FNAME(fetch)'s shadow walk for a kernel address: it starts at the root that maps the kernel
+    /// half (x86-64: the one root, pgd slots 256-511; a 32-bit guest: PAE root 3, 0xC0000000 up)
+    /// and clear_sp_write_flooding_count resets each page it passes. The pages below the root map
+    /// the kernel (not modelled as shadow pages), so the root is the one that counts.
+    /// </summary>
+    private void KernelFetchWalk(KvmVcpu v)
+    {
+        if (!_policy.WriteCountFloodDetector || v.Roots.Length == 0) return;
+        var root = _pages[v.Roots[_mode.Cr4Pae ? 0 : 3]];
+        if (root is { IsValid: true }) root.WriteFloodingCount = 0;
     }
 }

@@ -14,7 +14,13 @@ public sealed partial class ShadowMmu
             return;
         }
         v.Cr3 = cr3;
+        // The new roots are loaded at the entry, after its requests were checked: a
+        // KVM_REQ_MMU_SYNC raised by their kvm_mmu_get_page waits for the entry after next.
+        bool pending = v.SyncPending;
+        v.SyncPending = false;
         ReloadRoots(v);
+        if (v.SyncPending) v.SyncDeferred = true;
+        v.SyncPending = pending;
     }
 
     private bool RootsValid(KvmVcpu v)
@@ -64,10 +70,17 @@ public sealed partial class ShadowMmu
         Release(v, LockSite.Cr3, work);
     }
 
-    /// <summary>KVM_REQ_MMU_RELOAD: a root this vCPU uses was zapped; reload before going on.</summary>
+    /// <summary>
+    /// KVM_REQ_MMU_RELOAD (vcpu_enter_guest: kvm_mmu_unload, then kvm_mmu_reload): every vCPU
+    /// unloads and reloads its roots after an in-use root was zapped anywhere, not only the vCPUs
+    /// whose own root went invalid. Handled at the vCPU's next request (the entry after its
+    /// forced exit is not a separate step here).
+    /// </summary>
     private void EnsureRoots(KvmVcpu v)
     {
-        if (v.Roots.Length > 0 && !RootsValid(v)) ReloadRoots(v);
+        bool pending = v.ReloadPending;
+        v.ReloadPending = false;
+        if (v.Roots.Length > 0 && (pending || !RootsValid(v))) ReloadRoots(v);
     }
 
     /// <summary>

@@ -4,12 +4,27 @@ namespace Farm.Simulation.Kvm;
 public sealed partial class ShadowMmu
 {
     private long _now;
+    private KvmVcpu? _serving;
 
-    /// <summary>Serves <paramref name="request"/> of vCPU <paramref name="v"/> stamped <paramref name="time"/>.</summary>
+    /// <summary>Serves <paramref name="request"/> of vCPU <paramref name="v"/> stamped <paramref name="time"/>.
+    /// Forced exits this vCPU took since its last request delay it first.</summary>
     public MmuStep Serve(KvmVcpu v, MmuRequest request, long time)
     {
-        _now = time;
-        if (request is not Cr3Request) EnsureRoots(v);
+        _now = time + v.OwedCycles;
+        v.OwedCycles = 0;
+        _serving = v;
+        if (request is HaltRequest)
+        {
+            v.Halted = true;
+            v.SyncPending = v.SyncDeferred = false; // no entry follows
+            return Finish(v, ReplyKind.Done);
+        }
+        if (v.SyncDeferred)
+        {
+            v.SyncDeferred = false;
+            v.SyncPending = true;
+        }
+        if (v.ReloadPending || request is not Cr3Request) EnsureRoots(v);
         switch (request)
         {
             case UserAccessRequest a:
@@ -31,6 +46,7 @@ public sealed partial class ShadowMmu
     public MmuStep Continue(KvmVcpu v, long time)
     {
         _now = time;
+        _serving = v;
         return EmulateStep(v);
     }
 
@@ -38,8 +54,15 @@ public sealed partial class ShadowMmu
 
     private MmuStep Finish(KvmVcpu v, MmuReply reply)
     {
+        if (v.SyncPending)
+        {
+            // vcpu_enter_guest: KVM_REQ_MMU_SYNC syncs the roots (a no-op if a reload unloaded them).
+            v.SyncPending = false;
+            if (!v.ReloadPending && v.Roots.Length > 0) SyncRoots(v);
+        }
         bool flush = v.ViewFlushPending;
         v.ViewFlushPending = false;
+        v.GuestSince = _now;
         return new MmuStep(true, _now, reply with { FlushView = flush });
     }
 }

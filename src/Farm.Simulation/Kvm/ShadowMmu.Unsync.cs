@@ -87,19 +87,31 @@ public sealed partial class ShadowMmu
     }
 
     /// <summary>
-    /// kvm_sync_page / kvm_sync_page_transient: compare each present spte with the guest pte
-    /// now in memory; drop what changed, refresh the rest without allowing unsync. A full sync
-    /// write-protects the gfn again and clears unsync. Returns false if the page was zapped.
+    /// __kvm_sync_page (kvm_sync_page, kvm_sync_page_transient): clear unsync if asked, then
+    /// FNAME(sync_page); a page with no spte left present is zapped (into the invalid list; the
+    /// caller commits). Returns true if the page was zapped.
     /// </summary>
-    private bool SyncPage(KvmVcpu v, ShadowPage sp, ref LockWork work, bool clearUnsync = false)
+    private bool KvmSyncPage(KvmVcpu v, ShadowPage sp, bool clearUnsync, ref LockWork work)
     {
         if (clearUnsync)
         {
-            if (RmapWriteProtect(v, sp.Gfn, ref work)) FlushRemoteTlbs(ref work);
             sp.Unsync = false;
             ClearParentsUnsync(sp);
             Stats.Resync++;
         }
+        if (!SyncPageSptes(v, sp, ref work)) return false;
+        PrepareZapPage(sp, ZapReason.Sync, ref work);
+        return true;
+    }
+
+    /// <summary>
+    /// FNAME(sync_page): compare each present spte with the guest pte now in memory; drop what
+    /// changed, refresh the rest through set_spte (speculative, so not accessed; no unsync).
+    /// Returns true when no spte is left present (its "!nr_present").
+    /// </summary>
+    private bool SyncPageSptes(KvmVcpu v, ShadowPage sp, ref LockWork work)
+    {
+        int nrPresent = 0;
         ulong tableBase = sp.Gfn << 12;
         int guestIndexBase = sp.Role.Quadrant * MmuConstants.SptesPerPage;
         for (int i = 0; i < MmuConstants.SptesPerPage; i++)
@@ -114,14 +126,16 @@ public sealed partial class ShadowMmu
                 ZapPte(sp, i, ref work);
                 continue;
             }
+            nrPresent++;
             int access = sp.Role.Access & GuestWalker.GpteAccess(gpte);
             bool dirty = (gpte & Guest.PagingMode.Dirty) != 0;
-            SetSpte(v, sp, i, access, gfn, dirty, speculative: false, canUnsync: false, ref work, out _);
+            SetSpte(v, sp, i, access, gfn, dirty, speculative: true, canUnsync: false, ref work, out _, fromSync: true);
         }
-        return true;
+        return nrPresent == 0;
     }
 
-    /// <summary>kvm_sync_pages: a non-leaf page for gfn is being created; its unsync leaves must sync.</summary>
+    /// <summary>kvm_sync_pages: a non-leaf page for gfn is being created (its gfn already write-protected);
+    /// its unsync leaves sync, and those left empty are zapped.</summary>
     private void SyncPages(KvmVcpu v, ulong gfn, ref LockWork work)
     {
         var bucket = _hash[MmuConstants.HashFn(gfn)];
@@ -129,19 +143,89 @@ public sealed partial class ShadowMmu
         {
             var s = bucket[i];
             if (s.Gfn != gfn || !s.IsValid || s.Role.Direct || !s.Unsync) continue;
-            SyncPage(v, s, ref work, clearUnsync: true);
+            KvmSyncPage(v, s, clearUnsync: true, ref work);
+        }
+        CommitZapPage(ref work);
+    }
+
+    /// <summary>
+    /// mmu_sync_children: collect the unsync leaves under a root in batches of at most
+    /// KVM_PAGE_ARRAY_NR (16) pages, parents included (mmu_unsync_walk); per batch, write-protect
+    /// the leaves' gfns and flush remote TLBs once if any spte lost write access, sync each leaf,
+    /// and commit the zaps of those left empty.
+    /// </summary>
+    private void SyncChildren(KvmVcpu v, ShadowPage root, ref LockWork work)
+    {
+        var pvec = new List<ShadowPage>(MmuConstants.KVM_PAGE_ARRAY_NR);
+        while (true)
+        {
+            pvec.Clear();
+            if (MmuUnsyncWalk(root, pvec, ref work) == 0) break;
+            bool protect = false;
+            foreach (var sp in pvec)
+                if (sp.Level == 1) protect |= RmapWriteProtect(v, sp.Gfn, ref work);
+            if (protect) FlushRemoteTlbs(ref work); // once per batch
+            foreach (var sp in pvec)
+                if (sp.Level == 1 && sp.IsValid && sp.Unsync) KvmSyncPage(v, sp, clearUnsync: true, ref work);
+            CommitZapPage(ref work);
         }
     }
 
-    /// <summary>mmu_sync_children: find the unsync leaves under a root through the bitmaps and sync them.</summary>
-    private void SyncChildren(KvmVcpu v, ShadowPage root, ref LockWork work)
+    /// <summary>mmu_unsync_walk: the page itself, then __mmu_unsync_walk. 0: nothing unsync below;
+    /// -1: the batch is full (-ENOSPC); else the number of unsync leaves found.</summary>
+    private int MmuUnsyncWalk(ShadowPage sp, List<ShadowPage> pvec, ref LockWork work)
     {
-        var leaves = new List<ShadowPage>();
-        CollectUnsync(root, leaves, ref work);
-        foreach (var leaf in leaves)
-            if (leaf.IsValid && leaf.Unsync) SyncPage(v, leaf, ref work, clearUnsync: true);
+        if (sp.UnsyncChildren == 0) return 0;
+        MmuPagesAdd(pvec, sp);
+        return UnsyncWalk(sp, pvec, ref work);
     }
 
+    private int UnsyncWalk(ShadowPage sp, List<ShadowPage> pvec, ref LockWork work)
+    {
+        int leaves = 0;
+        work.Levels++;
+        for (int w = 0; w < sp.UnsyncChildBitmap.Length; w++)
+        {
+            ulong bits = sp.UnsyncChildBitmap[w];
+            while (bits != 0)
+            {
+                int index = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                ulong spte = sp.Spt[index];
+                if (!Spte.IsPresent(spte) || Spte.IsLeaf(spte))
+                {
+                    ClearUnsyncChildBit(sp, index);
+                    continue;
+                }
+                var child = Page((int)Spte.Target(spte));
+                if (child.UnsyncChildren > 0)
+                {
+                    if (MmuPagesAdd(pvec, child)) return -1;
+                    int r = UnsyncWalk(child, pvec, ref work);
+                    if (r < 0) return r;
+                    if (r == 0) ClearUnsyncChildBit(sp, index);
+                    leaves += r;
+                }
+                else if (child.Unsync)
+                {
+                    leaves++;
+                    if (MmuPagesAdd(pvec, child)) return -1;
+                }
+                else ClearUnsyncChildBit(sp, index);
+            }
+        }
+        return leaves;
+    }
+
+    /// <summary>mmu_pages_add: an unsync page only once; true when the batch is full.</summary>
+    private static bool MmuPagesAdd(List<ShadowPage> pvec, ShadowPage sp)
+    {
+        if (sp.Unsync && pvec.Contains(sp)) return false;
+        pvec.Add(sp);
+        return pvec.Count == MmuConstants.KVM_PAGE_ARRAY_NR;
+    }
+
+    /// <summary>The unsync leaves under a page, all of them (mmu_zap_unsync_children walks them batch by batch; the set is the same).</summary>
     private void CollectUnsync(ShadowPage sp, List<ShadowPage> leaves, ref LockWork work)
     {
         if (sp.UnsyncChildren == 0) return;

@@ -1,6 +1,6 @@
 namespace Farm.Simulation.Kvm;
 
-public enum ZapReason { Misaligned, Flooded, Unprotect, Reclaim, Other }
+public enum ZapReason { Misaligned, Flooded, Unprotect, Reclaim, Sync, Other }
 
 /// <summary>Two-phase zap (kvm_mmu_prepare_zap_page / kvm_mmu_commit_zap_page), reclaim, unprotect.</summary>
 public sealed partial class ShadowMmu
@@ -12,6 +12,7 @@ public sealed partial class ShadowMmu
     /// </summary>
     private int PrepareZapPage(ShadowPage sp, ZapReason reason, ref LockWork work)
     {
+        bool wasValid = sp.IsValid;
         int zapped = ZapUnsyncChildren(sp, reason, ref work);
         for (int i = 0; i < MmuConstants.SptesPerPage; i++)
             if (Spte.IsPresent(sp.Spt[i])) ZapPte(sp, i, ref work);
@@ -20,7 +21,6 @@ public sealed partial class ShadowMmu
         if (sp.Unsync) sp.Unsync = false;
         NotifyViewHolders(sp);
         foreach (var vcpu in Vcpus) vcpu.LastPteUpdated = -1; // as kvm_mmu_prepare_zap_page does
-        bool wasValid = sp.IsValid;
         sp.Role = sp.Role.AsInvalid();
         if (sp.RootCount == 0)
         {
@@ -31,7 +31,9 @@ public sealed partial class ShadowMmu
         }
         else
         {
-            // A root still in use: stays (invalid) until its vCPUs reload their MMU.
+            // A root still in use: stays (invalid) until its vCPUs reload their MMU
+            // (kvm_reload_remote_mmus: make_all_cpus_request(KVM_REQ_MMU_RELOAD)).
+            if (wasValid) MakeAllCpusRequest(ref work, reload: true);
             _active.Remove((sp.ActiveSeq, sp.Id));
             sp.ActiveSeq = ++_activeSeq;
             _active.Add((sp.ActiveSeq, sp.Id));
@@ -51,8 +53,10 @@ public sealed partial class ShadowMmu
             case ZapReason.Flooded: Stats.ZapFlooded += pages; break;
             case ZapReason.Unprotect: Stats.ZapUnprotect += pages; break;
             case ZapReason.Reclaim: Stats.ZapReclaim += pages; break;
+            case ZapReason.Sync: Stats.ZapSync += pages; break;
             default: Stats.ZapOther += pages; break;
         }
+        if (sp.RootCount > 0) Stats.ZapRootsInUse += pages;
         // Ground truth for guest-write-driven zaps: was this gfn still a live page table?
         if (reason is ZapReason.Misaligned or ZapReason.Flooded or ZapReason.Unprotect)
         {
@@ -102,7 +106,9 @@ public sealed partial class ShadowMmu
         _freeIds.Push(sp.Id);
     }
 
-    private int AvailablePages => _policy.PagesMax - _usedPages;
+    /// <summary>kvm_mmu_available_pages returns unsigned int: with more pages in use than the budget
+    /// (only reachable with a budget below what is in use) it wraps, and no reclaim happens.</summary>
+    private uint AvailablePages => unchecked((uint)(_policy.PagesMax - _usedPages));
 
     /// <summary>kvm_mmu_free_some_pages: below 5 free, zap the oldest active pages until 25 are free.</summary>
     private void FreeSomePages(ref LockWork work)

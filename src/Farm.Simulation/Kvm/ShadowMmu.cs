@@ -87,9 +87,18 @@ public sealed partial class ShadowMmu
             if (sp.Gfn != gfn || !sp.IsValid || sp.Role.Direct) continue;
             if (!needSync && sp.Unsync) needSync = true;
             if (sp.Role != role) continue;
-            if (sp.Unsync && !SyncPage(v, sp, ref work)) break; // kvm_sync_page_transient failed: zapped
+            if (sp.Unsync && KvmSyncPage(v, sp, clearUnsync: false, ref work))
+            {
+                CommitZapPage(ref work); // kvm_sync_page_transient left it empty: zapped, a new page follows
+                break;
+            }
             if (parentPte >= 0) AddParentPte(v, sp, parentPte);
-            if (sp.UnsyncChildren > 0 || sp.Unsync) MarkParentsUnsync(sp);
+            if (sp.UnsyncChildren > 0)
+            {
+                v.SyncPending = true; // kvm_make_request(KVM_REQ_MMU_SYNC)
+                MarkParentsUnsync(sp);
+            }
+            else if (sp.Unsync) MarkParentsUnsync(sp);
             if (_policy.WriteCountFloodDetector) sp.WriteFloodingCount = 0;
             return sp;
         }
@@ -136,13 +145,25 @@ public sealed partial class ShadowMmu
         AfterDescAlloc(ok, descs, ref sp.ParentPtes, parentPte, v);
     }
 
-    private bool RmapAdd(KvmVcpu v, long sptep, ulong gfn, ref LockWork work)
+    /// <summary>rmap_add; returns pte_list_add's count (mmu_set_spte recycles above RMAP_RECYCLE_THRESHOLD).</summary>
+    private int RmapAdd(KvmVcpu v, long sptep, ulong gfn, ref LockWork work)
     {
         int descs = 0;
         work.RmapOps++;
+        int count = _rmap[gfn].AddCount();
         bool ok = _rmap[gfn].Add(sptep, v.DescCache, ref descs);
         AfterDescAlloc(ok, descs, ref _rmap[gfn], sptep, v);
-        return true;
+        return count;
+    }
+
+    /// <summary>rmap_recycle: kvm_unmap_rmapp drops every spte of the gfn (the one just set too), then a remote flush.</summary>
+    private void RmapRecycle(ulong gfn, ref LockWork work)
+    {
+        Stats.RmapRecycles++;
+        var sptes = new List<long>(_rmap[gfn].Count);
+        _rmap[gfn].CopyTo(sptes);
+        foreach (var r in sptes) ZapPte(Page(Spte.RefPage(r)), Spte.RefIndex(r), ref work);
+        FlushRemoteTlbs(ref work);
     }
 
     /// <summary>mmu_memory_cache_alloc's BUG_ON: fatal, unless mmu.continue_after_bug counts it and allocates anyway.</summary>
@@ -220,11 +241,34 @@ public sealed partial class ShadowMmu
         return true;
     }
 
-    /// <summary>kvm_flush_remote_tlbs.</summary>
+    /// <summary>kvm_flush_remote_tlbs: make_all_cpus_request(KVM_REQ_TLB_FLUSH).</summary>
     private void FlushRemoteTlbs(ref LockWork work)
     {
         Stats.RemoteFlushes++;
-        if (Vcpus.Length > 1) work.Flushes++; // with one vCPU there is no other CPU to interrupt
+        MakeAllCpusRequest(ref work);
+    }
+
+    /// <summary>
+    /// make_all_cpus_request: every other vCPU in guest mode now gets an IPI and exits (a forced
+    /// exit, cost.ipi_exit on its clock); the sender waits for them (cost.remote_flush), and sends
+    /// nothing if no other vCPU is in guest mode. A vCPU handling an exit of its own, or halted, only
+    /// sees the request bit at its next entry.
+    /// </summary>
+    private void MakeAllCpusRequest(ref LockWork work, bool reload = false)
+    {
+        bool called = false;
+        foreach (var o in Vcpus)
+        {
+            if (reload) o.ReloadPending = true; // every vCPU, the sender included
+            if (ReferenceEquals(o, _serving) || o.Halted || o.GuestSince > _now) continue;
+            called = true;
+            Stats.ExitsIpi++;
+            o.IpiExits++;
+            o.Exits++;
+            o.OwedCycles += _cost.IpiExit;
+            o.GuestSince = _now + _cost.IpiExit;
+        }
+        if (called) work.Flushes++;
     }
 
     /// <summary>A change to this page's sptes reaches the vCPUs that translate through it as a

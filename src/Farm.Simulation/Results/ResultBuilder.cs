@@ -32,14 +32,14 @@ public static class ResultBuilder
         double ghz = config.Double("cost.guest_ghz");
 
         root["time"] = new JsonObject { ["elapsed_cycles"] = elapsed, ["elapsed_seconds"] = elapsed / (ghz * 1e9), ["guest_ghz"] = ghz };
-        root["exits"] = Obj(("total", s.ExitsPageFault + s.ExitsWriteProtect + s.ExitsCr3 + s.ExitsInvlpg), ("page_fault", s.ExitsPageFault),
-            ("write_protect", s.ExitsWriteProtect), ("cr3", s.ExitsCr3), ("invlpg", s.ExitsInvlpg));
+        root["exits"] = Obj(("total", s.ExitsPageFault + s.ExitsWriteProtect + s.ExitsCr3 + s.ExitsInvlpg + s.ExitsIpi), ("page_fault", s.ExitsPageFault),
+            ("write_protect", s.ExitsWriteProtect), ("cr3", s.ExitsCr3), ("invlpg", s.ExitsInvlpg), ("ipi", s.ExitsIpi));
         root["emulation"] = Obj(("instructions", s.EmulatedInstructions), ("elements", s.EmulatedElements), ("retried", s.Retried));
         root["pte_write"] = Obj(("calls", s.PteWriteCalls), ("bytes_1", s.PteWriteBytes1), ("bytes_4", s.PteWriteBytes4), ("bytes_8", s.PteWriteBytes8),
             ("bytes_other", s.PteWriteBytesOther), ("misaligned", s.PteWriteMisaligned), ("sptes_updated", s.SptesUpdated),
             ("prefetched", s.PteWritePrefetched), ("prefetch_skipped", s.PrefetchSkipped));
         root["zap"] = Obj(("pages", s.ZapPages), ("misaligned", s.ZapMisaligned), ("flooded", s.ZapFlooded), ("unprotect", s.ZapUnprotect),
-            ("reclaim", s.ZapReclaim), ("other", s.ZapOther));
+            ("reclaim", s.ZapReclaim), ("sync", s.ZapSync), ("other", s.ZapOther), ("roots_in_use", s.ZapRootsInUse));
         root["flooding"] = Obj(("zaps_page_dead", s.ZapsPageDead), ("zaps_page_live", s.ZapsPageLive), ("emulations_on_dead_pages", s.EmulationsOnDeadPages));
         root["desc_cache"] = Obj(("allocations", s.DescAllocations), ("topups", s.Topups), ("exhausted", s.Exhausted));
         root["shadow"] = Obj(("faults", s.ShadowFaults), ("pages_created", s.PagesCreated), ("prefetched", s.ShadowPrefetched), ("unsync", s.Unsync),
@@ -65,7 +65,8 @@ public static class ResultBuilder
         var vcpus = new JsonArray();
         if (vm is not null)
             foreach (var v in vm.Vcpus)
-                vcpus.Add(Obj(("id", v.Id), ("elapsed_cycles", v.Clock), ("exits", v.Kvm.Exits), ("lock_wait_cycles", v.Kvm.LockWaitCycles)));
+                vcpus.Add(Obj(("id", v.Id), ("elapsed_cycles", v.Clock), ("exits", v.Kvm.Exits), ("lock_wait_cycles", v.Kvm.LockWaitCycles),
+                    ("ipi_exits", v.Kvm.IpiExits)));
         root["vcpus"] = vcpus;
         root["run"] = new JsonObject { ["wall_seconds"] = Math.Round(wallSeconds, 6), ["events"] = events };
         return new TrialResult(root);

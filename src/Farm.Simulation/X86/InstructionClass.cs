@@ -33,7 +33,8 @@ public readonly record struct InstructionClass(
     /// <summary>
     /// The page-table-writing set of KVM-MODEL.md: or, and (group-1 immediate forms too),
     /// xchg with memory, mov to memory (from register, immediate, moffs or segment register),
-    /// bts, btc, cmpxchg, cmpxchg8b — with a memory destination. Not btr, add, sub, xor, nor
+    /// bts, btc, cmpxchg, cmpxchg8b and cmpxchg16b (one entry, 0F C7 /1, in 3.3's group9 table) —
+    /// with a memory destination. Not btr, add, sub, xor, nor
     /// any string instruction: those are retried in kvm-3.3.
     /// </summary>
     public static bool IsPageTableWritingInstruction(in Instruction ins)
@@ -47,6 +48,7 @@ public readonly record struct InstructionClass(
             case Mnemonic.Btc:
             case Mnemonic.Cmpxchg:
             case Mnemonic.Cmpxchg8b:
+            case Mnemonic.Cmpxchg16b:
                 return ins.Op0Kind == OpKind.Memory;
             case Mnemonic.Xchg:
                 return ins.Op0Kind == OpKind.Memory || ins.Op1Kind == OpKind.Memory;
