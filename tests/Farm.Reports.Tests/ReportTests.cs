@@ -35,6 +35,21 @@ public class ReportTests
     }
 
     [Fact]
+    public void ExitAndZapPlots_StackEveryReason_SoTheirBarsAddUpToTheTotals()
+    {
+        // The stacked plots must name every reason the model counts (exits.ipi and zap.sync came with
+        // issue 12): a reason left out makes a bar shorter than exits.total or zap.pages.
+        var completed = Sweeps.Small.Where(r => r.Outcome == "completed").ToList();
+        Assert.NotEmpty(completed);
+        Assert.Contains(completed, r => r.Long("exits.ipi") > 0); // the 2-vCPU trials kick each other
+        foreach (var r in completed)
+        {
+            Assert.Equal(r.Long("exits.total"), ReportBuilder.ExitReasons.Sum(e => r.Long(e.Figure)));
+            Assert.Equal(r.Long("zap.pages"), ReportBuilder.ZapReasons.Sum(z => r.Long(z.Figure)));
+        }
+    }
+
+    [Fact]
     public void PlotPoints_AreGroupMeans()
     {
         var report = SmallReport();
