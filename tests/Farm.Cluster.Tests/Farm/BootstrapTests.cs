@@ -12,9 +12,10 @@ namespace Farm.Cluster.Tests.Farm;
 /// no node is given a seed; Akka.Management bootstrap finds the contact points and forms the cluster.
 /// </summary>
 [Collection(nameof(ClusterProcesses))]
+[Trait("Category", "Slow")] // docs/testing.md: left out of the quick subset
 public class BootstrapTests
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(1) };
 
     private static async Task<int> Get(string url)
     {
@@ -46,7 +47,7 @@ public class BootstrapTests
         // Liveness answers at once; readiness only once bootstrap has made the node an Up member.
         Assert.Equal(200, await Get($"http://127.0.0.1:{management[1]}/alive"));
         foreach (int port in management)
-            await WaitUntil(async () => await Get($"http://127.0.0.1:{port}/ready") == 200, TimeSpan.FromMinutes(2), $"node on {port} ready");
+            await WaitUntil(async () => await Get($"http://127.0.0.1:{port}/ready") == 200, Stall, $"node on {port} ready");
 
         // One cluster of three, learnt from a contact point as other nodes learn it.
         var seeds = JsonNode.Parse(await Http.GetStringAsync($"http://127.0.0.1:{management[0]}/bootstrap/seed-nodes"))!;
@@ -66,14 +67,14 @@ public class BootstrapTests
             interrupted = store.Results(new SweepId(id)).Select(i => store.FindTrial(i.Trial)!)
                 .FirstOrDefault(t => t.Status == "running" && t.Worker is { } w && w.Value.StartsWith(w1Prefix, StringComparison.Ordinal));
             return Task.FromResult(interrupted is not null);
-        }, TimeSpan.FromMinutes(3), "a trial running on the first worker");
+        }, Stall, "a trial running on the first worker");
         w1.Terminate();
 
         // It leaves gracefully: exit code 0 after CoordinatedShutdown, saying so.
-        Assert.Equal(0, await w1.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(0, await w1.WaitForExit(Stall));
         Assert.Contains(w1.Errors, l => l.Contains("left the cluster", StringComparison.Ordinal));
 
-        await WaitUntil(async () => await api.Done(id) == 4, TimeSpan.FromMinutes(5), "all 4 trials done");
+        await WaitForDone(api, id, 4, "all 4 trials done");
         using var after = new ResultStore(db);
         ClusterSweepTests.AssertEveryTrialStoredOnce(after.Results(new SweepId(id)), 4);
         var rerun = after.FindTrial(interrupted!.Id)!;
@@ -100,12 +101,12 @@ public class BootstrapTests
         using var w1 = new ServeProcess([.. Node(1), "--roles", "worker", "--slots", "1"]);
         using var w2 = new ServeProcess([.. Node(2), "--roles", "worker", "--slots", "1"]);
         foreach (int port in management)
-            await WaitUntil(async () => await Get($"http://127.0.0.1:{port}/ready") == 200, TimeSpan.FromMinutes(2), $"node on {port} ready");
+            await WaitUntil(async () => await Get($"http://127.0.0.1:{port}/ready") == 200, Stall, $"node on {port} ready");
         Assert.Contains(kube.Requests, r => r.Query == "?labelSelector=app.kubernetes.io%2Fname%3Dfarm");
 
         using var api = new Api($"http://127.0.0.1:{http}");
         string id = await api.Submit(ClusterSweepTests.SweepText("micro/wrprotect.yaml", 1));
-        await WaitUntil(async () => await api.Done(id) == 4, TimeSpan.FromMinutes(3), "all 4 trials done");
+        await WaitForDone(api, id, 4, "all 4 trials done");
         using var store = new ResultStore(db);
         ClusterSweepTests.AssertEveryTrialStoredOnce(store.Results(new SweepId(id)), 4);
     }
