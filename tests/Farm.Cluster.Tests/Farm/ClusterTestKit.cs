@@ -31,15 +31,21 @@ internal static class ClusterTestKit
             try
             {
                 var r = await _http.GetAsync($"/api/sweeps/{id}");
-                return r.IsSuccessStatusCode ? System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync()) : null;
+                if (r.IsSuccessStatusCode) return System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync());
+                LastFailure = $"{(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}";
+                return null;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
+                LastFailure = $"{e.GetType().Name}: {e.Message}";
                 return null; // the coordinator is (re)starting
             }
         }
 
         public async Task<int> Done(string id) => (int?)(await Status(id))?["done"] ?? -1;
+
+        /// <summary>Why the last status request got no status (for the message of a wait that ran out).</summary>
+        public string? LastFailure { get; private set; }
 
         public void Dispose() => _http.Dispose();
     }
@@ -60,7 +66,8 @@ internal static class ClusterTestKit
         {
             if (done != last) (last, sinceChange) = (done, System.Diagnostics.Stopwatch.StartNew());
             else if (sinceChange.Elapsed > Stall)
-                throw new TimeoutException($"{what ?? $"sweep {id}"}: {done} of {count} trials done and none finished in {Stall}");
+                throw new TimeoutException($"{what ?? $"sweep {id}"}: {done} of {count} trials done and none finished in {Stall}"
+                    + (done < 0 ? $"; last status request: {api.LastFailure}" : ""));
             await Task.Delay(200); // the poll interval: nothing waits on it passing
         }
     }
