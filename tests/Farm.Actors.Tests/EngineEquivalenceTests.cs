@@ -132,6 +132,7 @@ public class EngineEquivalenceTests
     }
 }
 
+[Trait("Category", "Slow")] // docs/testing.md: left out of the quick subset
 public class KernbenchEquivalenceTests
 {
     [Theory]

@@ -83,7 +83,7 @@ public class SerializerTests
         foreach (var message in ProtocolSamples.All)
         {
             Assert.IsType<FarmSerializer>(system.Serialization.FindSerializerFor(message));
-            var back = await echo.Ask<object>(message, TimeSpan.FromSeconds(10));
+            var back = await echo.Ask<object>(message, TimeSpan.FromMinutes(1));
             AssertSame(message, back);
             Assert.NotSame(message, back); // it really went through bytes
         }

@@ -67,6 +67,7 @@ public class DockerfileTests
 }
 
 /// <summary>The build stage replayed (<see cref="PublishedApp"/>), then the apphost the image's ENTRYPOINT names, run.</summary>
+[Trait("Category", "Slow")] // docs/testing.md: left out of the quick subset
 public class PublishedAppTests(PublishedApp app) : IClassFixture<PublishedApp>
 {
     [Fact]

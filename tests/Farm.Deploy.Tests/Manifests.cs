@@ -33,7 +33,7 @@ internal static class Manifests
         Proc.Result r;
         try
         {
-            r = Proc.Run("kubectl", ["kustomize", Path.Combine("k8s", "overlays", overlay)], timeout: TimeSpan.FromMinutes(1));
+            r = Proc.Run("kubectl", ["kustomize", Path.Combine("k8s", "overlays", overlay)], timeout: TimeSpan.FromMinutes(10));
         }
         catch (InvalidOperationException e)
         {

@@ -41,7 +41,7 @@ internal static class Proc
             var stderr = p.StandardError.ReadToEndAsync();
             if (stdin is not null) p.StandardInput.Write(stdin);
             p.StandardInput.Close();
-            var limit = timeout ?? TimeSpan.FromMinutes(2);
+            var limit = timeout ?? TimeSpan.FromMinutes(10); // bounds a hang, not the work
             if (!p.WaitForExit(limit))
             {
                 p.Kill(entireProcessTree: true);

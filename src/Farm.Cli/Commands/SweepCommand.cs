@@ -80,6 +80,8 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
         }
         var ok = (SweepAccepted)accepted;
         Console.Error.WriteLine($"sweep {ok.Name} ({ok.Sweep}): {ok.Trials} trials, {ok.ToRun} to run, {ok.Reused} already stored");
+        if (!Farm.Reports.Rendering.SvgPlots.CanDrawText) // the numbers are complete either way (README)
+            Console.Error.WriteLine("farm sweep: no fonts are installed, so the report's plots will have no text (Debian: apt-get install fonts-dejavu-core)");
 
         var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         SweepStatus final = null!;

@@ -21,6 +21,17 @@ public static class SvgPlots
     /// <summary>The sans-serif font the plots measure and name; the first one installed of a few common ones.</summary>
     public static string FontName { get; } = PickFont();
 
+    /// <summary>False when no font is installed at all: the plots are then drawn without any text
+    /// (SkiaSharp's Linux build here has no fontconfig; it reads the fonts under /usr/share/fonts,
+    /// and with none there it hands out one empty typeface, without glyphs).</summary>
+    public static bool CanDrawText { get; } = HasGlyphs(FontName);
+
+    private static bool HasGlyphs(string family)
+    {
+        using var typeface = SKTypeface.FromFamilyName(family);
+        return typeface is { GlyphCount: > 0 };
+    }
+
     public static string Render(ReportPlot plot)
     {
         using var plt = new Plot();

@@ -17,7 +17,7 @@ internal static class ClusterTestKit
     /// <summary>The client side, as farm submit/status/results: the coordinator's HTTP API, no cluster membership.</summary>
     public sealed class Api(string url) : IDisposable
     {
-        private readonly HttpClient _http = new() { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+        private readonly HttpClient _http = new() { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
 
         /// <summary>As farm submit does: the spec is parsed here and sent with its workload files' text (the server opens no client path).</summary>
         public async Task<string> Submit(string spec)
@@ -33,26 +33,55 @@ internal static class ClusterTestKit
             try
             {
                 var r = await _http.GetAsync($"/api/sweeps/{id}");
-                return r.IsSuccessStatusCode ? System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync()) : null;
+                if (r.IsSuccessStatusCode) return System.Text.Json.Nodes.JsonNode.Parse(await r.Content.ReadAsStringAsync());
+                LastFailure = $"{(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}";
+                return null;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
+                LastFailure = $"{e.GetType().Name}: {e.Message}";
                 return null; // the coordinator is (re)starting
             }
         }
 
         public async Task<int> Done(string id) => (int?)(await Status(id))?["done"] ?? -1;
 
+        /// <summary>Why the last status request got no status (for the message of a wait that ran out).</summary>
+        public string? LastFailure { get; private set; }
+
         public void Dispose() => _http.Dispose();
     }
 
+    /// <summary>
+    /// How long a wait may see no progress before it calls the run hung. It bounds a hang, never the
+    /// work: a slow or loaded two-core machine that keeps finishing trials does not run out of it.
+    /// </summary>
+    public static readonly TimeSpan Stall = TimeSpan.FromMinutes(5);
+
+    /// <summary>Waits until at least <paramref name="count"/> of the sweep's trials are done; fails only when
+    /// the done count has not moved for <see cref="Stall"/> (a restarting coordinator answers -1 meanwhile).</summary>
+    public static async Task WaitForDone(Api api, string id, int count, string? what = null)
+    {
+        int last = int.MinValue;
+        var sinceChange = System.Diagnostics.Stopwatch.StartNew();
+        while (await api.Done(id) is var done && done < count)
+        {
+            if (done != last) (last, sinceChange) = (done, System.Diagnostics.Stopwatch.StartNew());
+            else if (sinceChange.Elapsed > Stall)
+                throw new TimeoutException($"{what ?? $"sweep {id}"}: {done} of {count} trials done and none finished in {Stall}"
+                    + (done < 0 ? $"; last status request: {api.LastFailure}" : ""));
+            await Task.Delay(200); // the poll interval: nothing waits on it passing
+        }
+    }
+
+    /// <summary>Polls until the condition holds; <paramref name="timeout"/> only bounds a hang (give it generously).</summary>
     public static async Task WaitUntil(Func<Task<bool>> condition, TimeSpan timeout, string? what = null)
     {
         var end = DateTime.UtcNow + timeout;
         while (!await condition())
         {
             if (DateTime.UtcNow > end) throw new TimeoutException(what is null ? "condition not met in time" : $"not met in {timeout}: {what}");
-            await Task.Delay(200);
+            await Task.Delay(200); // the poll interval: nothing waits on it passing
         }
     }
 }

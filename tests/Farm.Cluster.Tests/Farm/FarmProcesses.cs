@@ -28,7 +28,7 @@ internal sealed class ServeProcess : IDisposable
             }
             return null;
         });
-        if (!ready.Wait(TimeSpan.FromSeconds(120)) || ready.Result is null)
+        if (!ready.Wait(ClusterTestKit.Stall) || ready.Result is null) // ends at the ready line or the exit; the limit bounds a hang
         {
             Dispose(); // never leave the child behind
             throw new InvalidOperationException($"farm serve {string.Join(' ', args)} did not start: {string.Join(" | ", seen)}");

@@ -63,13 +63,12 @@ public class HttpApiTests(HttpApiFixture farm) : IClassFixture<HttpApiFixture>
         Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
         string id = (string)(await Body(submitted))["sweep"]!;
 
-        JsonNode status;
-        var end = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        do
+        JsonNode status = null!;
+        await ClusterTestKit.WaitUntil(async () =>
         {
-            await Task.Delay(200);
             status = await Body(await farm.Http.GetAsync($"/api/sweeps/{id}"));
-        } while (!(bool)status["complete"]! && DateTime.UtcNow < end);
+            return (bool)status["complete"]!;
+        }, ClusterTestKit.Stall, "the sweep complete");
         Assert.Equal(4, (int)status["done"]!);
 
         var results = (await Body(await farm.Http.GetAsync($"/api/sweeps/{id}/results"))).AsArray();

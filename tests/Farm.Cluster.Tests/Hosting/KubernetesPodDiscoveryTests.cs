@@ -34,7 +34,7 @@ public sealed class KubernetesPodDiscoveryTests : IAsyncLifetime
         api.Pods.Add(FakeKubernetesApi.Pod("farm-worker-c", "Running", "10.1.0.11", 8558, deleting: true));
         api.Pods.Add(FakeKubernetesApi.Pod("farm-worker-d", "Running", "10.1.0.12", managementPort: null));
 
-        var resolved = await DiscoveryFor(api).Lookup(new Lookup("farm", "management", "tcp"), TimeSpan.FromSeconds(10));
+        var resolved = await DiscoveryFor(api).Lookup(new Lookup("farm", "management", "tcp"), TimeSpan.FromMinutes(1));
 
         Assert.Equal(["10.1.0.7:8558", "10.1.0.9:8558"], resolved.Addresses.Select(t => $"{t.Host}:{t.Port}").Order());
         Assert.All(resolved.Addresses, t => Assert.NotNull(t.Address));
@@ -48,7 +48,7 @@ public sealed class KubernetesPodDiscoveryTests : IAsyncLifetime
     public async Task Forbidden_SaysWhichPermissionIsMissing()
     {
         await using var api = new FakeKubernetesApi { Forbidden = true };
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => DiscoveryFor(api).Lookup(new Lookup("farm", "management", "tcp"), TimeSpan.FromSeconds(10)));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => DiscoveryFor(api).Lookup(new Lookup("farm", "management", "tcp"), TimeSpan.FromMinutes(1)));
         Assert.Contains("forbidden to list pods in namespace 'farm'", e.Message);
         Assert.Contains("get, list and watch on pods", e.Message);
     }
@@ -59,7 +59,7 @@ public sealed class KubernetesPodDiscoveryTests : IAsyncLifetime
         // The server presents a certificate of its own; the CA file holds a different one.
         await using var api = new FakeKubernetesApi(serverCertificate: FakeKubernetesApi.SelfSigned());
         api.Pods.Add(FakeKubernetesApi.Pod("farm-coordinator-0", "Running", "10.1.0.7", 8558));
-        await Assert.ThrowsAsync<HttpRequestException>(() => DiscoveryFor(api).Lookup(new Lookup("farm", "management", "tcp"), TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<HttpRequestException>(() => DiscoveryFor(api).Lookup(new Lookup("farm", "management", "tcp"), TimeSpan.FromMinutes(1)));
         Assert.Empty(api.Requests);
     }
 }

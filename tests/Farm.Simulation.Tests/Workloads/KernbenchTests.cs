@@ -11,6 +11,7 @@ namespace Farm.Simulation.Tests.Workloads;
 /// The kernbench workload: its defaults reproduce the published build totals (Calibration), a
 /// small-scale trial reproduces them scaled, and every variant completes, deterministically.
 /// </summary>
+[Trait("Category", "Slow")] // docs/testing.md: left out of the quick subset
 public class KernbenchTests
 {
     private const double SmallScale = 0.002;

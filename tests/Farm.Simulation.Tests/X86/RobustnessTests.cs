@@ -12,6 +12,7 @@ namespace Farm.Simulation.Tests.X86;
 /// WriteFault or Error (with a message), in both modes and under emulation, and the gate's
 /// protection and the emulator's write reporting hold whatever the code does.
 /// </summary>
+[Trait("Category", "Slow")] // docs/testing.md: left out of the quick subset
 public sealed class RobustnessTests(ITestOutputHelper output)
 {
     private const int Partitions = 8;
