@@ -54,7 +54,17 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             PollInterval = TimeSpan.FromMilliseconds(200),
         };
         // The embedded node's shutdown chatter is not the user's business.
-        await using var node = FarmNode.Start(options, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = ERROR"));
+        FarmNode started;
+        try
+        {
+            started = FarmNode.Start(options, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = ERROR"));
+        }
+        catch (Farm.Cluster.Store.StoreException e)
+        {
+            Console.Error.WriteLine($"farm sweep: {e.Message}");
+            return ExitCodes.StoreUnavailable;
+        }
+        await using var node = started;
         var client = new FarmClient(node.System, node.Coordinator);
         var accepted = await client.Submit(File.ReadAllText(settings.Sweep), Path.GetDirectoryName(Path.GetFullPath(settings.Sweep)));
         if (accepted is SweepRejected rejected)

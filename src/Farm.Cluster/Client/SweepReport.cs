@@ -13,16 +13,23 @@ public static class SweepReport
     public static async Task<Report?> Build(FarmClient client, SweepId sweep)
     {
         if (await client.Sweep(sweep) is not SweepInfo info) return null;
-        var items = await client.Results(sweep) ?? [];
-        var results = items.Where(i => i.ResultJson is not null).Select(i => TrialResult.Parse(i.ResultJson!)).ToList();
+        // A page at a time, each result parsed as it comes: the JSON texts are never all held at once.
+        var results = new List<TrialResult>();
+        int positions = 0, missing = 0;
+        await foreach (var item in client.ResultItems(sweep))
+        {
+            positions++;
+            if (item.ResultJson is null) missing++;
+            else results.Add(TrialResult.Parse(item.ResultJson));
+        }
         return ReportBuilder.Build(results, new ReportInfo
         {
             Title = $"{info.Name}",
             SweepId = info.Sweep.Value,
             SweepSpec = info.SpecText,
             Baseline = BaselineSelector.ByLabel(info.Baseline),
-            Note = items.Count(i => i.ResultJson is null) is var missing and > 0
-                ? $"{missing} trial(s) of {items.Count} have no result (failed to run or cancelled) and are not shown."
+            Note = missing > 0
+                ? $"{missing} trial(s) of {positions} have no result (failed to run or cancelled) and are not shown."
                 : null,
         });
     }
