@@ -30,11 +30,17 @@ public sealed partial class ResultStore : IDisposable
         _clock = clock ?? TimeProvider.System;
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            string directory = System.IO.Path.GetDirectoryName(Path)!;
+            Directory.CreateDirectory(directory);
+            // SQLite opens a read-only file read-only without a word, and then fails on its WAL
+            // with a bare "disk I/O error": say plainly that the directory cannot be written.
+            string probe = System.IO.Path.Combine(directory, $".farm-write-probe-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new StoreUnavailableException($"store {Path}: cannot create its directory: {e.Message}", e);
+            throw new StoreUnavailableException($"store {Path}: cannot write in its directory ({e.Message}); a store needs a writable directory, not a read-only file system", e);
         }
         // No pooling: Dispose really closes the file (and releases the lock), so a restarted coordinator (or a test) can reopen it.
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder

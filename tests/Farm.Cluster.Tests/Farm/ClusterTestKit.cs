@@ -39,6 +39,20 @@ internal static class ClusterTestKit
             }
         }
 
+        /// <summary>A GET's status and body, or null while the coordinator does not answer.</summary>
+        public async Task<(int Code, string Body)?> Get(string path)
+        {
+            try
+            {
+                var r = await _http.GetAsync(path);
+                return ((int)r.StatusCode, await r.Content.ReadAsStringAsync());
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return null;
+            }
+        }
+
         public async Task<int> Done(string id) => (int?)(await Status(id))?["done"] ?? -1;
 
         public void Dispose() => _http.Dispose();
