@@ -200,6 +200,8 @@ public class StoreFaultProcessTests
         // A new coordinator on an empty store (the old one lost) joins the worker, which still runs
         // the old trials and sends their results to it: acknowledged and dropped.
         using var second = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db2, "--http", $"http://127.0.0.1:{http}", "--seed-nodes", worker.Address);
+        // The singleton moves once the old node is downed: until then the API answers 503.
+        await WaitUntil(async () => (await api.Get("/api/sweeps"))?.Code == 200, Long, "the new coordinator answers");
         string id = await api.Submit(SlowSweep(301)); // other trials than the old sweep's
         await WaitUntil(async () => await api.Done(id) == 8, Long, "the new sweep done");
         second.Kill();
