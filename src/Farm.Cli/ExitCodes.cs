@@ -9,6 +9,8 @@ public static class ExitCodes
     public const int TrialError = 4;
     /// <summary>A node could not start: a port in use, an address it cannot bind.</summary>
     public const int NodeFailure = 5;
+    /// <summary>A coordinator's store cannot be used: held by another coordinator, read-only, damaged, or of a newer schema (docs/failure-behaviour.md).</summary>
+    public const int StoreUnavailable = 6;
 
     public static int ForOutcome(string outcome) => outcome switch
     {

@@ -4,5 +4,11 @@ namespace Farm.Benchmarks;
 
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static int Main(string[] args)
+    {
+        if (args is ["generate-results", var db, .. var rest])
+            return Cluster.ResultSetGenerator.Generate(db, rest is [var n] ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 10_000);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

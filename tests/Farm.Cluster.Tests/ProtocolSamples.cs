@@ -37,6 +37,11 @@ internal static class ProtocolSamples
             new SweepInfo(sweep, "demo", "name: demo\n", "kvm-3.1"),
             new ResultsChunk(sweep, 0, 2, [item, failed]),
             new UnknownSweep(new SweepId("0123456789abcdef")),
+            new StatusReply([], "store /srv/farm.db: the disk is full"),
+            new GetResultsPage(sweep, 500, 1000),
+            new ResultsPage(sweep, [item, failed], 3),
+            new ResultsPage(sweep, [], null),
+            new RequestFailed("store /srv/farm.db: the disk is full", true),
         ];
     }
 }

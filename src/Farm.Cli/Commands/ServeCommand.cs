@@ -184,6 +184,11 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         {
             node = FarmNode.Start(options, overlay);
         }
+        catch (Farm.Cluster.Store.StoreException e) // checked before anything listens: one line, and nothing in the store touched
+        {
+            Console.Error.WriteLine($"farm serve: {e.Message}");
+            return ExitCodes.StoreUnavailable;
+        }
         catch (Exception e) // remoting or management cannot bind: say where, not a stack trace
         {
             Console.Error.WriteLine($"farm serve: cannot listen on {options.Hostname} (port {options.Port}, management port {options.ManagementPort?.ToString() ?? "off"}): {e.Message}");

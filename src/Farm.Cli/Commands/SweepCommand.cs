@@ -69,7 +69,17 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             PollInterval = TimeSpan.FromMilliseconds(200),
         };
         // The embedded node's shutdown chatter is not the user's business.
-        await using var node = FarmNode.Start(options, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = ERROR"));
+        FarmNode started;
+        try
+        {
+            started = FarmNode.Start(options, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = ERROR"));
+        }
+        catch (Farm.Cluster.Store.StoreException e)
+        {
+            Console.Error.WriteLine($"farm sweep: {e.Message}");
+            return ExitCodes.StoreUnavailable;
+        }
+        await using var node = started;
         var client = new FarmClient(node.System, node.Coordinator);
         var accepted = await client.Submit(spec.Text, Path.GetDirectoryName(Path.GetFullPath(settings.Sweep)),
             spec.Workloads.ToDictionary(w => w.Path, w => w.Text)); // the texts just validated, not a second read

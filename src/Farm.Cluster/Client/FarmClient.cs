@@ -1,39 +1,70 @@
+using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Farm.Cluster.Protocol;
 
 namespace Farm.Cluster.Client;
 
-/// <summary>Talks to the coordinator singleton from inside a node's actor system (farm sweep, the HTTP API).</summary>
+/// <summary>
+/// Talks to the coordinator singleton from inside a node's actor system (farm sweep, the HTTP API).
+/// A <see cref="RequestFailed"/> answer becomes a <see cref="FarmRequestException"/>.
+/// </summary>
 public sealed class FarmClient(ActorSystem system, IActorRef coordinator)
 {
+    public ActorSystem System { get; } = system;
+
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>SweepAccepted or SweepRejected.</summary>
-    public Task<IFarmMessage> Submit(string specText, string? baseDir, IReadOnlyDictionary<string, string>? workloadTexts = null) =>
-        coordinator.Ask<IFarmMessage>(new SubmitSweep(specText, baseDir, workloadTexts), Timeout);
+    /// <summary>Results asked for per page: the coordinator answers fewer when they would pass one message.</summary>
+    public int PageItems { get; init; } = ProtocolLimits.MaxPageItems;
 
-    public Task<StatusReply> Status(SweepId? sweep = null) => coordinator.Ask<StatusReply>(new GetStatus(sweep), Timeout);
+    /// <summary>SweepAccepted or SweepRejected.</summary>
+    public async Task<IFarmMessage> Submit(string specText, string? baseDir, IReadOnlyDictionary<string, string>? workloadTexts = null) =>
+        Checked(await coordinator.Ask<IFarmMessage>(new SubmitSweep(specText, baseDir, workloadTexts), Timeout));
+
+    public async Task<StatusReply> Status(SweepId? sweep = null) => Expect<StatusReply>(await coordinator.Ask<IFarmMessage>(new GetStatus(sweep), Timeout));
 
     /// <summary>SweepInfo or UnknownSweep.</summary>
-    public Task<IFarmMessage> Sweep(SweepId sweep) => coordinator.Ask<IFarmMessage>(new GetSweep(sweep), Timeout);
+    public async Task<IFarmMessage> Sweep(SweepId sweep) => Checked(await coordinator.Ask<IFarmMessage>(new GetSweep(sweep), Timeout));
 
     /// <summary>SweepCancelled or UnknownSweep.</summary>
-    public Task<IFarmMessage> Cancel(SweepId sweep) => coordinator.Ask<IFarmMessage>(new CancelSweep(sweep), Timeout);
+    public async Task<IFarmMessage> Cancel(SweepId sweep) => Checked(await coordinator.Ask<IFarmMessage>(new CancelSweep(sweep), Timeout));
 
-    /// <summary>Every result of a sweep in sweep order, reassembled from its chunks; null for an unknown sweep.</summary>
+    /// <summary>One page of a sweep's results from <paramref name="fromPosition"/> on; null for an unknown sweep.</summary>
+    public async Task<ResultsPage?> ResultsPage(SweepId sweep, int fromPosition) =>
+        Checked(await coordinator.Ask<IFarmMessage>(new GetResultsPage(sweep, fromPosition, PageItems), Timeout)) switch
+        {
+            UnknownSweep => null,
+            var reply => Expect<ResultsPage>(reply),
+        };
+
+    /// <summary>
+    /// A sweep's results in sweep order, a page at a time (bounded memory here and on the
+    /// coordinator); an unknown sweep yields nothing. Use <see cref="ResultsPage"/> to tell an unknown sweep apart.
+    /// </summary>
+    public async IAsyncEnumerable<SweepResultItem> ResultItems(SweepId sweep, [EnumeratorCancellation] CancellationToken cancel = default)
+    {
+        for (int? from = 0; from is { } at;)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var page = await ResultsPage(sweep, at);
+            if (page is null) yield break;
+            foreach (var item in page.Items) yield return item;
+            from = page.NextPosition;
+        }
+    }
+
+    /// <summary>Every result of a sweep in sweep order; null for an unknown sweep.</summary>
     public async Task<IReadOnlyList<SweepResultItem>?> Results(SweepId sweep)
     {
-        var inbox = Inbox.Create(system);
-        inbox.Send(coordinator, new GetResults(sweep));
-        var items = new List<SweepResultItem>();
-        while (true)
+        if (await ResultsPage(sweep, 0) is not { } first) return null;
+        var items = new List<SweepResultItem>(first.Items);
+        for (int? from = first.NextPosition; from is { } at;)
         {
-            var reply = await inbox.ReceiveAsync(Timeout);
-            if (reply is UnknownSweep) return null;
-            if (reply is not ResultsChunk chunk) continue;
-            items.AddRange(chunk.Items);
-            if (chunk.Index == chunk.Total - 1) return items;
+            var page = await ResultsPage(sweep, at) ?? throw new FarmRequestException($"sweep '{sweep}' went away while its results were read", false);
+            items.AddRange(page.Items);
+            from = page.NextPosition;
         }
+        return items;
     }
 
     /// <summary>
@@ -49,7 +80,7 @@ public sealed class FarmClient(ActorSystem system, IActorRef coordinator)
             StatusReply reply;
             try
             {
-                reply = await coordinator.Ask<StatusReply>(new GetStatus(sweep), perAsk);
+                reply = Expect<StatusReply>(await coordinator.Ask<IFarmMessage>(new GetStatus(sweep), perAsk));
             }
             catch (AskTimeoutException)
             {
@@ -61,4 +92,13 @@ public sealed class FarmClient(ActorSystem system, IActorRef coordinator)
             await Task.Delay(poll ?? TimeSpan.FromMilliseconds(200));
         }
     }
+
+    private static IFarmMessage Checked(IFarmMessage reply) =>
+        reply is RequestFailed f ? throw new FarmRequestException(f.Error, f.Unavailable) : reply;
+
+    private static T Expect<T>(IFarmMessage reply) where T : IFarmMessage => Checked(reply) switch
+    {
+        T t => t,
+        var other => throw new FarmRequestException($"the coordinator answered {other.GetType().Name}, not {typeof(T).Name}", false),
+    };
 }

@@ -14,8 +14,16 @@ public static class SweepReport
     public static async Task<Report?> Build(FarmClient client, SweepId sweep)
     {
         if (await client.Sweep(sweep) is not SweepInfo info) return null;
-        var items = await client.Results(sweep) ?? [];
-        var (ordinary, sensitivity) = Split(items);
+        // A page at a time, each result parsed as it comes: the JSON texts are never all held at once.
+        var split = new Splitter();
+        int positions = 0, missing = 0;
+        await foreach (var item in client.ResultItems(sweep))
+        {
+            positions++;
+            if (item.ResultJson is null) missing++;
+            else split.Add(item);
+        }
+        var (ordinary, sensitivity) = split.Finish();
         return ReportBuilder.Build(ordinary, new ReportInfo
         {
             Sensitivity = sensitivity,
@@ -23,32 +31,44 @@ public static class SweepReport
             SweepId = info.Sweep.Value,
             SweepSpec = info.SpecText,
             Baseline = BaselineSelector.ByLabel(info.Baseline),
-            Note = items.Count(i => i.ResultJson is null) is var missing and > 0
-                ? $"{missing} trial(s) of {items.Count} have no result (failed to run or cancelled) and are not shown."
+            Note = missing > 0
+                ? $"{missing} trial(s) of {positions} have no result (failed to run or cancelled) and are not shown."
                 : null,
         });
     }
 
     /// <summary>
     /// Ordinary results, and sensitivity results (labelled <c>sensitivity=...</c>) each tied to the
-    /// ordinary trial with the same labels otherwise: the one it varies the costs of.
+    /// ordinary trial with the same labels otherwise: the one it varies the costs of. Results may
+    /// come in any order, so sensitivity results are tied at the end.
     /// </summary>
-    public static (List<TrialResult> Ordinary, List<SensitivityTrial> Sensitivity) Split(IReadOnlyList<SweepResultItem> items)
+    private sealed class Splitter
     {
-        static string Key(SweepResultItem i) => string.Join(' ', i.Labels.Where(l => l.Key != SweepSensitivity.LabelKey));
-        static string? Role(SweepResultItem i) => i.Labels.FirstOrDefault(l => l.Key == SweepSensitivity.LabelKey)?.Value;
-        var ordinary = new List<TrialResult>();
-        var centre = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var i in items.Where(i => Role(i) is null && i.ResultJson is not null))
+        private readonly List<TrialResult> _ordinary = [];
+        private readonly Dictionary<string, string> _centre = new(StringComparer.Ordinal);
+        private readonly List<(string Key, SensitivityRole Role, TrialResult Result)> _pending = [];
+
+        private static string Key(SweepResultItem i) => string.Join(' ', i.Labels.Where(l => l.Key != SweepSensitivity.LabelKey));
+
+        public void Add(SweepResultItem item)
         {
-            var r = TrialResult.Parse(i.ResultJson!);
-            ordinary.Add(r);
-            centre.TryAdd(Key(i), r.Id);
+            var result = TrialResult.Parse(item.ResultJson!);
+            string? role = item.Labels.FirstOrDefault(l => l.Key == SweepSensitivity.LabelKey)?.Value;
+            if (role is null)
+            {
+                _ordinary.Add(result);
+                _centre.TryAdd(Key(item), result.Id);
+            }
+            else if (SensitivityRole.Parse(role) is { } parsed)
+                _pending.Add((Key(item), parsed, result));
         }
-        var sensitivity = new List<SensitivityTrial>();
-        foreach (var i in items.Where(i => Role(i) is not null && i.ResultJson is not null))
-            if (SensitivityRole.Parse(Role(i)!) is { } role && centre.TryGetValue(Key(i), out var id))
-                sensitivity.Add(new SensitivityTrial(TrialResult.Parse(i.ResultJson!), id, role));
-        return (ordinary, sensitivity);
+
+        public (List<TrialResult> Ordinary, List<SensitivityTrial> Sensitivity) Finish()
+        {
+            var sensitivity = new List<SensitivityTrial>();
+            foreach (var (key, role, result) in _pending)
+                if (_centre.TryGetValue(key, out var id)) sensitivity.Add(new SensitivityTrial(result, id, role));
+            return (_ordinary, sensitivity);
+        }
     }
 }

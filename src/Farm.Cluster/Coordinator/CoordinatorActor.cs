@@ -16,6 +16,10 @@ namespace Farm.Cluster.Coordinator;
 /// A request for work that finds the queue empty is held (one per worker, the latest) and
 /// answered as soon as trials are queued, so that a submitted sweep starts on every idle worker
 /// at once rather than on each worker's next poll.
+/// No message ever restarts this actor (docs/failure-behaviour.md): each is handled inside its own
+/// catch and a failure is answered (<see cref="RequestFailed"/>) or, for a worker's report, left
+/// unacknowledged so the worker sends it again. When the store cannot be written, dispatch stops
+/// until a probe finds it writable again.
 /// </summary>
 public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 {
@@ -24,69 +28,151 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         public static readonly CheckDeadlines Instance = new();
     }
 
+    /// <summary>A spec parsed off the actor's thread, to be stored.</summary>
+    private sealed record Parsed(SweepSpec Spec, IActorRef ReplyTo);
+
+    private sealed record ParseFailed(Exception Error, IActorRef ReplyTo);
+
     private sealed record InFlight(WorkerId Worker, IActorRef Ref, DateTime Deadline);
 
+    /// <summary>How many dropped results are remembered so that each is logged once.</summary>
+    private const int MaxRememberedDrops = 10_000;
+
     private readonly ResultStore _store;
+    private readonly StoreHealth _health;
     private readonly CoordinatorOptions _options;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<TrialId, InFlight> _inFlight = [];
     private readonly Dictionary<IActorRef, WorkerId> _watched = [];
     /// <summary>Idle workers' requests that found the queue empty, oldest first; one per worker.</summary>
     private readonly List<(IActorRef Worker, RequestWork Request)> _waiting = [];
+    private readonly HashSet<TrialId> _dropped = [];
+    /// <summary>Why the store cannot be written, or null. While set, nothing is dispatched.</summary>
+    private StoreUnavailableException? _fault;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public CoordinatorActor(CoordinatorOptions options)
+    /// <summary>The store is opened (and running trials re-queued) by the node, once per process: restarting this actor changes nothing in it.</summary>
+    public CoordinatorActor(CoordinatorOptions options, ResultStore store, StoreHealth? health = null)
     {
         _options = options;
-        _store = new ResultStore(options.DatabasePath);
-        int requeued = _store.RequeueRunning();
-        if (requeued > 0) Context.GetLogger().Warning("coordinator: {0} trial(s) left running by a previous coordinator were queued again", requeued);
+        _store = store;
+        _health = health ?? new StoreHealth();
 
-        Receive<SubmitSweep>(Submit);
-        Receive<RequestWork>(Dispatch);
-        Receive<TrialFinished>(Finished);
-        Receive<TrialFailed>(Failed);
-        Receive<GetStatus>(s => Sender.Tell(new StatusReply(s.Sweep switch
+        Handle<SubmitSweep>(Submit);
+        Handle<Parsed>(StoreSweep);
+        Handle<ParseFailed>(ParseRejected);
+        Handle<RequestWork>(Dispatch);
+        Handle<TrialFinished>(Finished);
+        Handle<TrialFailed>(Failed);
+        Handle<GetStatus>(s => Sender.Tell(new StatusReply(s.Sweep switch
         {
             null => _store.ListSweeps(),
             { } id when _store.FindSweep(id) is null => [],
             { } id => [_store.Status(id)],
-        })));
-        Receive<CancelSweep>(c =>
+        }, _fault?.Message)));
+        Handle<CancelSweep>(c =>
         {
             if (_store.FindSweep(c.Sweep) is null) { Sender.Tell(new UnknownSweep(c.Sweep)); return; }
             Sender.Tell(new SweepCancelled(c.Sweep, _store.Cancel(c.Sweep)));
         });
-        Receive<GetResults>(g =>
+        Handle<GetResults>(g =>
         {
             if (_store.FindSweep(g.Sweep) is null) { Sender.Tell(new UnknownSweep(g.Sweep)); return; }
             foreach (var chunk in MessageChunker.Results(g.Sweep, _store.Results(g.Sweep))) Sender.Tell(chunk);
         });
-        Receive<GetSweep>(g => Sender.Tell(_store.FindSweep(g.Sweep) is { } s
+        Handle<GetResultsPage>(Page);
+        Handle<GetSweep>(g => Sender.Tell(_store.FindSweep(g.Sweep) is { } s
             ? new SweepInfo(s.Id, s.Name, s.SpecText, s.Baseline)
             : new UnknownSweep(g.Sweep)));
-        Receive<Terminated>(t => WorkerGone(t.ActorRef));
-        Receive<CheckDeadlines>(_ => ExpireDeadlines());
+        Handle<Terminated>(t => WorkerGone(t.ActorRef));
+        Handle<CheckDeadlines>(_ =>
+        {
+            if (_fault is null) ExpireDeadlines();
+            else TryRecover();
+        });
     }
 
     protected override void PreStart() =>
         Timers.StartPeriodicTimer("deadlines", CheckDeadlines.Instance, _options.DeadlineCheckInterval);
 
-    protected override void PostStop() => _store.Dispose();
-
-    private void Submit(SubmitSweep s)
+    /// <summary>
+    /// Every message is handled in its own catch. Supervision would restart the actor, and a
+    /// restart loses the held requests and in-flight deadlines for nothing: the store is
+    /// transactional (a failed call changed nothing) and in-memory state changes only after the
+    /// store call succeeded, so the actor is consistent after any failed message and carries on.
+    /// </summary>
+    private void Handle<T>(Action<T> handle) => Receive<T>(message =>
     {
         try
         {
-            var spec = SweepSpec.Parse(s.SpecText, s.BaseDir, _options.MaxTrials, workloadTexts: s.WorkloadTexts);
-            var r = _store.SubmitSweep(spec);
-            Sender.Tell(new SweepAccepted(r.Sweep, r.Name, r.Trials, r.ToRun, r.Reused, r.Resubmitted));
-            if (r.ToRun > 0) ServeWaiting();
+            handle(message);
         }
-        catch (Exception e) when (e is ConfigException or StoreException)
+        catch (Exception e)
         {
-            Sender.Tell(new SweepRejected(e.Message));
+            OnError(message!, e);
         }
+    });
+
+    private void OnError(object message, Exception e)
+    {
+        var replyTo = message switch
+        {
+            Parsed p => p.ReplyTo,
+            SubmitSweep or GetStatus or CancelSweep or GetResults or GetResultsPage or GetSweep => Sender,
+            _ => null,
+        };
+        if (e is StoreUnavailableException unavailable)
+        {
+            EnterFault(unavailable);
+            replyTo?.Tell(new RequestFailed(unavailable.Message, Unavailable: true));
+            if (message is RequestWork w && !_waiting.Any(x => x.Worker.Equals(Sender))) _waiting.Add((Sender, w));
+            return;
+        }
+        _log.Error(e, "coordinator: handling {0} failed; the coordinator carries on", message.GetType().Name);
+        replyTo?.Tell(new RequestFailed($"the coordinator could not handle the request: {e.GetType().Name}: {e.Message}", Unavailable: false));
+    }
+
+    private void Submit(SubmitSweep s)
+    {
+        if (string.IsNullOrWhiteSpace(s.SpecText)) { Sender.Tell(new SweepRejected("the submission has no spec text")); return; }
+        foreach (var (path, text) in s.WorkloadTexts ?? new Dictionary<string, string>())
+            if (string.IsNullOrEmpty(path) || text is null)
+            {
+                Sender.Tell(new SweepRejected($"workload '{path}' of the submission has no text; each workload needs its file's path and text"));
+                return;
+            }
+        if (_fault is not null) { Sender.Tell(new RequestFailed(_fault.Message, Unavailable: true)); return; }
+        // Parsing and expanding a large spec takes a while: off this thread, so that workers and
+        // other clients are answered meanwhile. Only the store is touched here.
+        var replyTo = Sender;
+        int maxTrials = _options.MaxTrials;
+        Task.Run(() => SweepSpec.Parse(s.SpecText, s.BaseDir, maxTrials, workloadTexts: s.WorkloadTexts))
+            .PipeTo(Self, success: spec => new Parsed(spec, replyTo), failure: e => new ParseFailed(e, replyTo));
+    }
+
+    private void StoreSweep(Parsed p)
+    {
+        SubmitResult r;
+        try
+        {
+            r = _store.SubmitSweep(p.Spec);
+        }
+        catch (StoreException e) when (e is not StoreUnavailableException)
+        {
+            p.ReplyTo.Tell(new SweepRejected(e.Message));
+            return;
+        }
+        p.ReplyTo.Tell(new SweepAccepted(r.Sweep, r.Name, r.Trials, r.ToRun, r.Reused, r.Resubmitted));
+        if (r.ToRun > 0) ServeWaiting();
+    }
+
+    private void ParseRejected(ParseFailed f)
+    {
+        var e = f.Error is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerExceptions[0] : f.Error;
+        if (e is ConfigException) { f.ReplyTo.Tell(new SweepRejected(e.Message)); return; }
+        _log.Error(e, "coordinator: reading a submitted spec failed unexpectedly");
+        f.ReplyTo.Tell(new RequestFailed($"the spec could not be read: {e.GetType().Name}: {e.Message}", Unavailable: false));
     }
 
     private void Dispatch(RequestWork w)
@@ -99,7 +185,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var worker = Sender;
         _waiting.RemoveAll(x => x.Worker.Equals(worker)); // one request outstanding per worker: this one replaces any held
         if (w.FreeSlots <= 0) worker.Tell(new WorkItems([]));
-        else if (!Send(worker, w)) _waiting.Add((worker, w));
+        else if (_fault is not null || !Send(worker, w)) _waiting.Add((worker, w));
     }
 
     /// <summary>Takes up to the free slots' worth of queued trials for the worker; false (and nothing sent) if none is queued.</summary>
@@ -116,50 +202,101 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
     /// <summary>
     /// Trials were queued: answers the held requests while the queue lasts, a trial to each in
-    /// turn (oldest request first), so that a small sweep spreads over the idle workers.
+    /// turn (oldest request first), so that a small sweep spreads over the idle workers. Trials
+    /// taken before a store failure are still sent: the store already has them as running.
     /// </summary>
     private void ServeWaiting()
     {
+        if (_fault is not null) return;
         var given = _waiting.Select(_ => new List<TrialTicket>()).ToList();
-        for (bool more = true; more;)
+        Exception? failure = null;
+        try
         {
-            more = false;
-            for (int i = 0; i < _waiting.Count; i++)
+            for (bool more = true; more;)
             {
-                if (given[i].Count >= _waiting[i].Request.FreeSlots) continue;
-                var next = _store.Dispatch(1, _waiting[i].Request.Worker);
-                if (next.Count == 0) { more = false; break; }
-                given[i].Add(next[0]);
-                more = true;
+                more = false;
+                for (int i = 0; i < _waiting.Count; i++)
+                {
+                    if (given[i].Count >= _waiting[i].Request.FreeSlots) continue;
+                    var next = _store.Dispatch(1, _waiting[i].Request.Worker);
+                    if (next.Count == 0) { more = false; break; }
+                    given[i].Add(next[0]);
+                    more = true;
+                }
             }
+        }
+        catch (StoreUnavailableException e)
+        {
+            failure = e;
         }
         for (int i = _waiting.Count - 1; i >= 0; i--)
             if (Send(_waiting[i].Worker, _waiting[i].Request.Worker, given[i])) _waiting.RemoveAt(i);
+        if (failure is not null) throw failure;
     }
 
     private void Finished(TrialFinished f)
     {
-        _store.StoreResult(f.Trial, f.ResultJson); // idempotent: a second copy is ignored
+        if (_fault is not null) return; // not acknowledged: the worker keeps the result and sends it again
+        try
+        {
+            _store.StoreResult(f.Trial, f.ResultJson); // idempotent: a second copy is ignored
+        }
+        catch (UnknownTrialException)
+        {
+            Drop(f.Trial, f.Worker, "a result for a trial this store does not hold (from before the coordinator's store was replaced?)");
+        }
+        catch (StoreException e) when (e is not StoreUnavailableException)
+        {
+            Drop(f.Trial, f.Worker, e.Message);
+            _store.MarkFailed(f.Trial, $"the worker's result was refused: {e.Message}");
+        }
         _inFlight.Remove(f.Trial);
         Sender.Tell(new Ack(f.Trial));
     }
 
     private void Failed(TrialFailed f)
     {
-        _store.MarkFailed(f.Trial, f.Error);
+        if (_fault is not null) return;
+        try
+        {
+            _store.MarkFailed(f.Trial, f.Error);
+        }
+        catch (UnknownTrialException)
+        {
+            Drop(f.Trial, f.Worker, "a failure report for a trial this store does not hold");
+        }
         _inFlight.Remove(f.Trial);
         Sender.Tell(new Ack(f.Trial));
+    }
+
+    /// <summary>An unknown or refused report: acknowledged (so the worker stops resending it) and logged once per trial.</summary>
+    private void Drop(TrialId trial, WorkerId worker, string why)
+    {
+        if (_dropped.Count >= MaxRememberedDrops) _dropped.Clear();
+        if (_dropped.Add(trial)) _log.Warning("coordinator: dropped a report from worker {0} for trial {1}: {2}", worker, trial, why);
+    }
+
+    private void Page(GetResultsPage g)
+    {
+        if (_store.FindSweep(g.Sweep) is not { } sweep) { Sender.Tell(new UnknownSweep(g.Sweep)); return; }
+        var items = _store.ResultsPage(g.Sweep, Math.Max(0, g.FromPosition), Math.Clamp(g.MaxItems, 1, ProtocolLimits.MaxPageItems), ProtocolLimits.ChunkBudgetBytes);
+        // The store's estimate keeps the page near the budget; the encoded size decides.
+        var fits = MessageChunker.Split(items, ProtocolLimits.ChunkBudgetBytes, FarmCodec.SizeOf(new ResultsPage(g.Sweep, [], int.MaxValue)),
+            i => $"result of trial {i.Trial} at position {i.Position}")[0];
+        int? next = fits.Count > 0 && fits[^1].Position + 1 < sweep.Positions ? fits[^1].Position + 1 : null;
+        Sender.Tell(new ResultsPage(g.Sweep, fits, next));
     }
 
     private void WorkerGone(IActorRef worker)
     {
         _waiting.RemoveAll(x => x.Worker.Equals(worker));
-        if (!_watched.Remove(worker, out var id)) return;
-        var lost = _inFlight.Where(kv => kv.Value.Ref.Equals(worker)).Select(kv => kv.Key).ToList();
-        foreach (var t in lost) _inFlight.Remove(t);
+        if (!_watched.TryGetValue(worker, out var id)) return;
+        // The store first: if it fails, the in-flight entries stay and their deadlines re-queue them later.
         int n = _store.RequeueWorker(id);
+        _watched.Remove(worker);
+        foreach (var t in _inFlight.Where(kv => kv.Value.Ref.Equals(worker)).Select(kv => kv.Key).ToList()) _inFlight.Remove(t);
         if (n == 0) return;
-        Context.GetLogger().Warning("coordinator: worker {0} left; {1} trial(s) queued again", id, n);
+        _log.Warning("coordinator: worker {0} left; {1} trial(s) queued again", id, n);
         ServeWaiting();
     }
 
@@ -168,17 +305,63 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var now = DateTime.UtcNow;
         var late = _inFlight.Where(kv => kv.Value.Deadline < now).Select(kv => kv.Key).ToList();
         if (late.Count == 0) return;
-        foreach (var t in late) _inFlight.Remove(t);
         _store.Requeue(late);
-        Context.GetLogger().Warning("coordinator: {0} trial(s) missed their deadline and were queued again", late.Count);
+        foreach (var t in late) _inFlight.Remove(t);
+        _log.Warning("coordinator: {0} trial(s) missed their deadline and were queued again", late.Count);
         ServeWaiting();
+    }
+
+    private void EnterFault(StoreUnavailableException e)
+    {
+        if (_fault is not null) return;
+        _fault = e;
+        string message = e.Message;
+        if (!e.Recoverable) message += SaveCopy();
+        _fault = new StoreUnavailableException(message, e.InnerException, e.Recoverable);
+        _health.Report(message);
+        _log.Error("coordinator: {0}. Dispatch has stopped; workers keep their results until the store takes them{1}",
+            message, e.Recoverable ? " (checked again every " + _options.DeadlineCheckInterval.TotalSeconds + " s)" : "; restart the coordinator");
+    }
+
+    /// <summary>The open database still holds everything stored: copies it beside the lost file.</summary>
+    private string SaveCopy()
+    {
+        string copy = $"{_store.Path}.recovered-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
+        try
+        {
+            _store.SaveCopy(copy);
+            return $"; everything it held is saved in {copy} (serve with --db on that file to carry on)";
+        }
+        catch (Exception e)
+        {
+            return $"; saving a copy to {copy} failed too ({e.Message})";
+        }
+    }
+
+    private void TryRecover()
+    {
+        if (_fault is not { Recoverable: true }) return;
+        try
+        {
+            _store.Probe();
+        }
+        catch (StoreUnavailableException)
+        {
+            return; // still failing; said once already
+        }
+        _log.Warning("coordinator: the store {0} takes writes again; dispatch resumes", _store.Path);
+        _fault = null;
+        _health.Report(null);
+        ServeWaiting();
+        ExpireDeadlines();
     }
 }
 
 /// <summary>The coordinator's settings (wall-clock values belong to the cluster layer only).</summary>
-public sealed record CoordinatorOptions(string DatabasePath)
+public sealed record CoordinatorOptions
 {
     public int MaxTrials { get; init; } = SweepSpec.DefaultMaxTrials;
     public TimeSpan TrialDeadline { get; init; } = TimeSpan.FromHours(2);
+    /// <summary>Also how often a store that failed is probed for writes.</summary>
     public TimeSpan DeadlineCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
 }

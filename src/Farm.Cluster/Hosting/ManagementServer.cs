@@ -15,7 +15,7 @@ namespace Farm.Cluster.Hosting;
 /// A node's management endpoint, on the framework's web server: the cluster-bootstrap contact point
 /// (<c>GET /bootstrap/seed-nodes</c>, the route and JSON that Akka.Management's bootstrap probes)
 /// and the probes <c>/alive</c> (the actor system runs) and <c>/ready</c> (this node is an Up
-/// member). Akka.Management's own HTTP server is not used: the only Ceen.Httpd the registry serves
+/// member, and on a coordinator node its store takes writes). Akka.Management's own HTTP server is not used: the only Ceen.Httpd the registry serves
 /// (0.9.10) lacks the method Akka.Http.Shim 1.5.73 binds with (docs/deployment.md).
 /// </summary>
 public sealed class ManagementServer : IAsyncDisposable
@@ -27,7 +27,7 @@ public sealed class ManagementServer : IAsyncDisposable
 
     private ManagementServer(WebApplication app) => _app = app;
 
-    public static async Task<ManagementServer> StartAsync(ActorSystem system, NodeOptions o, int port)
+    public static async Task<ManagementServer> StartAsync(ActorSystem system, NodeOptions o, int port, Farm.Cluster.Store.StoreHealth? store = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -42,6 +42,8 @@ public sealed class ManagementServer : IAsyncDisposable
         {
             var status = cluster.SelfMember.Status;
             bool up = status is MemberStatus.Up or MemberStatus.WeaklyUp;
+            // A coordinator whose store cannot be written dispatches nothing: not ready (docs/failure-behaviour.md).
+            if (store?.Error is { } error) return Results.Json(new { ok = false, status = status.ToString(), store = error }, statusCode: 503);
             return Results.Json(new { ok = up, status = status.ToString() }, statusCode: up ? 200 : 503);
         });
         await app.StartAsync();

@@ -14,6 +14,8 @@ public sealed record NodeOptions
     public int Slots { get; init; } = Environment.ProcessorCount;
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan TrialDeadline { get; init; } = TimeSpan.FromHours(2);
+    /// <summary>How often the coordinator checks deadlines and, after a store failure, whether the store takes writes again.</summary>
+    public TimeSpan StoreCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Failure detection: how long a silent node is tolerated before it is unreachable.</summary>
     public TimeSpan HeartbeatPause { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Split-brain resolver: how long membership must be stable before it downs nodes.</summary>

@@ -7,6 +7,8 @@ public sealed record HttpApiOptions
     public string Url { get; init; } = "http://127.0.0.1:8770";
     public string? Token { get; init; }
     public long MaxBodyBytes { get; init; } = 1 << 20;
+    /// <summary>Results and report requests served at once; more get 429 (each may hold a sweep's parsed results).</summary>
+    public int MaxHeavyRequests { get; init; } = 4;
 
     /// <summary>True when every URL of the list binds loopback only (<see cref="ListenUrls"/>).</summary>
     public bool IsLoopback => ListenUrls.Parse(Url).IsLoopback;

@@ -36,9 +36,12 @@ public sealed record SweepRejected([property: Key(0)] string Error) : IFarmMessa
 [MessagePackObject]
 public sealed record GetStatus([property: Key(0)] SweepId? Sweep = null) : IFarmMessage;
 
-/// <summary>Sweeps in submission order.</summary>
+/// <summary>Sweeps in submission order. <paramref name="StoreError"/>: the store cannot be written and dispatch has
+/// stopped (the counts are what the store held last); null when the store is healthy.</summary>
 [MessagePackObject]
-public sealed record StatusReply([property: Key(0)] IReadOnlyList<SweepStatus> Sweeps) : IFarmMessage;
+public sealed record StatusReply(
+    [property: Key(0)] IReadOnlyList<SweepStatus> Sweeps,
+    [property: Key(1)] string? StoreError = null) : IFarmMessage;
 
 /// <summary>Cancel a sweep: its queued and running trials that no other live sweep needs. Answered by <see cref="SweepCancelled"/>.</summary>
 [MessagePackObject]
@@ -74,3 +77,30 @@ public sealed record SweepInfo(
     [property: Key(1)] string Name,
     [property: Key(2)] string SpecText,
     [property: Key(3)] string Baseline) : IFarmMessage;
+
+/// <summary>
+/// A page of a sweep's results: the positions from <paramref name="FromPosition"/> on, at most
+/// <paramref name="MaxItems"/> and at most one message's worth. Answered by <see cref="ResultsPage"/>
+/// or <see cref="UnknownSweep"/>. Pages keep the coordinator's memory and time per request bounded.
+/// </summary>
+[MessagePackObject]
+public sealed record GetResultsPage(
+    [property: Key(0)] SweepId Sweep,
+    [property: Key(1)] int FromPosition,
+    [property: Key(2)] int MaxItems) : IFarmMessage;
+
+/// <summary>Items in sweep order; <paramref name="NextPosition"/> is where the next page starts, null after the last.</summary>
+[MessagePackObject]
+public sealed record ResultsPage(
+    [property: Key(0)] SweepId Sweep,
+    [property: Key(1)] IReadOnlyList<SweepResultItem> Items,
+    [property: Key(2)] int? NextPosition) : IFarmMessage;
+
+/// <summary>
+/// The coordinator could not answer a request: <paramref name="Unavailable"/> when its store
+/// cannot be used (try again later), otherwise an unexpected error (a bug; the coordinator carries on).
+/// </summary>
+[MessagePackObject]
+public sealed record RequestFailed(
+    [property: Key(0)] string Error,
+    [property: Key(1)] bool Unavailable) : IFarmMessage;

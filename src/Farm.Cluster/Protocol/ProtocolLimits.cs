@@ -11,4 +11,7 @@ public static class ProtocolLimits
     /// (a little under 128 KiB) and the envelope (recipient, sender, manifest) adds to the payload.
     /// </summary>
     public const int ChunkBudgetBytes = 64 * 1024;
+
+    /// <summary>The most results one <see cref="GetResultsPage"/> returns (fewer when they would pass the chunk budget).</summary>
+    public const int MaxPageItems = 1000;
 }

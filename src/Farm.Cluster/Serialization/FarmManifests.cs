@@ -28,6 +28,9 @@ public static class FarmManifests
         ("farm.unknown-sweep", typeof(UnknownSweep)),
         ("farm.get-sweep", typeof(GetSweep)),
         ("farm.sweep-info", typeof(SweepInfo)),
+        ("farm.get-results-page", typeof(GetResultsPage)),
+        ("farm.results-page", typeof(ResultsPage)),
+        ("farm.request-failed", typeof(RequestFailed)),
     ];
 
     private static readonly Dictionary<string, Type> ByManifest = All.ToDictionary(m => m.Manifest, m => m.Type);

@@ -40,6 +40,33 @@ public sealed partial class ResultStore
         return items;
     });
 
+    /// <summary>
+    /// The positions of a sweep from <paramref name="fromPosition"/> on, in order: at most
+    /// <paramref name="maxItems"/>, and no more once their text passes <paramref name="maxChars"/>
+    /// (at least one), so that a page's memory is bounded whatever the sweep's size.
+    /// </summary>
+    public IReadOnlyList<SweepResultItem> ResultsPage(SweepId sweep, int fromPosition, int maxItems, long maxChars) => Read(() =>
+    {
+        RequireSweep(sweep);
+        using var cmd = Command("""
+            SELECT st.position, st.trial_id, st.labels, t.status, t.result, t.error
+            FROM sweep_trials st JOIN trials t ON t.id = st.trial_id
+            WHERE st.sweep_id = $id AND st.position >= $from ORDER BY st.position LIMIT $n
+            """, ("$id", sweep.Value), ("$from", fromPosition), ("$n", Math.Max(1, maxItems)));
+        using var r = cmd.ExecuteReader();
+        var items = new List<SweepResultItem>();
+        long chars = 0;
+        while (r.Read())
+        {
+            var item = new SweepResultItem(r.GetInt32(0), new TrialId(r.GetString(1)), StoreJson.Settings(r.GetString(2)), r.GetString(3),
+                r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5));
+            chars += (item.ResultJson?.Length ?? 0) + (item.Error?.Length ?? 0) + 64 * item.Labels.Count + 64;
+            if (items.Count > 0 && chars > maxChars) break;
+            items.Add(item);
+        }
+        return items;
+    });
+
     /// <summary>A stored sweep (spec text, baseline, …), or null.</summary>
     public SweepRecord? FindSweep(SweepId sweep) => Read(() =>
     {

@@ -7,7 +7,8 @@ namespace Farm.Cluster.Store;
 /// The coordinator's durable store (SQLite, WAL): sweeps, trials with their status and full
 /// results, and which trials make up each sweep. Every method is one transaction: it happens
 /// entirely or, on any exception, not at all. Not thread-safe: one owner (the coordinator actor)
-/// calls it. Schema and semantics: docs/sweeps.md.
+/// calls it. Schema and semantics: docs/sweeps.md. The store is held exclusively by its process
+/// and checked when opened; faults: docs/failure-behaviour.md.
 /// </summary>
 public sealed partial class ResultStore : IDisposable
 {
@@ -18,27 +19,45 @@ public sealed partial class ResultStore : IDisposable
     /// <summary>Test hook: runs just before a write transaction commits; throwing from it must leave the store unchanged.</summary>
     internal Action? BeforeCommit { get; set; }
 
-    /// <summary>Opens or creates the database at <paramref name="path"/> (its directory is created too).</summary>
+    /// <summary>
+    /// Opens or creates the database at <paramref name="path"/> (its directory is created too), takes
+    /// it exclusively and checks it (<see cref="Open"/>): a <see cref="StoreUnavailableException"/>
+    /// says why it cannot be used.
+    /// </summary>
     public ResultStore(string path, TimeProvider? clock = null)
     {
         Path = System.IO.Path.GetFullPath(path);
         _clock = clock ?? TimeProvider.System;
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        // No pooling: Dispose really closes the file, so a restarted coordinator (or a test) can reopen it.
+        try
+        {
+            string directory = System.IO.Path.GetDirectoryName(Path)!;
+            Directory.CreateDirectory(directory);
+            // SQLite opens a read-only file read-only without a word, and then fails on its WAL
+            // with a bare "disk I/O error": say plainly that the directory cannot be written.
+            string probe = System.IO.Path.Combine(directory, $".farm-write-probe-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException($"store {Path}: cannot write in its directory ({e.Message}); a store needs a writable directory, not a read-only file system", e);
+        }
+        // No pooling: Dispose really closes the file (and releases the lock), so a restarted coordinator (or a test) can reopen it.
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = Path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
         }.ToString());
-        _connection.Open();
-        // WAL: readers never block the writer. synchronous=NORMAL is safe against a process crash
-        // in WAL mode; a power loss may drop the last commits, and those trials simply run again.
-        Pragma("journal_mode = WAL");
-        Pragma("synchronous = NORMAL");
-        Pragma("foreign_keys = ON");
-        Pragma("busy_timeout = 5000");
-        StoreSchema.Ensure(_connection);
+        try
+        {
+            Open();
+        }
+        catch
+        {
+            _connection.Dispose();
+            throw;
+        }
     }
 
     public string Path { get; }
@@ -59,23 +78,44 @@ public sealed partial class ResultStore : IDisposable
     private T InTransaction<T>(Func<T> work, bool write)
     {
         if (_tx is not null) throw new InvalidOperationException("the result store is not reentrant");
-        _tx = _connection.BeginTransaction(deferred: !write);
+        if (write) CheckFileIdentity();
         try
         {
-            var result = work();
-            if (write) BeforeCommit?.Invoke();
-            _tx.Commit();
-            return result;
+            _tx = _connection.BeginTransaction(deferred: !write);
+            try
+            {
+                var result = work();
+                if (write) BeforeCommit?.Invoke();
+                _tx.Commit();
+                return result;
+            }
+            catch
+            {
+                TryRollback();
+                throw;
+            }
+            finally
+            {
+                _tx?.Dispose();
+                _tx = null;
+            }
         }
-        catch
+        catch (SqliteException e) when (IsFault(e))
         {
-            _tx.Rollback();
-            throw;
+            throw Fault(e);
         }
-        finally
+    }
+
+    // After an I/O error SQLite may already have rolled the transaction back; the fault that
+    // caused it is what the caller must see, not a second one from the rollback.
+    private void TryRollback()
+    {
+        try
         {
-            _tx.Dispose();
-            _tx = null;
+            _tx?.Rollback();
+        }
+        catch (Exception e) when (e is SqliteException or InvalidOperationException)
+        {
         }
     }
 

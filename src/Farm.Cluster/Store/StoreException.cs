@@ -16,3 +16,13 @@ public sealed class UnknownTrialException(TrialId trial) : StoreException($"no t
 {
     public TrialId Trial { get; } = trial;
 }
+
+/// <summary>
+/// The store cannot be used (read-only, full, an I/O error, damaged, held by another process, or its
+/// file deleted or replaced); nothing was changed. <see cref="Recoverable"/>: the cause may pass by
+/// itself (space freed, file system writable again), so a later write may succeed.
+/// </summary>
+public sealed class StoreUnavailableException(string message, Exception? inner = null, bool recoverable = false) : StoreException(message, inner)
+{
+    public bool Recoverable { get; } = recoverable;
+}

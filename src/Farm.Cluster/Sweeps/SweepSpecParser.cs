@@ -39,6 +39,9 @@ internal sealed partial class SweepSpecParser(string source, string? baseDir, IR
         int seeds = ParseSeeds(nodes.GetValueOrDefault("seeds").Value);
         var (baseSettings, baseSeed) = ParseBase(nodes.GetValueOrDefault("base").Value);
         var variants = ParseVariants(nodes.GetValueOrDefault("variants").Value);
+        // The trial count from the lists' lengths alone, before any value is checked: a hostile
+        // axis of a million values is refused at once rather than normalised value by value.
+        CheckCount(root, variants, RawAxes(nodes.GetValueOrDefault("axes").Value), seeds, sensitivity: null);
         var axes = ParseAxes(nodes.GetValueOrDefault("axes").Value, variants);
         string baseline = ParseBaseline(nodes.GetValueOrDefault("baseline").Value, variants, axes);
         var sensitivity = ParseSensitivity(nodes.GetValueOrDefault("sensitivity").Value, variants, axes, seeds);
@@ -124,11 +127,12 @@ internal sealed partial class SweepSpecParser(string source, string? baseDir, IR
             if (v is not YamlSequenceNode list) throw Error(v, path, "must be a list of values, e.g. [1, 2, 4]");
             if (list.Children.Count == 0) throw Error(v, path, "empty list; give at least one value");
             var values = new List<string>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             for (int i = 0; i < list.Children.Count; i++)
             {
                 string at = $"{path}[{i}]";
                 string value = Normalize(list[i], at, key, Scalar(list[i], at, "a single value"));
-                if (values.Contains(value)) throw Error(list[i], at, $"'{value}' is listed twice");
+                if (!seen.Add(value)) throw Error(list[i], at, $"'{value}' is listed twice");
                 values.Add(value);
             }
             axes.Add(new SweepAxis(key, values));
@@ -145,6 +149,13 @@ internal sealed partial class SweepSpecParser(string source, string? baseDir, IR
             throw Error(node, "baseline", $"'{baseline}' is neither a variant, an axis value nor a policy of this sweep; valid: {string.Join(", ", valid)}");
         return baseline;
     }
+
+    /// <summary>Each axis with as many placeholder values as its list has items (its shape is checked by <see cref="ParseAxes"/>).</summary>
+    private static List<SweepAxis> RawAxes(YamlNode? node) =>
+        node is YamlMappingNode map
+            ? map.Children.Select(kv => new SweepAxis((kv.Key as YamlScalarNode)?.Value ?? "?",
+                new string[kv.Value is YamlSequenceNode list ? Math.Max(1, list.Children.Count) : 1])).ToList()
+            : [];
 
     private void CheckCount(YamlNode root, List<SweepVariant> variants, List<SweepAxis> axes, int seeds, SweepSensitivity? sensitivity)
     {

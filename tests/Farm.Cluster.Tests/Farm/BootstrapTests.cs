@@ -41,8 +41,8 @@ public class BootstrapTests
             "--contact-points", contactPoints, "--required-contact-points", "3", "--config", localConf];
 
         using var coordinator = new ServeProcess([.. Bootstrap(0), "--roles", "coordinator", "--db", db, "--http", $"http://127.0.0.1:{http}"]);
-        using var workerA = new ServeProcess([.. Bootstrap(1), "--roles", "worker", "--slots", "1"]);
-        using var workerB = new ServeProcess([.. Bootstrap(2), "--roles", "worker", "--slots", "1"]);
+        using var w1 = new ServeProcess([.. Bootstrap(1), "--roles", "worker", "--slots", "1"]);
+        using var w2 = new ServeProcess([.. Bootstrap(2), "--roles", "worker", "--slots", "1"]);
 
         // Liveness answers at once; readiness only once bootstrap has made the node an Up member.
         Assert.Equal(200, await Get($"http://127.0.0.1:{management[1]}/alive"));
@@ -52,40 +52,34 @@ public class BootstrapTests
         // One cluster of three, learnt from a contact point as other nodes learn it.
         var seeds = JsonNode.Parse(await Http.GetStringAsync($"http://127.0.0.1:{management[0]}/bootstrap/seed-nodes"))!;
         var ports = seeds["Nodes"]!.AsArray().Select(n => (int)n!["Node"]!["Port"]!).Order().ToArray();
-        Assert.Equal(new[] { coordinator.Address, workerA.Address, workerB.Address }.Select(a => int.Parse(a[(a.LastIndexOf(':') + 1)..])).Order(), ports);
+        Assert.Equal(new[] { coordinator.Address, w1.Address, w2.Address }.Select(a => int.Parse(a[(a.LastIndexOf(':') + 1)..])).Order(), ports);
 
         using var api = new Api($"http://127.0.0.1:{http}");
         // Four trials of a few seconds each, so that the SIGTERM lands while one runs.
         string id = await api.Submit(ClusterSweepTests.SweepText("micro/pt-clear.yaml", 1, "workload.rounds: 3000"));
 
-        // SIGTERM a worker while it runs a trial: the first one seen running one (on a loaded machine
-        // one worker may start late and the other take the first trials).
-        static string Prefix(ServeProcess p) => p.Address[(p.Address.IndexOf('@') + 1)..] + "/";
-        TrialRecord? interrupted = null;
-        ServeProcess leaving = null!;
-        await WaitUntil(() =>
-        {
-            using var store = new ResultStore(db);
-            interrupted = store.Results(new SweepId(id)).Select(i => store.FindTrial(i.Trial)!)
-                .FirstOrDefault(t => t.Status == "running" && t.Worker is { } w && (w.Value.StartsWith(Prefix(workerA), StringComparison.Ordinal) || w.Value.StartsWith(Prefix(workerB), StringComparison.Ordinal)));
-            if (interrupted is not null) leaving = interrupted.Worker!.Value.Value.StartsWith(Prefix(workerA), StringComparison.Ordinal) ? workerA : workerB;
-            return Task.FromResult(interrupted is not null);
-        }, Stall, "a trial running on a worker");
-        string leavingPrefix = Prefix(leaving);
-        leaving.Terminate();
+        // SIGTERM w1 while it runs a trial: with one slot on each of the two workers, two trials
+        // running means one runs on w1 (on a loaded machine one worker may start late, so some
+        // trials may be done by then). The store is the coordinator's alone while it runs: the API tells.
+        string w1Prefix = w1.Address[(w1.Address.IndexOf('@') + 1)..] + "/";
+        await WaitUntil(async () => await api.Status(id) is { } s && (int)s["running"]! == 2,
+            Stall, "two trials running, one on each worker");
+        w1.Terminate();
 
         // It leaves gracefully: exit code 0 after CoordinatedShutdown, saying so.
-        Assert.Equal(0, await leaving.WaitForExit(Stall));
-        Assert.Contains(leaving.Errors, l => l.Contains("left the cluster", StringComparison.Ordinal));
+        Assert.Equal(0, await w1.WaitForExit(Stall));
+        Assert.Contains(w1.Errors, l => l.Contains("left the cluster", StringComparison.Ordinal));
 
         await WaitForDone(api, id, 4, "all 4 trials done");
+        Assert.Equal(200, await Get($"http://127.0.0.1:{management[0]}/ready"));
+        coordinator.Kill();
+        await coordinator.WaitForExit(Stall);
         using var after = new ResultStore(db);
         ClusterSweepTests.AssertEveryTrialStoredOnce(after.Results(new SweepId(id)), 4);
-        var rerun = after.FindTrial(interrupted!.Id)!;
+        // The interrupted trial, and only it, ran twice: the second time on the other worker.
+        var rerun = Assert.Single(after.Results(new SweepId(id)).Select(i => after.FindTrial(i.Trial)!), t => t.Attempts == 2);
         Assert.Equal("done", rerun.Status);
-        Assert.Equal(2, rerun.Attempts);
-        Assert.False(rerun.Worker!.Value.Value.StartsWith(leavingPrefix, StringComparison.Ordinal), "the interrupted trial was re-run by another worker");
-        Assert.Equal(200, await Get($"http://127.0.0.1:{management[0]}/ready"));
+        Assert.False(rerun.Worker!.Value.Value.StartsWith(w1Prefix, StringComparison.Ordinal), "the interrupted trial was re-run by another worker");
     }
 
     [Fact]
@@ -111,6 +105,8 @@ public class BootstrapTests
         using var api = new Api($"http://127.0.0.1:{http}");
         string id = await api.Submit(ClusterSweepTests.SweepText("micro/wrprotect.yaml", 1));
         await WaitForDone(api, id, 4, "all 4 trials done");
+        coordinator.Kill();
+        await coordinator.WaitForExit(Stall);
         using var store = new ResultStore(db);
         ClusterSweepTests.AssertEveryTrialStoredOnce(store.Results(new SweepId(id)), 4);
     }

@@ -44,6 +44,20 @@ internal static class ClusterTestKit
             }
         }
 
+        /// <summary>A GET's status and body, or null while the coordinator does not answer.</summary>
+        public async Task<(int Code, string Body)?> Get(string path)
+        {
+            try
+            {
+                var r = await _http.GetAsync(path);
+                return ((int)r.StatusCode, await r.Content.ReadAsStringAsync());
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return null;
+            }
+        }
+
         public async Task<int> Done(string id) => (int?)(await Status(id))?["done"] ?? -1;
 
         /// <summary>Why the last status request got no status (for the message of a wait that ran out).</summary>

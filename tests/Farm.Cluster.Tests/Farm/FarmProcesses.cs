@@ -7,6 +7,7 @@ internal sealed class ServeProcess : IDisposable
 {
     private readonly Process _process;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _stderr = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _stdout = new();
 
     public ServeProcess(params string[] args)
     {
@@ -23,6 +24,7 @@ internal sealed class ServeProcess : IDisposable
         {
             while (_process.StandardOutput.ReadLine() is { } line)
             {
+                _stdout.Enqueue(line);
                 if (line.StartsWith("ready ", StringComparison.Ordinal)) return line["ready ".Length..];
                 seen.Add(line);
             }
@@ -35,13 +37,16 @@ internal sealed class ServeProcess : IDisposable
         }
         Address = ready.Result;
         // Keep draining stdout so that the child never blocks on a full pipe.
-        _ = Task.Run(() => { while (_process.StandardOutput.ReadLine() is not null) { } });
+        _ = Task.Run(() => { while (_process.StandardOutput.ReadLine() is { } line) _stdout.Enqueue(line); });
     }
 
     public string Address { get; }
 
     /// <summary>What the node wrote on standard error (its farm serve messages).</summary>
     public IReadOnlyList<string> Errors => [.. _stderr];
+
+    /// <summary>What the node wrote on standard output (its log: Akka logs there).</summary>
+    public IReadOnlyList<string> Output => [.. _stdout];
 
     /// <summary>A real kill: no graceful leave, the cluster must notice by itself.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
