@@ -12,6 +12,7 @@ namespace Farm.Cluster.Tests.Farm;
 /// command line (item 10).
 /// </summary>
 [Collection(nameof(ClusterProcesses))]
+[Trait("Category", "Slow")] // docs/testing.md: process-level, left out of the quick subset
 public class HostileServeTests
 {
     [Fact]

@@ -14,6 +14,7 @@ namespace Farm.Cluster.Tests.Farm;
 /// of them, must say what is wrong (status, /ready, its log), and must lose nothing it stored.
 /// </summary>
 [Collection(nameof(ClusterProcesses))]
+[Trait("Category", "Slow")] // docs/testing.md: process-level, left out of the quick subset
 public class StoreFaultProcessTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromMinutes(4); // bounds a hang only
