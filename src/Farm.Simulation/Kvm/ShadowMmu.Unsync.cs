@@ -184,35 +184,22 @@ public sealed partial class ShadowMmu
     {
         int leaves = 0;
         work.Levels++;
-        for (int w = 0; w < sp.UnsyncChildBitmap.Length; w++)
+        foreach (var (index, child) in UnsyncChildren(sp))
         {
-            ulong bits = sp.UnsyncChildBitmap[w];
-            while (bits != 0)
+            if (child.UnsyncChildren > 0)
             {
-                int index = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                ulong spte = sp.Spt[index];
-                if (!Spte.IsPresent(spte) || Spte.IsLeaf(spte))
-                {
-                    ClearUnsyncChildBit(sp, index);
-                    continue;
-                }
-                var child = Page((int)Spte.Target(spte));
-                if (child.UnsyncChildren > 0)
-                {
-                    if (MmuPagesAdd(pvec, child)) return -1;
-                    int r = UnsyncWalk(child, pvec, ref work);
-                    if (r < 0) return r;
-                    if (r == 0) ClearUnsyncChildBit(sp, index);
-                    leaves += r;
-                }
-                else if (child.Unsync)
-                {
-                    leaves++;
-                    if (MmuPagesAdd(pvec, child)) return -1;
-                }
-                else ClearUnsyncChildBit(sp, index);
+                if (MmuPagesAdd(pvec, child)) return -1;
+                int r = UnsyncWalk(child, pvec, ref work);
+                if (r < 0) return r;
+                if (r == 0) ClearUnsyncChildBit(sp, index);
+                leaves += r;
             }
+            else if (child.Unsync)
+            {
+                leaves++;
+                if (MmuPagesAdd(pvec, child)) return -1;
+            }
+            else ClearUnsyncChildBit(sp, index);
         }
         return leaves;
     }
@@ -230,24 +217,11 @@ public sealed partial class ShadowMmu
     {
         if (sp.UnsyncChildren == 0) return;
         work.Levels++;
-        for (int w = 0; w < sp.UnsyncChildBitmap.Length; w++)
+        foreach (var (index, child) in UnsyncChildren(sp))
         {
-            ulong bits = sp.UnsyncChildBitmap[w];
-            while (bits != 0)
-            {
-                int index = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                ulong spte = sp.Spt[index];
-                if (!Spte.IsPresent(spte) || Spte.IsLeaf(spte))
-                {
-                    ClearUnsyncChildBit(sp, index);
-                    continue;
-                }
-                var child = Page((int)Spte.Target(spte));
-                if (child.Unsync) leaves.Add(child);
-                else if (child.UnsyncChildren > 0) CollectUnsync(child, leaves, ref work);
-                else ClearUnsyncChildBit(sp, index);
-            }
+            if (child.Unsync) leaves.Add(child);
+            else if (child.UnsyncChildren > 0) CollectUnsync(child, leaves, ref work);
+            else ClearUnsyncChildBit(sp, index);
         }
     }
 }
