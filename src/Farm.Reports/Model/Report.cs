@@ -78,6 +78,15 @@ public sealed class Report
     public IEnumerable<SensitivityChange> SensitivityChanges() =>
         Data.Groups.Where(g => g.Baseline is { } b && !ReferenceEquals(g, b)).Select(g => Sensitivity.Change(g, g.Baseline!)).OfType<SensitivityChange>();
 
+    /// <summary>The summary's sensitivity introduction, plain text (each renderer escapes it).</summary>
+    public string SensitivityIntro =>
+        $"Sensitivity to cost estimates: {Sensitivity.TrialCount} trial(s), {Sensitivity.Keys.Count} key(s) one at a time, {Sensitivity.Draws} Monte Carlo draw(s).";
+
+    /// <summary>The summary's sentence per sensitivity comparison, plain text (each renderer escapes it).</summary>
+    public IEnumerable<string> SensitivityLines() => SensitivityChanges().Select(c =>
+        $"{c.Group.Workload}: {c.Group.Label} against {c.Against.Variant}: {ReportBuilder.BandText(c.Change.AtDefaults, c.Change.Band, x => Format.Change(x + 1))}" +
+        $"{(ReportBuilder.TopKeysText(c.Change, x => Format.Change(x + 1)) is { } t ? "; " + t : "")}.");
+
     public IEnumerable<ReportTable> Tables() => Sections.SelectMany(s => s.Tables).Prepend(FailureTable).Concat(SummaryTable is null ? [] : [SummaryTable]);
     public IEnumerable<ReportPlot> Plots() => Sections.SelectMany(s => s.Plots);
 

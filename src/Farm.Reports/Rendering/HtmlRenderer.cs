@@ -62,10 +62,8 @@ public static class HtmlRenderer
         h.Append("<section id=\"summary\">\n<h2>Summary</h2>\n");
         if (r.Sensitivity.Any)
         {
-            h.Append($"<p class=\"intro\">Sensitivity to cost estimates: {r.Sensitivity.TrialCount} trial(s), {r.Sensitivity.Keys.Count} key(s) one at a time, {r.Sensitivity.Draws} Monte Carlo draw(s).</p>\n<ul class=\"sensitivity-lines\">\n");
-            foreach (var c in r.SensitivityChanges())
-                h.Append($"<li>{E(c.Group.Workload)}: {E(c.Group.Label)} against {E(c.Against.Variant)}: {E(ReportBuilder.BandText(c.Change.AtDefaults, c.Change.Band, x => Format.Change(x + 1)))}" +
-                         $"{E(ReportBuilder.TopKeysText(c.Change, x => Format.Change(x + 1)) is { } t ? "; " + t : "")}.</li>\n");
+            h.Append($"<p class=\"intro\">{E(r.SensitivityIntro)}</p>\n<ul class=\"sensitivity-lines\">\n");
+            foreach (string line in r.SensitivityLines()) h.Append($"<li>{E(line)}</li>\n");
             h.Append("</ul>\n");
         }
         if (r.SummaryTable is { } table) Table(h, table);

@@ -32,10 +32,8 @@ public static class MarkdownRenderer
             m.Append("## Summary\n\n");
             if (report.Sensitivity.Any)
             {
-                m.Append($"Sensitivity to cost estimates: {report.Sensitivity.TrialCount} trial(s), {report.Sensitivity.Keys.Count} key(s) one at a time, {report.Sensitivity.Draws} Monte Carlo draw(s).\n\n");
-                foreach (var c in report.SensitivityChanges())
-                    m.Append($"- {Inline(c.Group.Workload)}: {Inline(c.Group.Label)} against {Inline(c.Against.Variant)}: {Inline(ReportBuilder.BandText(c.Change.AtDefaults, c.Change.Band, x => Format.Change(x + 1)))}" +
-                             $"{Inline(ReportBuilder.TopKeysText(c.Change, x => Format.Change(x + 1)) is { } t ? "; " + t : "")}.\n");
+                m.Append($"{Inline(report.SensitivityIntro)}\n\n");
+                foreach (string line in report.SensitivityLines()) m.Append($"- {Inline(line)}\n");
                 m.Append('\n');
             }
             if (report.SummaryTable is { } summary) Table(m, summary);
