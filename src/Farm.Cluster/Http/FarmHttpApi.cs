@@ -124,7 +124,6 @@ public static class FarmHttpApi
         {
             try
             {
-                Farm.Workloads.Input.GuardedJson.Check(body, "submit envelope"); // size, depth, nodes: docs/limits.md
                 (spec, workloads) = SubmitEnvelope.Parse(body);
             }
             catch (Farm.Simulation.Config.ConfigException e)

@@ -22,9 +22,13 @@ public static class SubmitEnvelope
 
     private static readonly string[] Keys = ["spec", "workloads"];
 
-    /// <summary>The spec and workload texts, or a FormatException saying what is wrong and what is valid.</summary>
+    /// <summary>
+    /// The spec and workload texts, or a FormatException saying what is wrong and what is valid
+    /// (a ConfigException naming the limit when the body is over an input limit: docs/limits.md).
+    /// </summary>
     public static (string Spec, Dictionary<string, string>? Workloads) Parse(string body)
     {
+        Farm.Workloads.Input.GuardedJson.Check(body, "submit envelope"); // size, depth, nodes, before any tree is built
         JsonNode? root;
         try
         {
