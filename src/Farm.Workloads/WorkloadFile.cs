@@ -120,6 +120,7 @@ public sealed record WorkloadFile(string Path, string Name, string Kind, string 
     {
         var workload = WorkloadRegistry.Get(Kind);
         var config = SimConfig.Resolve(Config.Concat(overrides), workload.Keys);
+        PagingPairs.Check(config); // vm.paging and guest.flavour are separate keys; a mismatch fails here, before any run
         return new TrialSpec(Name, workload, config, Routines);
     }
 }

@@ -27,10 +27,10 @@ public static class ConfigSchema
         new("mmu.continue_after_bug", ConfigType.Bool, "false", "count a BUG_ON (desc cache empty) and go on instead of ending the trial as host-bug"),
 
         new("vm.vcpus", ConfigType.Int, "1", "vCPUs of the VM", Min: 1, Max: 64),
-        new("vm.paging", ConfigType.Choice, "x86-64", "guest paging mode", ["x86-64", "i386"]),
+        new("vm.paging", ConfigType.Choice, "x86-64", "guest paging mode (x86-64 4-level; i386 2-level non-PAE; pae 32-bit 3-level PAE); guest.flavour must match it", ["x86-64", "i386", "pae"]),
         new("vm.memory_mb", ConfigType.Int, "256", "guest memory in MiB", Min: 4, Max: 65536),
         new("guest.flavour", ConfigType.Choice, "linux-3.x", "which machine code implements the guest kernel's page-table routines",
-            ["linux-3.x", "linux-3.x-erms", "recent", "linux-3.x-i386"]),
+            ["linux-3.x", "linux-3.x-erms", "recent", "linux-3.x-i386", "linux-3.x-pae"]),
 
         // Costs in guest cycles. Sources: docs/costs.md. Plausible: the range docs/costs.md gives for the
         // default (sensitivity sweeps draw from it); Min/Max are what the key accepts at all.

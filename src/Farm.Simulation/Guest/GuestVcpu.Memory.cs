@@ -66,7 +66,7 @@ public sealed partial class GuestVcpu
             if (!Present(pte))
             {
                 ulong child = await AllocTable(level - 1);
-                await Run(KernelOp.SetPte, address, Mode.MakePte(child, PagingMode.Present | PagingMode.Rw | PagingMode.User | PagingMode.Accessed), argc: 2);
+                await SetEntry(KernelOp.SetPmd, address, Mode.MakePte(child, PagingMode.Present | PagingMode.Rw | PagingMode.User | PagingMode.Accessed));
                 table = child;
             }
             else
@@ -115,7 +115,7 @@ public sealed partial class GuestVcpu
                 gfn = vma.File!.FirstGfn + ((va - vma.Start) >> 12) % vma.File.Pages;
                 writable = vma.Kind == VmaKind.FileShared && vma.Writable;
             }
-            await Run(KernelOp.SetPte, ptep, Mode.MakePte(gfn, Flags(writable, writable)), argc: 2);
+            await SetEntry(KernelOp.SetPte, ptep, Mode.MakePte(gfn, Flags(writable, writable)));
             proc.Mapped.Add(vpn);
             if (!(write && !writable)) return;
             pte = ReadPte(ptep);
@@ -132,7 +132,7 @@ public sealed partial class GuestVcpu
         var frames = _vm.Frames;
         if (frames.Use[old] == FrameUse.Data && frames.Refs[old] == 1)
         {
-            await Run(KernelOp.SetPte, ptep, pte | PagingMode.Rw | PagingMode.Dirty, argc: 2);
+            await SetEntry(KernelOp.SetPte, ptep, pte | PagingMode.Rw | PagingMode.Dirty);
             return;
         }
         ulong fresh;
@@ -149,7 +149,7 @@ public sealed partial class GuestVcpu
         }
         await Run(KernelOp.PtepGetAndClear, ptep);
         await Invlpg(va);
-        await Run(KernelOp.SetPte, ptep, Mode.MakePte(fresh, Flags(true, true)), argc: 2);
+        await SetEntry(KernelOp.SetPte, ptep, Mode.MakePte(fresh, Flags(true, true)));
         PutPage(old);
     }
 }

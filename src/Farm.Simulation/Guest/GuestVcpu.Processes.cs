@@ -12,7 +12,7 @@ public sealed partial class GuestVcpu
     public async ValueTask<GuestProcess> CreateProcess(IEnumerable<Vma> vmas)
     {
         Spend(Cost.Syscall);
-        ulong pgd = await AllocTable(Mode.Levels);
+        ulong pgd = await PgdAlloc();
         var proc = new GuestProcess(++_processesCreated * 64 + Id, pgd);
         proc.Vmas.AddRange(vmas);
         Stats.Processes++;
@@ -43,7 +43,7 @@ public sealed partial class GuestVcpu
                 pte &= ~PagingMode.Rw;
             }
             ulong leaf = await WalkAlloc(child, va);
-            await Run(KernelOp.SetPte, PteAddress(leaf, va, 1), pte, argc: 2);
+            await SetEntry(KernelOp.SetPte, PteAddress(leaf, va, 1), pte);
             ulong gfn = Mode.PteFrame(pte);
             if (_vm.Frames.Use[gfn] == FrameUse.Data) _vm.Frames.Refs[gfn]++;
             child.Mapped.Add(vpn);
@@ -60,7 +60,7 @@ public sealed partial class GuestVcpu
         var old = new GuestProcess(proc.Pid, proc.PgdGfn);
         old.Mapped.UnionWith(proc.Mapped);
         old.Vmas.AddRange(proc.Vmas);
-        proc.PgdGfn = await AllocTable(Mode.Levels);
+        proc.PgdGfn = await PgdAlloc();
         proc.Mapped.Clear();
         proc.Vmas.Clear();
         proc.Vmas.AddRange(vmas);
@@ -109,7 +109,11 @@ public sealed partial class GuestVcpu
 
     /// <summary>free_pgtables: post-order by address; each table's entry in its parent is cleared
     /// (pmd_clear and friends) before the table goes back to the pool.</summary>
-    private async ValueTask FreePgtables(GuestProcess proc) => await FreeLevel(proc.PgdGfn, Mode.Levels);
+    private async ValueTask FreePgtables(GuestProcess proc)
+    {
+        if (Mode.HasPdpt) await FreePgtablesPae(proc);
+        else await FreeLevel(proc.PgdGfn, Mode.Levels);
+    }
 
     private async ValueTask FreeLevel(ulong table, int level)
     {

@@ -7,10 +7,11 @@ namespace Farm.Simulation.Guest;
 
 /// <summary>
 /// A VM: guest memory, the frame bookkeeping, the shared shadow MMU and the vCPUs.
-/// Layout (gfns): 1-7 kernel text (the flavour's routines), 8 the zero page, then a kernel
-/// stack and an idle pgd per vCPU, the page cache, and the rest split into per-vCPU pools.
+/// Layout (gfns): 1-7 kernel text (the flavour's routines), 8 the zero page, 9 a PAE guest's
+/// shared kernel pmd, then a kernel stack and an idle pgd per vCPU, the page cache, and the rest
+/// split into per-vCPU pools.
 /// </summary>
-public sealed class GuestVm
+public sealed partial class GuestVm
 {
     private const ulong TextGfn = 1, ZeroPageGfn = 8, PerVcpuBase = 16;
     private readonly Dictionary<string, GuestFile> _files = [];
@@ -19,12 +20,11 @@ public sealed class GuestVm
     {
         Config = config;
         Mode = PagingMode.ByName(config.Text("vm.paging"));
-        if (flavour.Bitness != Mode.Bitness)
-            throw new ConfigException($"guest.flavour: '{flavour.Name}' is {flavour.Bitness}-bit but vm.paging is {Mode.Name}; " +
-                $"valid pairs: x86-64 with linux-3.x, linux-3.x-erms or recent; i386 with linux-3.x-i386");
+        if (flavour.Paging != Mode.Name || flavour.Bitness != Mode.Bitness)
+            throw new ConfigException(PagingPairs.Mismatch(flavour.Name, flavour.Paging, Mode.Name));
         Cost = CostModel.From(config);
         ulong bytes = (ulong)config.Int("vm.memory_mb") << 20;
-        if (Mode.Bitness == 32 && bytes > 1UL << 32)
+        if (Mode == PagingMode.I386 && bytes > 1UL << 32)
             throw new ConfigException("vm.memory_mb: a 32-bit non-PAE guest addresses at most 4096 MiB");
         Memory = new GuestMemory(bytes);
         Frames = new FrameTable(Memory.FrameCount);
@@ -39,6 +39,7 @@ public sealed class GuestVm
 
         ulong next = PerVcpuBase + 2 * (ulong)vcpus;
         for (ulong g = PerVcpuBase; g < next; g++) Frames.Use[g] = FrameUse.Kernel;
+        if (Mode.HasPdpt) KernelPmdGfn = BootPaeKernelPmd(vcpus);
         foreach (var (name, pages) in files ?? [])
         {
             _files[name] = new GuestFile(name, next, pages);

@@ -7,25 +7,30 @@ namespace Farm.Simulation.GuestCode;
 /// Which machine code implements each kernel operation: the guest kernel's flavour.
 /// Built-in: <c>linux-3.x</c> (x86-64, clear_page as rep stosq, wrprotect as lock andb),
 /// <c>linux-3.x-erms</c> (clear_page as rep stosb), <c>recent</c> (wrprotect as a lock cmpxchg
-/// loop) and <c>linux-3.x-i386</c> (32-bit non-PAE, 4-byte ptes, memset as rep stosl).
+/// loop), <c>linux-3.x-i386</c> (32-bit non-PAE, 4-byte ptes, memset as rep stosl) and
+/// <c>linux-3.x-pae</c> (32-bit PAE, 8-byte ptes written as the i386 PAE kernel does: GuestFlavour.Pae.cs).
+/// Each flavour belongs to one paging mode (<see cref="Paging"/>).
 /// </summary>
-public sealed class GuestFlavour
+public sealed partial class GuestFlavour
 {
     private readonly Dictionary<KernelOp, GuestRoutine> _routines;
 
-    private GuestFlavour(string name, int bitness, Dictionary<KernelOp, GuestRoutine> routines)
+    private GuestFlavour(string name, int bitness, Dictionary<KernelOp, GuestRoutine> routines, string paging)
     {
         Name = name;
         Bitness = bitness;
         _routines = routines;
+        Paging = paging;
     }
 
     public string Name { get; }
     public int Bitness { get; }
-    public int PteSize => Bitness == 64 ? 8 : 4;
+    /// <summary>The vm.paging mode this kernel's code is built for (its pte size and layout).</summary>
+    public string Paging { get; }
+    public int PteSize => Paging == "i386" ? 4 : 8;
     public IReadOnlyDictionary<KernelOp, GuestRoutine> Routines => _routines;
 
-    public static IReadOnlyList<string> BuiltInNames { get; } = ["linux-3.x", "linux-3.x-erms", "recent", "linux-3.x-i386"];
+    public static IReadOnlyList<string> BuiltInNames { get; } = ["linux-3.x", "linux-3.x-erms", "recent", "linux-3.x-i386", "linux-3.x-pae"];
 
     public static GuestFlavour BuiltIn(string name) => name switch
     {
@@ -33,8 +38,43 @@ public sealed class GuestFlavour
         "linux-3.x-erms" => X86_64(name, erms: true, cmpxchgWrprotect: false),
         "recent" => X86_64(name, erms: true, cmpxchgWrprotect: true),
         "linux-3.x-i386" => I386(name),
+        "linux-3.x-pae" => Pae(name),
         _ => throw new ArgumentException($"unknown guest flavour '{name}'; valid: {string.Join(", ", BuiltInNames)}", nameof(name)),
     };
+
+    /// <summary>The paging mode of a built-in flavour, without building its code.</summary>
+    public static string PagingOf(string name) => name switch
+    {
+        "linux-3.x-i386" => "i386",
+        "linux-3.x-pae" => "pae",
+        _ => "x86-64",
+    };
+
+    /// <summary>The built-in flavours that run on <paramref name="paging"/>.</summary>
+    public static IEnumerable<string> ForPaging(string paging) => BuiltInNames.Where(n => PagingOf(n) == paging);
+
+    /// <summary>"x86-64 with linux-3.x, linux-3.x-erms or recent; i386 with ...": every valid pair.</summary>
+    public static string ValidPairs() => string.Join("; ", new[] { "x86-64", "i386", "pae" }
+        .Select(p => $"{p} with {JoinOr(ForPaging(p).ToList())}"));
+
+    private static string JoinOr(IReadOnlyList<string> names) =>
+        names.Count == 1 ? names[0] : string.Join(", ", names.Take(names.Count - 1)) + " or " + names[^1];
+
+    /// <summary>
+    /// How a routine gets a pte value: one register, or on a 32-bit PAE guest (8-byte ptes, 4-byte
+    /// registers) two, low half then high half (EDX, ECX), as the kernel's u64 argument.
+    /// </summary>
+    public int PteValueArgs(ulong value, Span<ulong> args)
+    {
+        if (Bitness == 32 && PteSize == 8)
+        {
+            args[0] = value & 0xffff_ffffUL;
+            args[1] = value >> 32;
+            return 2;
+        }
+        args[0] = value;
+        return 1;
+    }
 
     /// <summary>This flavour with some routines replaced (e.g. raw bytes from a workload file).</summary>
     public GuestFlavour With(IReadOnlyDictionary<KernelOp, GuestRoutine> overrides)
@@ -46,7 +86,7 @@ public sealed class GuestFlavour
                 throw new ArgumentException($"routine '{routine.Name}' is {routine.Bitness}-bit but flavour '{Name}' is {Bitness}-bit");
             merged[op] = routine;
         }
-        return new GuestFlavour(Name + "+custom", Bitness, merged);
+        return new GuestFlavour(Name + "+custom", Bitness, merged, Paging);
     }
 
     private static GuestFlavour X86_64(string name, bool erms, bool cmpxchgWrprotect)
@@ -57,6 +97,7 @@ public sealed class GuestFlavour
                 ? Build("clear_page_erms", 64, a => { a.mov(ecx, 4096); a.xor(eax, eax); a.rep.stosb(); a.ret(); })
                 : Build("clear_page_rep", 64, a => { a.mov(ecx, 4096 / 8); a.xor(eax, eax); a.rep.stosq(); a.ret(); }),
             [KernelOp.SetPte] = Build("set_pte", 64, a => { a.mov(__qword_ptr[rdi], rsi); a.ret(); }),
+            [KernelOp.SetPmd] = Build("set_pmd", 64, a => { a.mov(__qword_ptr[rdi], rsi); a.ret(); }),
             [KernelOp.PtepSetWrprotect] = cmpxchgWrprotect
                 ? Build("ptep_set_wrprotect_cmpxchg", 64, a =>
                 {
@@ -90,10 +131,12 @@ public sealed class GuestFlavour
                 a.ret();
             }),
         };
-        return new GuestFlavour(name, 64, r);
+        return new GuestFlavour(name, 64, r, "x86-64");
     }
 
-    private static GuestFlavour I386(string name)
+    private static GuestFlavour I386(string name) => new(name, 32, I386Routines(), "i386");
+
+    private static Dictionary<KernelOp, GuestRoutine> I386Routines()
     {
         // regparm(3): eax, edx, ecx; edi/esi/ebx are callee-saved.
         var r = new Dictionary<KernelOp, GuestRoutine>
@@ -103,6 +146,7 @@ public sealed class GuestFlavour
                 a.push(edi); a.mov(edi, eax); a.xor(eax, eax); a.mov(ecx, 1024); a.rep.stosd(); a.pop(edi); a.ret();
             }),
             [KernelOp.SetPte] = Build("set_pte_i386", 32, a => { a.mov(__dword_ptr[eax], edx); a.ret(); }),
+            [KernelOp.SetPmd] = Build("set_pmd_i386", 32, a => { a.mov(__dword_ptr[eax], edx); a.ret(); }),
             [KernelOp.PtepSetWrprotect] = Build("ptep_set_wrprotect_i386", 32, a => { a.@lock.and(__byte_ptr[eax], 0xfd); a.ret(); }),
             [KernelOp.PtepGetAndClear] = Build("ptep_get_and_clear_i386", 32, a => { a.xor(edx, edx); a.xchg(__dword_ptr[eax], edx); a.mov(eax, edx); a.ret(); }),
             [KernelOp.PteClear] = Build("pte_clear_i386", 32, a => { a.mov(__dword_ptr[eax], 0); a.ret(); }),
@@ -121,7 +165,7 @@ public sealed class GuestFlavour
                 a.pop(ebx); a.pop(edi); a.ret();
             }),
         };
-        return new GuestFlavour(name, 32, r);
+        return r;
     }
 
     private static GuestRoutine Build(string name, int bitness, Action<Assembler> emit)

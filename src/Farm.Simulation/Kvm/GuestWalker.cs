@@ -22,7 +22,9 @@ public static class GuestWalker
 {
     public const int AccWrite = 2, AccUser = 4, AccExec = 1;
 
-    public static void Walk(GuestMemory memory, PagingMode mode, ulong cr3, ulong va, bool write, bool user, GuestWalk w)
+    /// <param name="pdptrs">A PAE guest's PDPTEs as loaded at the last CR3 load (required for PAE).</param>
+    public static void Walk(GuestMemory memory, PagingMode mode, ulong cr3, ulong va, bool write, bool user, GuestWalk w,
+        ulong[]? pdptrs = null)
     {
         w.Ok = false;
         w.Levels = mode.Levels;
@@ -30,6 +32,20 @@ public static class GuestWalker
         int access = MmuRole.AccAll;
         for (int level = mode.Levels; level >= 1; level--)
         {
+            if (mode.HasPdpt && level == 3)
+            {
+                // PT32E_ROOT_LEVEL: the PDPTE comes from the vCPU's copy (get_pdptr), not from memory;
+                // only its present bit counts (its R/W and U/S bits are reserved), then one level down.
+                int slot = (int)((va >> 30) & 3);
+                ulong pdpte = (pdptrs ?? throw new ArgumentNullException(nameof(pdptrs), "a PAE walk needs the PDPTEs"))[slot];
+                w.TableGfn[level] = cr3 >> 12;
+                w.AccessAbove[level] = access;
+                w.PteGpa[level] = PagingMode.PdptAddress(cr3) + (ulong)(8 * slot);
+                w.Gpte[level] = pdpte;
+                if ((pdpte & PagingMode.Present) == 0) return;
+                table = mode.PteFrame(pdpte);
+                continue;
+            }
             w.TableGfn[level] = table;
             w.AccessAbove[level] = access;
             ulong gpa = (table << 12) + (ulong)(mode.GuestIndex(va, level) * mode.PteSize);

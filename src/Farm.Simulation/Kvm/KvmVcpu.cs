@@ -22,9 +22,12 @@ public sealed class KvmVcpu(int id, Interpreter interpreter)
     // 3.3 retry_instruction memory.
     public ulong LastRetryEip = ulong.MaxValue, LastRetryAddr = ulong.MaxValue;
 
-    /// <summary>Root shadow page ids (1 for x86-64; 4 PAE roots for a 32-bit guest).</summary>
+    /// <summary>Root shadow page ids (1 for x86-64; 4 PAE roots for a 32-bit guest, -1 for a PAE
+    /// guest's PDPTE that is not present: pae_root[i] = 0).</summary>
     public int[] Roots = [];
     public ulong Cr3;
+    /// <summary>PAE guest: the PDPTEs load_pdptrs read at the last CR3 load (mmu->pdptrs).</summary>
+    public readonly ulong[] Pdptrs = new ulong[Guest.PagingMode.PdptEntries];
 
     /// <summary>A remote TLB flush is owed to this vCPU: its translation view must be dropped.</summary>
     public bool ViewFlushPending;

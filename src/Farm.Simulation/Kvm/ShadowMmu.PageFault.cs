@@ -16,8 +16,7 @@ public sealed partial class ShadowMmu
     private bool ShadowTranslate(KvmVcpu v, ulong va, bool write, bool user, out bool writable)
     {
         writable = false;
-        if (v.Roots.Length == 0) return false;
-        var sp = _pages[v.Roots[_mode.Cr4Pae ? 0 : (int)((va >> 30) & 3)]];
+        var sp = RootOf(v, va);
         if (sp is null || !sp.IsValid) return false;
         int depth = 0;
         while (true)
@@ -47,7 +46,7 @@ public sealed partial class ShadowMmu
 
         CountExit(v, write && HasReadOnlyLeaf(v, va));
         TopupCaches(v);
-        GuestWalker.Walk(_memory, _mode, v.Cr3, va, write, user: true, _walk);
+        GuestWalker.Walk(_memory, _mode, v.Cr3, va, write, user: true, _walk, v.Pdptrs);
         _now += _cost.WalkLevel * _mode.Levels;
         if (!_walk.Ok)
         {
@@ -79,8 +78,7 @@ public sealed partial class ShadowMmu
 
     private bool HasReadOnlyLeaf(KvmVcpu v, ulong va)
     {
-        if (v.Roots.Length == 0) return false;
-        var sp = _pages[v.Roots[_mode.Cr4Pae ? 0 : (int)((va >> 30) & 3)]];
+        var sp = RootOf(v, va);
         while (sp is not null && sp.IsValid)
         {
             ulong spte = sp.Spt[PagingMode.ShadowIndex(va, sp.Level)];
@@ -123,7 +121,7 @@ public sealed partial class ShadowMmu
     /// </summary>
     private bool Fetch(KvmVcpu v, ulong va, bool write, ref LockWork work)
     {
-        var sp = Page(v.Roots[_mode.Cr4Pae ? 0 : (int)((va >> 30) & 3)]);
+        var sp = RootOf(v, va) ?? throw new ModelException($"vCPU {v.Id}: no shadow root for 0x{va:x} after a successful guest walk");
         int access = _walk.AccessAbove[1];
         while (sp.Level > 1)
         {
@@ -243,7 +241,7 @@ public sealed partial class ShadowMmu
     private void KernelFetchWalk(KvmVcpu v)
     {
         if (!_policy.WriteCountFloodDetector || v.Roots.Length == 0) return;
-        var root = _pages[v.Roots[_mode.Cr4Pae ? 0 : 3]];
+        var root = KernelRoot(v);
         if (root is { IsValid: true }) root.WriteFloodingCount = 0;
     }
 }

@@ -8,12 +8,13 @@ public sealed partial class ShadowMmu
         Stats.ExitsCr3++;
         v.Exits++;
         _now += _cost.Exit;
-        if (cr3 == v.Cr3 && RootsValid(v))
+        if (cr3 == v.Cr3 && RootsValid(v) && !PdptrsChanged(v))
         {
             SyncRoots(v); // same CR3: a TLB flush, which resyncs unsync pages
             return;
         }
         v.Cr3 = cr3;
+        LoadPdptrs(v);
         // The new roots are loaded at the entry, after its requests were checked: a
         // KVM_REQ_MMU_SYNC raised by their kvm_mmu_get_page waits for the entry after next.
         bool pending = v.SyncPending;
@@ -27,8 +28,25 @@ public sealed partial class ShadowMmu
     {
         if (v.Roots.Length == 0) return false;
         foreach (var id in v.Roots)
-            if (_pages[id] is not { IsValid: true }) return false;
+            if (id >= 0 && _pages[id] is not { IsValid: true }) return false;
         return true;
+    }
+
+    /// <summary>The shadow root that translates <paramref name="va"/>; null with no roots loaded or
+    /// for a PAE guest's not-present PDPTE.</summary>
+    private ShadowPage? RootOf(KvmVcpu v, ulong va)
+    {
+        if (v.Roots.Length == 0) return null;
+        int id = v.Roots[_mode.RootIndex(va)];
+        return id < 0 ? null : _pages[id];
+    }
+
+    /// <summary>The root a kernel-address walk starts from (x86-64: the one root; 32-bit: PAE root 3).</summary>
+    private ShadowPage? KernelRoot(KvmVcpu v)
+    {
+        if (v.Roots.Length == 0) return null;
+        int id = v.Roots[_mode.KernelRootIndex];
+        return id < 0 ? null : _pages[id];
     }
 
     /// <summary>mmu_free_roots, then kvm_mmu_load: topup, one lock per root, one lock to sync.</summary>
@@ -39,6 +57,7 @@ public sealed partial class ShadowMmu
             var work = new LockWork();
             foreach (var id in v.Roots)
             {
+                if (id < 0) continue; // a PAE guest's not-present PDPTE had no root
                 var root = Page(id);
                 root.RootCount--;
                 if (root.RootCount == 0 && !root.IsValid) PrepareZapPage(root, ZapReason.Other, ref work);
@@ -51,10 +70,23 @@ public sealed partial class ShadowMmu
         var roots = new int[_mode.ShadowRoots];
         for (int i = 0; i < roots.Length; i++)
         {
+            // mmu_alloc_shadow_roots: x86-64 one root of level 4 for the pml4; a 32-bit guest four
+            // level-2 roots, of the pgd's quadrants (non-PAE) or of each present PDPTE's page directory
+            // (PAE: none, and no lock, for a PDPTE that is not present).
+            ulong rootGfn = v.Cr3 >> 12;
+            if (_mode.HasPdpt)
+            {
+                if ((v.Pdptrs[i] & Guest.PagingMode.Present) == 0)
+                {
+                    roots[i] = -1;
+                    continue;
+                }
+                rootGfn = _mode.PteFrame(v.Pdptrs[i]);
+            }
             var work = new LockWork();
             FreeSomePages(ref work);
             ulong gaddr = (ulong)i << 30;
-            var root = GetPage(v, v.Cr3 >> 12, gaddr, _mode.Cr4Pae ? _mode.Levels : 2, MmuRole.AccAll, -1, ref work);
+            var root = GetPage(v, rootGfn, gaddr, _mode.ShadowRoots == 1 ? _mode.Levels : 2, MmuRole.AccAll, -1, ref work);
             root.RootCount++;
             roots[i] = root.Id;
             Release(v, LockSite.Cr3, work);
@@ -66,7 +98,8 @@ public sealed partial class ShadowMmu
     private void SyncRoots(KvmVcpu v)
     {
         var work = new LockWork();
-        foreach (var id in v.Roots) SyncChildren(v, Page(id), ref work);
+        foreach (var id in v.Roots)
+            if (id >= 0) SyncChildren(v, Page(id), ref work);
         Release(v, LockSite.Cr3, work);
     }
 
@@ -98,8 +131,8 @@ public sealed partial class ShadowMmu
         long pteGpa = -1;
         if (v.Roots.Length > 0)
         {
-            var sp = Page(v.Roots[_mode.Cr4Pae ? 0 : (int)((va >> 30) & 3)]);
-            while (true)
+            var sp = RootOf(v, va);
+            while (sp is not null)
             {
                 work.Levels++;
                 int index = Guest.PagingMode.ShadowIndex(va, sp.Level);

@@ -21,6 +21,7 @@ public static class WorkloadRegistry
         new Micro.WrprotectWorkload(),
         new Micro.PrefetchDrainWorkload(),
         new Micro.FloodReuseWorkload(),
+        new Micro.PaeHighHalfWorkload(),
         new Kernbench.KernbenchWorkload(),
     ];
 

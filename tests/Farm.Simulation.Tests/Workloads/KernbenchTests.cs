@@ -20,7 +20,7 @@ public class KernbenchTests
     public static TheoryData<string, string, string> Variants()
     {
         var data = new TheoryData<string, string, string>();
-        foreach (var (paging, flavour) in new[] { ("x86-64", "linux-3.x"), ("i386", "linux-3.x-i386"), ("x86-64", "recent") })
+        foreach (var (paging, flavour) in new[] { ("x86-64", "linux-3.x"), ("i386", "linux-3.x-i386"), ("pae", "linux-3.x-pae"), ("x86-64", "recent") })
             foreach (var policy in new[] { "kvm-3.1", "kvm-3.3" })
                 data.Add(paging, flavour, policy);
         return data;

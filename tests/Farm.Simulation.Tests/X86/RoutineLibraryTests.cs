@@ -55,10 +55,13 @@ public sealed class RoutineLibraryTests
         if (flavour.Bitness == 32) { m.Cpu.Rsi = 0x5555_6666; m.Cpu.Rdi = 0x7777_8888; }
         var before = m.ReadBytes(PageA - 0x1000, 0x5000);
 
+        // A pte value is one argument, or on a 32-bit PAE flavour two (low half, high half).
+        var valueArgs = new ulong[2];
+        ulong[] valueAt = [ptep, .. valueArgs.AsSpan(0, flavour.PteValueArgs(pteValue, valueArgs))];
         ulong[] args = op switch
         {
             KernelOp.ClearPage => [PageA],
-            KernelOp.SetPte => [ptep, pteValue],
+            KernelOp.SetPte or KernelOp.SetPmd => valueAt,
             KernelOp.PtepSetWrprotect or KernelOp.PtepGetAndClear or KernelOp.PteClear => [ptep],
             KernelOp.CopyPage => [PageB, PageA],
             KernelOp.Memset => [PageA + 5, 0x5a, 4097 + 3],
@@ -87,13 +90,16 @@ public sealed class RoutineLibraryTests
                 Array.Clear(expected, Off(PageA), GuestMemory.PageSize);
                 break;
             case KernelOp.SetPte:
+            case KernelOp.SetPmd:
                 Put(ptep, pteValue, pte);
                 break;
             case KernelOp.PtepSetWrprotect:
                 Put(ptep, pteValue & ~2UL, pte); // bit 1 (_PAGE_RW) only
                 break;
             case KernelOp.PtepGetAndClear:
-                Assert.Equal(pteValue, m.Cpu.Rax & (pte == 8 ? ulong.MaxValue : 0xffff_ffffUL));
+                // The old pte comes back in RAX, or in EDX:EAX from a 32-bit PAE flavour.
+                ulong old = flavour.Bitness == 32 && pte == 8 ? (m.Cpu.Rdx << 32) | (uint)m.Cpu.Rax : m.Cpu.Rax & (pte == 8 ? ulong.MaxValue : 0xffff_ffffUL);
+                Assert.Equal(pteValue, old);
                 Put(ptep, 0, pte);
                 break;
             case KernelOp.PteClear:
