@@ -27,6 +27,7 @@ public sealed record WorkloadFile(string Path, string Name, string Kind, string 
         ["pte_clear"] = KernelOp.PteClear,
         ["copy_page"] = KernelOp.CopyPage,
         ["memset"] = KernelOp.Memset,
+        ["set_pmd"] = KernelOp.SetPmd,
     };
 
     public static WorkloadFile Load(string path) => Parse(InputFile.ReadText(path, "workload file"), path);

@@ -17,7 +17,20 @@ public class WorkloadFileTests
         { "micro/prefetch-drain.yaml", "kvm-3.3", "completed" },
         { "micro/flood-reuse.yaml", "kvm-3.1", "completed" },
         { "micro/flood-reuse.yaml", "kvm-3.3", "completed" },
+        { "micro/pae-high-half.yaml", "kvm-3.1", "completed" },
+        { "micro/pae-high-half.yaml", "kvm-3.3", "completed" },
     };
+
+    [Theory]
+    [InlineData("kernbench-pae.yaml", "vm.paging", "x86-64", "'linux-3.x-pae' is built for vm.paging pae, not x86-64")]
+    [InlineData("kernbench-32.yaml", "vm.paging", "pae", "'linux-3.x-i386' is built for vm.paging i386, not pae")]
+    [InlineData("kernbench.yaml", "guest.flavour", "linux-3.x-pae", "'linux-3.x-pae' is built for vm.paging pae, not x86-64")]
+    public void FlavourAndPagingMismatch_FailsWhenTheTrialIsResolved(string file, string key, string value, string message)
+    {
+        var e = Assert.Throws<ConfigException>(() => WorkloadFile.Load(RepoPaths.Workload(file)).ToTrial([KeyValuePair.Create(key, value)]));
+        Assert.Contains(message, e.Message);
+        Assert.Contains("valid pairs: x86-64 with linux-3.x, linux-3.x-erms or recent; i386 with linux-3.x-i386; pae with linux-3.x-pae", e.Message);
+    }
 
     [Theory]
     [MemberData(nameof(MicroFiles))]

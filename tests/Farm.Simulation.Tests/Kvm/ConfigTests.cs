@@ -13,6 +13,8 @@ public class ConfigTests
     [InlineData("policy=kvm-4.0", "policy", "kvm-3.1, kvm-3.3")]
     [InlineData("mmu.flood_detector=sometimes", "mmu.flood_detector", "last-spte-accessed, write-count")]
     [InlineData("cost.guest_ghz=fast", "cost.guest_ghz", "not a number")]
+    [InlineData("vm.paging=pae64", "vm.paging", "x86-64, i386, pae")]
+    [InlineData("guest.flavour=linux-3.x-pea", "guest.flavour", "linux-3.x-i386, linux-3.x-pae")]
     public void BadValues_NameTheKeyAndWhatIsValid(string set, string mentions, string valid)
     {
         var e = Assert.Throws<ConfigException>(() => SimConfig.Resolve(MicroHarness.Pairs([set])));
@@ -32,11 +34,28 @@ public class ConfigTests
         Assert.Equal("write-count", d.Text("mmu.flood_detector"));
     }
 
-    [Fact]
-    public void FlavourMustMatchPagingMode()
+    [Theory]
+    [InlineData("i386", "linux-3.x")]
+    [InlineData("pae", "linux-3.x-i386")]  // both 32-bit: the pte size tells them apart
+    [InlineData("i386", "linux-3.x-pae")]
+    [InlineData("x86-64", "linux-3.x-pae")]
+    public void FlavourMustMatchPagingMode(string paging, string flavour)
     {
-        var r = MicroHarness.Run("wrprotect", "vm.paging=i386", "guest.flavour=linux-3.x");
+        // Resolving checks each key alone; PagingPairs.Check (run by WorkloadFile.ToTrial) and the VM both refuse the pair.
+        var config = SimConfig.Resolve(MicroHarness.Pairs([$"vm.paging={paging}", $"guest.flavour={flavour}"]));
+        var e = Assert.Throws<ConfigException>(() => PagingPairs.Check(config));
+        Assert.Contains($"'{flavour}' is built for vm.paging", e.Message);
+        Assert.Contains("pae with linux-3.x-pae", e.Message);
+        var r = MicroHarness.Run("wrprotect", $"vm.paging={paging}", $"guest.flavour={flavour}");
         Assert.Equal("error", r.Outcome);
-        Assert.Contains("valid pairs", r.Error);
+        Assert.Contains(e.Message, r.Error);
     }
+
+    [Theory]
+    [InlineData("x86-64", "linux-3.x")]
+    [InlineData("x86-64", "recent")]
+    [InlineData("i386", "linux-3.x-i386")]
+    [InlineData("pae", "linux-3.x-pae")]
+    public void MatchingPairs_PassTheCheck(string paging, string flavour) =>
+        PagingPairs.Check(SimConfig.Resolve(MicroHarness.Pairs([$"vm.paging={paging}", $"guest.flavour={flavour}"])));
 }

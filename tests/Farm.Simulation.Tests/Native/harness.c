@@ -44,7 +44,7 @@ typedef u64 routine_fn(void *buf, u64 a, u64 b, u64 c, u64 d);
     X(exchange_qword) X(pte_wrprotect) X(atomic_counters) X(copy_block) X(copy_small) \
     X(copy_loop) X(checksum) X(divide) X(wide_multiply) X(bit_scan) X(bit_ops) \
     X(select_minmax) X(pte_walk) X(narrow_ops) X(carry_chain) X(narrow_rotates) X(cmpxchg_try) \
-    X(refcount_ops) X(narrow_divide) X(string_dwords)
+    X(refcount_ops) X(narrow_divide) X(string_dwords) X(pae_set_pte)
 
 #define DECLARE(name) routine_fn name;
 ROUTINES(DECLARE)

@@ -535,3 +535,31 @@ u64 string_dwords(void *buf, u64 dst_off, u64 value, u64 src_off, u64 d)
     __builtin_memcpy(dst, src, 200);
     return (u64)dst[199] << 8 | fill[251];
 }
+
+/* The i386 PAE kernel's pte stores (pgtable-3level.h) in 32-bit halves: native_set_pte (the high
+ * half, then the low half), and set_64bit's lock cmpxchg8b loop (set_pmd, set_pud,
+ * set_pte_atomic; asm/cmpxchg_32.h), written as inline asm as the kernel's is, since gcc never
+ * emits cmpxchg8b for 64-bit code. Then one cmpxchg8b whose comparand comes from the arguments in
+ * half of the cases, so the failure path (EDX:EAX loaded from memory) runs too. */
+u64 pae_set_pte(void *buf, u64 index, u64 value, u64 expected, u64 d)
+{
+    (void)d;
+    volatile u32 *pte = (volatile u32 *)((u64 *)buf + (index % BUF_QWORDS));
+    u64 *pmd = (u64 *)buf + ((index >> 11) % BUF_QWORDS);
+    u64 *q = (u64 *)buf + ((index >> 22) % BUF_QWORDS);
+    pte[1] = (u32)(value >> 32);
+    pte[0] = (u32)value;
+    u32 lo = ((volatile u32 *)pmd)[0], hi = ((volatile u32 *)pmd)[1];
+    __asm__ __volatile__("1:\tlock cmpxchg8b %0\n\tjnz 1b"
+                         : "+m"(*pmd), "+a"(lo), "+d"(hi)
+                         : "b"((u32)~value), "c"((u32)(~value >> 32))
+                         : "memory", "cc");
+    u32 elo = (index & 1) ? ((volatile u32 *)q)[0] : (u32)expected;
+    u32 ehi = (index & 1) ? ((volatile u32 *)q)[1] : (u32)(expected >> 32);
+    unsigned char ok;
+    __asm__ __volatile__("lock cmpxchg8b %0\n\tsete %1"
+                         : "+m"(*q), "=q"(ok), "+a"(elo), "+d"(ehi)
+                         : "b"((u32)value), "c"((u32)(value >> 32))
+                         : "memory", "cc");
+    return (((u64)ehi << 32) | elo) ^ ((u64)ok << 63) ^ lo;
+}

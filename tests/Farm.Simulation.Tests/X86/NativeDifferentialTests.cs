@@ -27,7 +27,7 @@ public sealed class NativeDifferentialTests(NativeRoutinesFixture native) : ICla
         "exchange_qword", "pte_wrprotect", "atomic_counters", "copy_block", "copy_small",
         "copy_loop", "checksum", "divide", "wide_multiply", "bit_scan", "bit_ops",
         "select_minmax", "pte_walk", "narrow_ops", "carry_chain", "narrow_rotates", "cmpxchg_try",
-        "refcount_ops", "narrow_divide", "string_dwords",
+        "refcount_ops", "narrow_divide", "string_dwords", "pae_set_pte",
     ];
 
     public static TheoryData<string> Routines => new(RoutineNames);
@@ -257,6 +257,12 @@ public sealed class NativeDifferentialTests(NativeRoutinesFixture native) : ICla
         [
             new("rep stosd", i => RepString(i, Mnemonic.Stosd)),
             new("rep movsd (string form)", i => RepString(i, Mnemonic.Movsd) && i.IsStringInstruction),
+        ],
+        ["pae_set_pte"] =
+        [
+            new("lock cmpxchg8b qword [mem]", i => i.Mnemonic == Mnemonic.Cmpxchg8b && Lock(i) && Mem(i, MemorySize.UInt64)),
+            new("mov dword [mem], r32", i => i.Mnemonic == Mnemonic.Mov && Mem(i, MemorySize.UInt32) && i.Op1Kind == OpKind.Register),
+            new("sete", i => i.Mnemonic == Mnemonic.Sete),
         ],
     };
 
