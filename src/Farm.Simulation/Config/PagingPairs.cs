@@ -4,8 +4,8 @@ namespace Farm.Simulation.Config;
 
 /// <summary>
 /// vm.paging and guest.flavour must agree: a flavour's routines write ptes of one size and layout.
-/// Checked when a configuration is resolved for a trial (so `farm validate`, `farm run` and sweep
-/// expansion reject a mismatch before anything runs) and again when the VM is built.
+/// Checked when a workload file is resolved into a trial (so `farm run` and sweep expansion reject a
+/// mismatch before anything runs) and again when the VM is built.
 /// </summary>
 public static class PagingPairs
 {
