@@ -8,7 +8,7 @@ namespace Farm.Simulation.Tests.Kvm;
 
 /// <summary>
 /// A PAE guest's roots: load_pdptrs at CR3 load (x86.c:425-458 in 3.1.10, 426-459 in 3.3.8),
-/// mmu_alloc_shadow_roots' level-2 root per present PDPTE (mmu.c:2770-2791 / 2775-2796),
+/// mmu_alloc_shadow_roots' level-2 root per present PDPTE (mmu.c:2768-2792 / 2773-2797),
 /// pdptrs_changed on a same-CR3 write, and FNAME(walk_addr)'s top level from the loaded PDPTEs.
 /// </summary>
 public class PaeRootsTests
