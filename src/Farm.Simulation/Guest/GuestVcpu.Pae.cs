@@ -12,7 +12,7 @@ public sealed partial class GuestVcpu
     private readonly ulong[] _valueArgs = new ulong[2];
 
     /// <summary>set_pte / set_pmd with a pte value, in the flavour's calling convention.</summary>
-    private ValueTask<ulong> SetEntry(KernelOp op, ulong ptep, ulong value)
+    public ValueTask<ulong> SetEntry(KernelOp op, ulong ptep, ulong value)
     {
         int n = Routines.Flavour.PteValueArgs(value, _valueArgs);
         return Run(op, ptep, _valueArgs[0], n == 2 ? _valueArgs[1] : 0, argc: 1 + n);

@@ -41,7 +41,7 @@ public sealed class FloodReuseWorkload : IWorkload
         int touched = 1;
         for (int i = 0; i < writes; i++)
         {
-            await v.Run(KernelOp.SetPte, (buffer << 12) + (ulong)(i % 512) * 8, 0x5a5a_0000UL + (ulong)i, argc: 2);
+            await v.SetEntry(KernelOp.SetPte, (buffer << 12) + (ulong)(i % 512) * 8, 0x5a5a_0000UL + (ulong)i);
             if (touchEvery > 0 && (i + 1) % touchEvery == 0)
                 await v.Touch(b, GiB + (ulong)(touched++ % 1024) * Page, write: true);
         }
