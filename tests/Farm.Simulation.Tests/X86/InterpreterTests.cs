@@ -166,6 +166,7 @@ public sealed class InterpreterTests
     [Theory]
     [InlineData("linux-3.x")]
     [InlineData("linux-3.x-i386")]
+    [InlineData("linux-3.x-pae")]
     public void Lock_and_byte_wrprotect_faults_with_size_1(string flavourName)
     {
         var flavour = GuestFlavour.BuiltIn(flavourName);
@@ -206,6 +207,7 @@ public sealed class InterpreterTests
     [InlineData("linux-3.x-erms", 1)]
     [InlineData("linux-3.x", 8)]
     [InlineData("linux-3.x-i386", 4)]
+    [InlineData("linux-3.x-pae", 4)]
     public void Clear_page_on_a_protected_frame_is_a_rep_string_fault(string flavourName, int size)
     {
         var flavour = GuestFlavour.BuiltIn(flavourName);

@@ -148,6 +148,7 @@ public sealed class RoutineLibraryTests
     [InlineData("recent", 0xffff_ffff_ffff_ffffUL)]
     [InlineData("recent", 0UL)]
     [InlineData("linux-3.x-i386", 0xffff_ffffUL)]
+    [InlineData("linux-3.x-pae", 0x8000_0001_2345_6067UL)]
     public void Wrprotect_clears_only_the_rw_bit(string flavourName, ulong pte)
     {
         var flavour = GuestFlavour.BuiltIn(flavourName);
@@ -166,6 +167,7 @@ public sealed class RoutineLibraryTests
     [InlineData("linux-3.x-erms", Mnemonic.Stosb, true)]
     [InlineData("recent", Mnemonic.Stosb, true)]
     [InlineData("linux-3.x-i386", Mnemonic.Stosd, true)]
+    [InlineData("linux-3.x-pae", Mnemonic.Stosd, true)]
     public void Clear_page_uses_the_flavours_string_instruction(string flavourName, Mnemonic mnemonic, bool rep)
     {
         var flavour = GuestFlavour.BuiltIn(flavourName);
@@ -178,6 +180,7 @@ public sealed class RoutineLibraryTests
     [InlineData("linux-3.x-erms", Mnemonic.And)]
     [InlineData("recent", Mnemonic.Cmpxchg)]
     [InlineData("linux-3.x-i386", Mnemonic.And)]
+    [InlineData("linux-3.x-pae", Mnemonic.And)]
     public void Wrprotect_is_a_locked_page_table_write(string flavourName, Mnemonic mnemonic)
     {
         var instructions = Decode(GuestFlavour.BuiltIn(flavourName).Routines[KernelOp.PtepSetWrprotect]);
