@@ -22,6 +22,21 @@ public class WorkloadFileTests
     };
 
     [Theory]
+    [InlineData("kvm-3.1")]
+    [InlineData("kvm-3.3")]
+    public void KernbenchPaeFile_RunsOnThePaeGuest_AtASmallScale(string policy)
+    {
+        var spec = WorkloadFile.Load(RepoPaths.Workload("kernbench-pae.yaml"))
+            .ToTrial([KeyValuePair.Create("policy", policy), KeyValuePair.Create("workload.scale", "0.001")]);
+        Assert.Equal("pae", spec.Config.Text("vm.paging"));
+        Assert.Equal("linux-3.x-pae", spec.Config.Text("guest.flavour"));
+        var r = Trial.RunSequential(spec);
+        Assert.True(r.Outcome == "completed", r.Error);
+        Assert.True(r.Long("exits.cr3") > 0);
+        Assert.Equal(r.Long("guest.pt_pages_allocated"), r.Long("guest.pt_pages_freed"));
+    }
+
+    [Theory]
     [InlineData("kernbench-pae.yaml", "vm.paging", "x86-64", "'linux-3.x-pae' is built for vm.paging pae, not x86-64")]
     [InlineData("kernbench-32.yaml", "vm.paging", "pae", "'linux-3.x-i386' is built for vm.paging i386, not pae")]
     [InlineData("kernbench.yaml", "guest.flavour", "linux-3.x-pae", "'linux-3.x-pae' is built for vm.paging pae, not x86-64")]
