@@ -37,7 +37,7 @@ public static partial class ReportBuilder
     ];
 
     internal static readonly (string Name, string Figure)[] ExitReasons =
-        [("page fault", "exits.page_fault"), ("write protect", "exits.write_protect"), ("cr3", "exits.cr3"), ("invlpg", "exits.invlpg"), ("ipi (forced)", "exits.ipi")];
+        [("page fault", "exits.page_fault"), ("write protect", "exits.write_protect"), ("cr3", "exits.cr3"), ("invlpg", "exits.invlpg"), ("ipi (forced)", "exits.ipi"), ("ept violation (tdp)", "exits.ept_violation")];
     private static readonly (string Name, string Figure)[] EmulationKinds =
         [("emulated instructions", "emulation.instructions"), ("retried (unprotected, re-executed)", "emulation.retried")];
     private static readonly (string Name, string Figure)[] WriteWidths =

@@ -55,7 +55,7 @@ public sealed partial class ShadowMmu
     public long IndirectShadowPages => _indirectShadowPages;
 
     /// <summary>The vCPU gate: may the guest kernel write this frame natively?</summary>
-    public bool KernelMapWritable(ulong gfn) => _kernelMapWritable[gfn];
+    public bool KernelMapWritable(ulong gfn) => _policy.Tdp ? TdpMapped(gfn) : _kernelMapWritable[gfn];
 
     public ShadowPage Page(int id) => _pages[id] ?? throw new InvalidOperationException($"shadow page {id} was freed");
 
