@@ -57,6 +57,9 @@ public sealed partial class ShadowMmu
     /// <summary>The vCPU gate: may the guest kernel write this frame natively?</summary>
     public bool KernelMapWritable(ulong gfn) => _policy.Tdp ? TdpMapped(gfn) : _kernelMapWritable[gfn];
 
+    /// <summary>The gate of vCPU <paramref name="v"/>: under tdp, is the frame mapped under the root it runs on.</summary>
+    public bool KernelMapWritable(ulong gfn, KvmVcpu v) => _policy.Tdp ? TdpTranslate(v, gfn, holdView: false) : _kernelMapWritable[gfn];
+
     public ShadowPage Page(int id) => _pages[id] ?? throw new InvalidOperationException($"shadow page {id} was freed");
 
     /// <summary>Valid indirect shadow pages of a gfn (for tests and the ground-truth figures).</summary>

@@ -150,6 +150,28 @@ public class TdpTests
         Assert.Equal(0, results[0].Long("exits.ept_violation") + results[1].Long("exits.ept_violation"));
     }
 
+    [Fact]
+    public void TinyBudget_ReclaimsDirectPages_AndEachVcpuReloadsOntoItsOwnRoot()
+    {
+        // A budget of 8 pages with 5 in use (root, level 3, level 2, two leaf pages): every fault
+        // reclaims (fewer than 5 free) until 25 would be, i.e. zaps every active page, the roots in
+        // use included; KVM_REQ_MMU_RELOAD then makes each vCPU load a new root at its next entry,
+        // one vCPU after the other. The gate must ask about the vCPU's own root: a vCPU on the
+        // new root would otherwise see the other's old mappings and never fault (it looped).
+        var tiny = MicroHarness.Run("wrprotect", "policy=tdp", "mmu.pages_max=8", "vm.vcpus=2");
+        var normal = MicroHarness.Run("wrprotect", "policy=tdp", "vm.vcpus=2");
+        Assert.True(tiny.Outcome == "completed", tiny.Error);
+        Assert.Equal(normal.Root["guest"]!.ToJsonString(), tiny.Root["guest"]!.ToJsonString());
+        Assert.True(tiny.Long("zap.reclaim") > 0);
+        Assert.True(tiny.Long("zap.roots_in_use") > 0);
+        // Reclaimed frames fault again; loads of new roots take mmu_lock at site cr3 beyond the 2 × 2
+        // of the first entries; the other vCPU in guest mode is kicked by the reload requests.
+        Assert.True(tiny.Long("exits.ept_violation") > normal.Long("exits.ept_violation"));
+        Assert.True(tiny.Long("mmu_lock.by_site.cr3.acquisitions") > 2 * 2);
+        Assert.True(tiny.Long("exits.ipi") > 0);
+        Assert.Equal(0, normal.Long("zap.pages"));
+    }
+
     private static SimConfig ConfigWith(params string[] sets) =>
         SimConfig.Resolve(MicroHarness.Pairs(["policy=tdp", .. sets]), new WrprotectWorkload().Keys);
 }

@@ -53,7 +53,7 @@ public sealed partial class ShadowMmu
         bool faulted = false;
         for (int level = _mode.Levels; level >= 1; level--)
         {
-            if (!TdpMapped(_walk.TableGfn[level]))
+            if (!TdpTranslate(v, _walk.TableGfn[level], holdView: false))
             {
                 TdpPageFault(v, _walk.TableGfn[level]);
                 TdpWalk();
@@ -62,7 +62,7 @@ public sealed partial class ShadowMmu
             if ((_walk.Gpte[level] & PagingMode.Present) == 0) break; // the walk stopped at this level
         }
         if (!_walk.Ok) return new MmuReply(ReplyKind.InjectFault, false);
-        if (!TdpMapped(_walk.Gfn))
+        if (!TdpTranslate(v, _walk.Gfn, holdView: false))
         {
             TdpPageFault(v, _walk.Gfn);
             TdpWalk();
@@ -180,8 +180,10 @@ public sealed partial class ShadowMmu
         Release(v, LockSite.Cr3, new LockWork()); // mmu_sync_roots' lock
     }
 
-    /// <summary>Does the EPT map this frame (a present leaf reached from the vCPUs' root)? The vCPU
-    /// gate for guest-kernel stores under tdp. Before any vCPU loaded the root, nothing is mapped.</summary>
+    /// <summary>Does the EPT map this frame (a present leaf reached from a loaded root)? For tests
+    /// and figures; the vCPU gate asks about the root its own vCPU runs on (KernelMapWritable(gfn, v)),
+    /// since after a root was zapped in use the vCPUs reload one by one. Before any vCPU loaded the
+    /// root, nothing is mapped.</summary>
     private bool TdpMapped(ulong gfn)
     {
         foreach (var o in Vcpus)
