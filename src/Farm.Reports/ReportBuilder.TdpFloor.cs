@@ -24,7 +24,7 @@ public static partial class ReportBuilder
         var rows = shadow.Select(g =>
         {
             var share = RemovedShare(g, before, floor);
-            var band = before is null ? null : s.Share(g, before, floor)?.Band;
+            var band = before is null || ReferenceEquals(g, before) ? null : s.Share(g, before, floor)?.Band; // kvm-3.1's own share is 0 by definition
             return new TableRow(g.Variant,
             [
                 MeanCell(g, Elapsed, time.Text),
@@ -57,7 +57,7 @@ public static partial class ReportBuilder
         return m is null || b is null || f is null || b == f ? null : (b - m) / (b - f);
     }
 
-    /// <summary>The line: "pt-clear: kvm-3.1 is +12% over tdp (its shadow-paging overhead), kvm-3.3 +9%, which removes 25% [20%, 31%] of it; ...".</summary>
+    /// <summary>The line: "pt-clear: kvm-3.1 is +12.0% over tdp (its shadow-paging overhead); kvm-3.3 +9.0%, which removes 25% of it (20%–31% in 90% of 20 cost draws)".</summary>
     private static string TdpFloorLine(string workload, IReadOnlyList<TrialGroup> shadow, TrialGroup? before, TrialGroup floor, SensitivityAnalysis s)
     {
         string Over(TrialGroup g) => g.RatioTo(floor, Elapsed) is { } r ? Format.Change(r) : "–";
@@ -66,7 +66,9 @@ public static partial class ReportBuilder
         foreach (var g in shadow.Where(g => !ReferenceEquals(g, before)))
         {
             string removed = before is not null && RemovedShare(g, before, floor) is { } v
-                ? $", which removes {BandText(v, s.Share(g, before, floor)?.Band, Format.Percent)} of it"
+                ? $", which removes {Format.Percent(v)} of it" + (s.Share(g, before, floor)?.Band is { } b
+                    ? $" ({Format.Percent(b.Low)}–{Format.Percent(b.High)} in {Format.Percent(b.Share)} of {b.Draws} cost draws)"
+                    : "")
                 : "";
             parts.Add($"{g.Variant} {Over(g)}{removed}");
         }

@@ -83,6 +83,8 @@ public class TdpFloorReportTests
         var share = table.Rows.Single(r => r.Label == "kvm-3.3").Cells[2];
         Assert.Equal(0.5, share.Value!.Value, 12);
         Assert.Equal("50% [4%, 38%], 90% of 20 draws", share.Text);
-        Assert.Contains("kvm-3.3 +33.3%, which removes 50% [4%, 38%], 90% of 20 draws of it", table.Caption);
+        Assert.Contains("kvm-3.3 +33.3%, which removes 50% of it (4%–38% in 90% of 20 cost draws)", table.Caption);
+        // kvm-3.1's own share is 0 by definition: no band.
+        Assert.Equal("0%", table.Rows.Single(r => r.Label == "kvm-3.1").Cells[2].Text);
     }
 }
