@@ -37,7 +37,7 @@ public static partial class ReportBuilder
     ];
 
     internal static readonly (string Name, string Figure)[] ExitReasons =
-        [("page fault", "exits.page_fault"), ("write protect", "exits.write_protect"), ("cr3", "exits.cr3"), ("invlpg", "exits.invlpg"), ("ipi (forced)", "exits.ipi")];
+        [("page fault", "exits.page_fault"), ("write protect", "exits.write_protect"), ("cr3", "exits.cr3"), ("invlpg", "exits.invlpg"), ("ipi (forced)", "exits.ipi"), ("ept violation (tdp)", "exits.ept_violation")];
     private static readonly (string Name, string Figure)[] EmulationKinds =
         [("emulated instructions", "emulation.instructions"), ("retried (unprotected, re-executed)", "emulation.retried")];
     private static readonly (string Name, string Figure)[] WriteWidths =
@@ -91,6 +91,7 @@ public static partial class ReportBuilder
             tables.Add(BeforeAfter($"before-after-{slug}{suffix}", w.Workload, sets[i], time, data.Figures));
             if (Ablation($"ablation-{slug}{suffix}", w.Workload, sets[i], time) is { } ablation) tables.Add(ablation);
             if (SensitivityTable($"sensitivity-{slug}{suffix}", w.Workload, sets[i], sensitivity) is { } table) tables.Add(table);
+            if (TdpFloorTable($"tdp-floor-{slug}{suffix}", w.Workload, sets[i], time, sensitivity) is { } floor) tables.Add(floor); // ReportBuilder.TdpFloor.cs
         }
         tables.Add(GroupTable($"groups-{slug}", w, time));
         tables.Add(FigureTable($"figures-{slug}", w, data.Figures));

@@ -40,7 +40,7 @@ public class EngineEquivalenceTests
     {
         var data = new TheoryData<string, string, int, int>();
         foreach (var kind in new[] { "pt-clear", "wrprotect", "prefetch-drain", "flood-reuse" })
-            foreach (var policy in new[] { "kvm-3.1", "kvm-3.3" })
+            foreach (var policy in new[] { "kvm-3.1", "kvm-3.3", "tdp" })
                 foreach (var vcpus in new[] { 1, 2, 4, 8 })
                     data.Add(kind, policy, vcpus, vcpus == 4 ? 2 : 1);
         return data;

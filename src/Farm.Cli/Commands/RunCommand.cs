@@ -18,7 +18,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         public string Workload { get; init; } = "";
 
         [CommandOption("--policy <POLICY>")]
-        [Description("kvm-3.1 or kvm-3.3 (sets the mmu.* switches; --set overrides them); a comma list compares policies")]
+        [Description("kvm-3.1, kvm-3.3 or tdp (sets the mmu.* switches; --set overrides them; tdp: EPT/NPT, docs/tdp.md); a comma list compares policies")]
         public string? Policy { get; init; }
 
         [CommandOption("--seeds <N>")]
@@ -91,7 +91,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         var file = WorkloadFile.Load(settings.Workload);
         var sets = KeyValueArgs.Parse(settings.Sets);
         var policies = settings.Policy?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
-        if (settings.Policy is not null && policies.Length == 0) throw new ConfigException("--policy: give at least one of kvm-3.1, kvm-3.3");
+        if (settings.Policy is not null && policies.Length == 0) throw new ConfigException("--policy: give at least one of kvm-3.1, kvm-3.3, tdp");
         var specs = new List<TrialSpec>();
         foreach (var policy in policies.Length == 0 ? [null] : policies.Cast<string?>())
         {

@@ -140,11 +140,13 @@ internal sealed partial class SweepSpecParser(string source, string? baseDir, IR
         return axes;
     }
 
+    private static readonly string[] Policies = ConfigSchema.TryGet("policy", out var k) ? k.Choices! : [];
+
     private string ParseBaseline(YamlNode? node, List<SweepVariant> variants, List<SweepAxis> axes)
     {
         if (node is null) return SweepSpec.DefaultBaseline;
         string baseline = Scalar(node, "baseline", "a variant name, an axis value or a policy").Trim();
-        var valid = variants.Select(v => v.Name).Concat(axes.SelectMany(a => a.Values)).Concat(["kvm-3.1", "kvm-3.3"]).Distinct().ToList();
+        var valid = variants.Select(v => v.Name).Concat(axes.SelectMany(a => a.Values)).Concat(Policies).Distinct().ToList();
         if (!valid.Contains(baseline))
             throw Error(node, "baseline", $"'{baseline}' is neither a variant, an axis value nor a policy of this sweep; valid: {string.Join(", ", valid)}");
         return baseline;

@@ -111,7 +111,7 @@ public static class HtmlRenderer
         h.Append(".</p>\n");
         foreach (string note in s.Notes) h.Append($"<p class=\"warning\">{E(note)}</p>\n");
 
-        foreach (var t in s.Tables.Where(t => t.Kind is "before-after" or "ablation" or "sensitivity")) Table(h, t);
+        foreach (var t in s.Tables.Where(t => t.Kind is "before-after" or "ablation" or "sensitivity" or "tdp-floor")) Table(h, t);
         h.Append("<div class=\"plots\">\n");
         foreach (var p in s.Plots) Plot(h, p);
         h.Append("</div>\n");

@@ -51,7 +51,7 @@ public static class MarkdownRenderer
             if (g.Axes.Count > 0) m.Append($"; swept: {string.Join(", ", g.Axes.Select(a => $"`{a}`"))}");
             m.Append(".\n\n");
             foreach (string n in s.Notes) m.Append($"> {Inline(n)}\n\n");
-            foreach (var t in s.Tables.Where(t => t.Kind is "before-after" or "ablation" or "sensitivity")) Table(m, t);
+            foreach (var t in s.Tables.Where(t => t.Kind is "before-after" or "ablation" or "sensitivity" or "tdp-floor")) Table(m, t);
             foreach (var p in s.Plots)
             {
                 m.Append($"### Plot: {Inline(p.Title)}\n\n{Inline(p.Caption ?? "")} (The HTML report draws it; its data:)\n\n");

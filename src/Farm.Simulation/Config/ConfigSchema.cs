@@ -10,7 +10,7 @@ public static class ConfigSchema
 
     public static readonly IReadOnlyList<ConfigKey> Keys =
     [
-        new("policy", ConfigType.Choice, "kvm-3.3", "preset of the mmu.* switches", ["kvm-3.1", "kvm-3.3"]),
+        new("policy", ConfigType.Choice, "kvm-3.3", "preset of the mmu.* switches; tdp: KVM 3.3's direct MMU on EPT/NPT instead of shadow paging (docs/tdp.md)", ["kvm-3.1", "kvm-3.3", "tdp"]),
         new("seed", ConfigType.Int, "1", "trial seed (per-vCPU random streams derive from it)", Min: 0),
         new("engine", ConfigType.Choice, "actors", "how the trial runs: on actors, or on the sequential reference engine; results are identical", ["actors", "sequential"]),
 
@@ -55,6 +55,7 @@ public static class ConfigSchema
         new("cost.guest_fault", ConfigType.Int, "1000", "guest kernel #PF handling (excluding its page-table writes)", Min: 0, Plausible: new(600, 1800)),
         new("cost.context_switch", ConfigType.Int, "2000", "guest context switch (excluding the CR3 exit)", Min: 0, Plausible: new(1500, 5000)),
         new("cost.syscall", ConfigType.Int, "20000", "guest fork/exec/exit bookkeeping per call", Min: 0, Plausible: new(5000, 100000)),
+        new("cost.tdp_walk", ConfigType.Int, "200", "policy tdp: extra cycles of a two-dimensional (EPT/NPT) walk over a native one, per guest TLB miss (docs/tdp.md)", Min: 0, Plausible: new(50, 800)),
     ];
 
     private static readonly Dictionary<string, ConfigKey> ByName = Keys.ToDictionary(k => k.Name);
@@ -80,6 +81,9 @@ public static class ConfigSchema
             ["mmu.flood_detector"] = "write-count",
             ["mmu.invlpg_direct"] = "true",
         },
-        _ => throw new ConfigException($"policy: '{policy}' is not valid; valid: kvm-3.1, kvm-3.3"),
+        // KVM 3.3 with tdp_enabled: the same kernel as kvm-3.3, so the same switches (they only act
+        // on indirect shadow pages, which a direct MMU never creates).
+        "tdp" => Preset("kvm-3.3"),
+        _ => throw new ConfigException($"policy: '{policy}' is not valid; valid: kvm-3.1, kvm-3.3, tdp"),
     };
 }

@@ -50,7 +50,7 @@ public sealed partial class GuestVcpu : IWriteGate
     public long Clock => Context.Clock;
 
     /// <summary>The gate: the guest kernel's mapping of a frame is writable unless KVM protected it.</summary>
-    bool IWriteGate.CanWrite(ulong gfn) => _vm.Mmu.KernelMapWritable(gfn);
+    bool IWriteGate.CanWrite(ulong gfn) => _vm.Mmu.KernelMapWritable(gfn, Kvm);
 
     /// <summary>Guest work that needs no MMU interaction (compute, bookkeeping).</summary>
     public void Spend(long cycles) => Context.Clock += cycles;

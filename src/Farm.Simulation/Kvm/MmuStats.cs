@@ -7,6 +7,8 @@ public sealed class MmuStats
     public long ExitsPageFault, ExitsWriteProtect, ExitsCr3, ExitsInvlpg;
     /// <summary>Forced exits: other vCPUs kicked out of guest mode by make_all_cpus_request.</summary>
     public long ExitsIpi;
+    /// <summary>Policy tdp: EPT violations (tdp_page_fault calls), and two-dimensional walks on guest TLB misses.</summary>
+    public long ExitsEptViolation, TdpWalks;
     // emulation
     public long EmulatedInstructions, EmulatedElements, Retried;
     // pte_write
@@ -37,7 +39,8 @@ public sealed record MmuPolicy(
     bool Prefetch,
     bool Unsync,
     int PagesMax,
-    bool ContinueAfterBug)
+    bool ContinueAfterBug,
+    bool Tdp = false)
 {
     public static MmuPolicy From(Config.SimConfig c, ulong guestPages)
     {
@@ -54,6 +57,7 @@ public sealed record MmuPolicy(
             c.Bool("mmu.prefetch"),
             c.Bool("mmu.unsync"),
             (int)pagesMax,
-            c.Bool("mmu.continue_after_bug"));
+            c.Bool("mmu.continue_after_bug"),
+            c.Text("policy") == "tdp");
     }
 }

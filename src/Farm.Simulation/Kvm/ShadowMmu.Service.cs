@@ -19,6 +19,7 @@ public sealed partial class ShadowMmu
             v.SyncPending = v.SyncDeferred = false; // no entry follows
             return Finish(v, ReplyKind.Done);
         }
+        if (_policy.Tdp) return ServeTdp(v, request); // Tdp/ShadowMmu.Tdp.cs
         if (v.SyncDeferred)
         {
             v.SyncDeferred = false;

@@ -55,7 +55,10 @@ public sealed partial class ShadowMmu
     public long IndirectShadowPages => _indirectShadowPages;
 
     /// <summary>The vCPU gate: may the guest kernel write this frame natively?</summary>
-    public bool KernelMapWritable(ulong gfn) => _kernelMapWritable[gfn];
+    public bool KernelMapWritable(ulong gfn) => _policy.Tdp ? TdpMapped(gfn) : _kernelMapWritable[gfn];
+
+    /// <summary>The gate of vCPU <paramref name="v"/>: under tdp, is the frame mapped under the root it runs on.</summary>
+    public bool KernelMapWritable(ulong gfn, KvmVcpu v) => _policy.Tdp ? TdpTranslate(v, gfn, holdView: false) : _kernelMapWritable[gfn];
 
     public ShadowPage Page(int id) => _pages[id] ?? throw new InvalidOperationException($"shadow page {id} was freed");
 

@@ -32,8 +32,8 @@ public static class ResultBuilder
         double ghz = config.Double("cost.guest_ghz");
 
         root["time"] = new JsonObject { ["elapsed_cycles"] = elapsed, ["elapsed_seconds"] = elapsed / (ghz * 1e9), ["guest_ghz"] = ghz };
-        root["exits"] = Obj(("total", s.ExitsPageFault + s.ExitsWriteProtect + s.ExitsCr3 + s.ExitsInvlpg + s.ExitsIpi), ("page_fault", s.ExitsPageFault),
-            ("write_protect", s.ExitsWriteProtect), ("cr3", s.ExitsCr3), ("invlpg", s.ExitsInvlpg), ("ipi", s.ExitsIpi));
+        root["exits"] = Obj(("total", s.ExitsPageFault + s.ExitsWriteProtect + s.ExitsCr3 + s.ExitsInvlpg + s.ExitsIpi + s.ExitsEptViolation), ("page_fault", s.ExitsPageFault),
+            ("write_protect", s.ExitsWriteProtect), ("cr3", s.ExitsCr3), ("invlpg", s.ExitsInvlpg), ("ipi", s.ExitsIpi), ("ept_violation", s.ExitsEptViolation));
         root["emulation"] = Obj(("instructions", s.EmulatedInstructions), ("elements", s.EmulatedElements), ("retried", s.Retried));
         root["pte_write"] = Obj(("calls", s.PteWriteCalls), ("bytes_1", s.PteWriteBytes1), ("bytes_4", s.PteWriteBytes4), ("bytes_8", s.PteWriteBytes8),
             ("bytes_other", s.PteWriteBytesOther), ("misaligned", s.PteWriteMisaligned), ("sptes_updated", s.SptesUpdated),
@@ -44,6 +44,8 @@ public static class ResultBuilder
         root["desc_cache"] = Obj(("allocations", s.DescAllocations), ("topups", s.Topups), ("exhausted", s.Exhausted));
         root["shadow"] = Obj(("faults", s.ShadowFaults), ("pages_created", s.PagesCreated), ("prefetched", s.ShadowPrefetched), ("unsync", s.Unsync),
             ("resync", s.Resync), ("remote_flushes", s.RemoteFlushes));
+
+        root["tdp"] = Obj(("walks", s.TdpWalks), ("walk_cycles", s.TdpWalks * (vm?.Cost.TdpWalk ?? 0)));
 
         var bySite = new JsonObject();
         string[] sites = ["page_fault", "pte_write", "unprotect", "cr3", "invlpg", "reclaim"];

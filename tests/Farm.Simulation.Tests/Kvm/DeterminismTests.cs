@@ -9,7 +9,7 @@ public class DeterminismTests
     {
         var data = new TheoryData<string, string, int>();
         foreach (var kind in new[] { "pt-clear", "wrprotect", "prefetch-drain", "flood-reuse" })
-            foreach (var policy in new[] { "kvm-3.1", "kvm-3.3" })
+            foreach (var policy in new[] { "kvm-3.1", "kvm-3.3", "tdp" })
                 foreach (var vcpus in new[] { 1, 4 })
                     data.Add(kind, policy, vcpus);
         return data;
