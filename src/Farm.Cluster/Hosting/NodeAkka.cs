@@ -30,7 +30,7 @@ internal static class NodeAkka
         {
             l.LogLevel = Akka.Event.LogLevel.WarningLevel;
             l.ClearLoggers();
-            l.AddLoggerFactory();
+            l.AddLogger<AkkaLogBridge>();
         });
         akka.WithRemoting(new RemoteOptions { HostName = o.Hostname, Port = o.Port, MaxFrameSize = 4 * 1024 * 1024 });
         akka.WithClustering(new ClusterOptions
