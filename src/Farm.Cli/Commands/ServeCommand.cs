@@ -55,7 +55,7 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         public string Discovery { get; init; } = "none";
 
         [CommandOption("--management-port <PORT>")]
-        [Description("Management port: bootstrap contact point and the /alive and /ready probes (default: 8558 with discovery, off without)")]
+        [Description("Management port: bootstrap contact point and the /alive and /ready probes (default: " + NodeDefaults.ManagementPortText + " with discovery, off without)")]
         public int? ManagementPort { get; init; }
 
         [CommandOption("--service-name <NAME>")]

@@ -11,6 +11,8 @@ public static class NodeDefaults
     public const int Port = 4053;
     /// <summary>The management endpoint: bootstrap contact point, probes (on when discovery is).</summary>
     public const int ManagementPort = 8558;
+    /// <summary>For help texts (an attribute takes constants only).</summary>
+    public const string ManagementPortText = "8558";
     /// <summary>The coordinator's HTTP API: loopback only unless a token is given.</summary>
     public const string HttpUrl = "http://127.0.0.1:8770";
     public const string DatabasePath = "farm.db";

@@ -36,6 +36,9 @@ public sealed record NodeLogging
         logging.SetMinimumLevel(MinimumLevel);
         // The web server logs every request at Information; its warnings and errors still come through.
         logging.AddFilter("Microsoft", (LogLevel)Math.Max((int)MinimumLevel, (int)LogLevel.Warning));
+        // A host that fails to start logs the exception with its stack; FarmNode rethrows it, and its
+        // caller says in one line what could not listen (farm serve exits 5).
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         if (!Console) return;
         logging.AddConsole(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
         if (Format == LogFormat.Json)
