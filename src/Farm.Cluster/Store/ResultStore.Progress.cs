@@ -13,9 +13,12 @@ public sealed partial class ResultStore
         var finished = new List<SweepStatus>();
         foreach (var sweep in SweepIdsOf(trial))
         {
+            // From the queue's index: the queued and running trials, not the sweep's positions (a result is stored per trial).
             bool open = Scalar("""
-                SELECT 1 FROM sweep_trials st JOIN trials t ON t.id = st.trial_id
-                WHERE st.sweep_id = $id AND t.status IN ('queued', 'running') LIMIT 1
+                SELECT 1 FROM trials t
+                WHERE t.status IN ('queued', 'running')
+                  AND EXISTS (SELECT 1 FROM sweep_trials st WHERE st.trial_id = t.id AND st.sweep_id = $id)
+                LIMIT 1
                 """, ("$id", sweep.Value)) is not null;
             if (!open) finished.AddRange(Statuses($"{StatusSql} WHERE s.id = $id GROUP BY s.id", ("$id", sweep.Value)));
         }
