@@ -21,6 +21,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app /app
+# Logs as one JSON object a line on stderr, for the cluster's log collector (docs/cluster.md, "Logs");
+# `farm serve --log-format human` or FARM_LOG_FORMAT=human in a pod spec switches back.
+ENV FARM_LOG_FORMAT=json
 # The base image's non-root "app" user (UID 1654); the pods in k8s/ run as the same UID.
 USER $APP_UID
 ENTRYPOINT ["/app/farm"]

@@ -49,6 +49,14 @@ public class DockerfileTests
     }
 
     [Fact]
+    public void FinalStage_LogsJson()
+    {
+        // A container's log is read by a collector: one JSON object a line (NodeLogging.FormatVariable).
+        var env = Image.FinalStage(Image.Dockerfile).All("ENV").Select(e => e.Arguments.Trim());
+        Assert.Contains("FARM_LOG_FORMAT=json", env);
+    }
+
+    [Fact]
     public void Dockerignore_LeavesBuildOutputOutAndTheSourcesIn()
     {
         var ignore = Image.Ignore;

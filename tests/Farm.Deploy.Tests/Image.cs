@@ -56,10 +56,10 @@ internal static class Image
 /// </summary>
 public sealed class PublishedApp : IDisposable
 {
-    private readonly DirectoryInfo temp = Directory.CreateTempSubdirectory("farm-deploy-");
+    private readonly DirectoryInfo _temp = Directory.CreateTempSubdirectory("farm-deploy-");
 
-    internal string Context => Path.Combine(temp.FullName, "context");
-    internal string Output => Path.Combine(temp.FullName, "publish");
+    internal string Context => Path.Combine(_temp.FullName, "context");
+    internal string Output => Path.Combine(_temp.FullName, "publish");
     internal string AppHost { get; }
 
     public PublishedApp()
@@ -70,7 +70,7 @@ public sealed class PublishedApp : IDisposable
         }
         catch
         {
-            temp.Delete(recursive: true); // Dispose is not called when a fixture fails to build
+            _temp.Delete(recursive: true); // Dispose is not called when a fixture fails to build
             throw;
         }
     }
@@ -129,5 +129,5 @@ public sealed class PublishedApp : IDisposable
         }
     }
 
-    public void Dispose() => temp.Delete(recursive: true);
+    public void Dispose() => _temp.Delete(recursive: true);
 }

@@ -36,8 +36,8 @@ internal static class Sweeps
         """;
 
     /// <summary>pt-clear and wrprotect × 6 variants × vm.vcpus {1,2} × seeds {1,2} (48 trials), plus prefetch-drain under both presets × 2 seeds (2 host-bugs).</summary>
-    public static IReadOnlyList<TrialResult> Small => small.Value;
-    private static readonly Lazy<IReadOnlyList<TrialResult>> small = new(() =>
+    public static IReadOnlyList<TrialResult> Small => LazySmall.Value;
+    private static readonly Lazy<IReadOnlyList<TrialResult>> LazySmall = new(() =>
     {
         var results = new List<TrialResult>();
         foreach (string workload in new[] { "micro/pt-clear.yaml", "micro/wrprotect.yaml" })

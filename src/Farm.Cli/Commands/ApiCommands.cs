@@ -14,7 +14,7 @@ namespace Farm.Cli.Commands;
 public class ApiSettings : CommandSettings
 {
     [CommandOption("--api <URL>")]
-    [Description("The coordinator's HTTP API (default: $FARM_API or http://127.0.0.1:8770)")]
+    [Description("The coordinator's HTTP API (default: $FARM_API or " + Farm.Cluster.Hosting.NodeDefaults.HttpUrl + ")")]
     public string? Api { get; init; }
 
     [CommandOption("--token <TOKEN>")]
@@ -25,7 +25,7 @@ public class ApiSettings : CommandSettings
     [Description("Read the bearer token from FILE (default: $FARM_API_TOKEN_FILE, then $FARM_API_TOKEN)")]
     public string? TokenFile { get; init; }
 
-    private string ApiUrl => Api ?? Environment.GetEnvironmentVariable("FARM_API") ?? "http://127.0.0.1:8770";
+    private string ApiUrl => Api ?? Environment.GetEnvironmentVariable("FARM_API") ?? Farm.Cluster.Hosting.NodeDefaults.HttpUrl;
 
     /// <summary>The API URL and the token source are checked before anything is sent (exit 2 with one line).</summary>
     public override ValidationResult Validate()

@@ -15,17 +15,17 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
     {
         [CommandOption("--roles <ROLES>")]
         [Description("coordinator, worker, or both (comma-separated)")]
-        [DefaultValue("coordinator,worker")]
-        public string Roles { get; init; } = "coordinator,worker";
+        [DefaultValue(NodeDefaults.Roles)]
+        public string Roles { get; init; } = NodeDefaults.Roles;
 
         [CommandOption("--hostname <HOST>")]
-        [DefaultValue("127.0.0.1")]
-        public string Hostname { get; init; } = "127.0.0.1";
+        [DefaultValue(NodeDefaults.Hostname)]
+        public string Hostname { get; init; } = NodeDefaults.Hostname;
 
         [CommandOption("--port <PORT>")]
         [Description("Akka remoting port (0: any free port)")]
-        [DefaultValue(4053)]
-        public int Port { get; init; } = 4053;
+        [DefaultValue(NodeDefaults.Port)]
+        public int Port { get; init; } = NodeDefaults.Port;
 
         [CommandOption("--seed-nodes <ADDRESSES>")]
         [Description("Comma-separated akka.tcp://farm@host:port; none: this node starts a new cluster")]
@@ -33,8 +33,8 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
 
         [CommandOption("--db <FILE>")]
         [Description("The coordinator's SQLite store")]
-        [DefaultValue("farm.db")]
-        public string Database { get; init; } = "farm.db";
+        [DefaultValue(NodeDefaults.DatabasePath)]
+        public string Database { get; init; } = NodeDefaults.DatabasePath;
 
         [CommandOption("--slots <N>")]
         [Description("Trials a worker runs at once (default: cores)")]
@@ -42,8 +42,8 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
 
         [CommandOption("--http <URL>")]
         [Description("The coordinator's HTTP API (coordinator role only); 'off' disables it")]
-        [DefaultValue("http://127.0.0.1:8770")]
-        public string Http { get; init; } = "http://127.0.0.1:8770";
+        [DefaultValue(NodeDefaults.HttpUrl)]
+        public string Http { get; init; } = NodeDefaults.HttpUrl;
 
         [CommandOption("--config <FILES>")]
         [Description("HOCON overlays for the node, comma-separated, later ones win (e.g. cluster-config/local.conf)")]
@@ -55,18 +55,18 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         public string Discovery { get; init; } = "none";
 
         [CommandOption("--management-port <PORT>")]
-        [Description("Akka.Management HTTP port: bootstrap contact point and the /alive and /ready probes (default: 8558 with discovery, off without)")]
+        [Description("Management port: bootstrap contact point and the /alive and /ready probes (default: " + NodeDefaults.ManagementPortText + " with discovery, off without)")]
         public int? ManagementPort { get; init; }
 
         [CommandOption("--service-name <NAME>")]
         [Description("Discovery service name (the pods' app.kubernetes.io/name label in Kubernetes)")]
-        [DefaultValue("farm")]
-        public string ServiceName { get; init; } = "farm";
+        [DefaultValue(NodeDefaults.ServiceName)]
+        public string ServiceName { get; init; } = NodeDefaults.ServiceName;
 
         [CommandOption("--required-contact-points <N>")]
         [Description("Contact points bootstrap must find before it forms a new cluster")]
-        [DefaultValue(2)]
-        public int RequiredContactPoints { get; init; } = 2;
+        [DefaultValue(NodeDefaults.RequiredContactPoints)]
+        public int RequiredContactPoints { get; init; } = NodeDefaults.RequiredContactPoints;
 
         [CommandOption("--contact-points <HOST:PORT,...>")]
         [Description("Management endpoints of the nodes to contact (--discovery config)")]
@@ -80,6 +80,10 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         [Description("Read the bearer token from FILE (default: $FARM_API_TOKEN_FILE, then $FARM_API_TOKEN)")]
         public string? TokenFile { get; init; }
 
+        [CommandOption("--log-format <FORMAT>")]
+        [Description("human (default) or json, one object a line on stderr (default: $FARM_LOG_FORMAT, which the image sets to json)")]
+        public string? LogFormat { get; init; }
+
         public override ValidationResult Validate()
         {
             var roles = SplitList(Roles);
@@ -91,6 +95,8 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             if (SplitList(SeedNodes).FirstOrDefault(a => !IsAkkaAddress(a)) is { } badSeed)
                 return ValidationResult.Error($"--seed-nodes: '{badSeed}' is not valid; valid: akka.tcp://farm@HOST:PORT, comma-separated");
             if (Slots is < 1 or > 1024) return ValidationResult.Error($"--slots: {Slots} is not valid; valid: 1..1024");
+            if (LogFormat is not (null or "human" or "json"))
+                return ValidationResult.Error($"--log-format: '{LogFormat}' is not valid; valid: human, json");
             if (Discovery is not ("none" or "config" or "kubernetes"))
                 return ValidationResult.Error($"--discovery: '{Discovery}' is not valid; valid: none, config, kubernetes");
             if (ManagementPort is < 1 or > 65535)
@@ -139,12 +145,16 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             Port = settings.Port,
             SeedNodes = Settings.SplitList(settings.SeedNodes),
             Discovery = Enum.Parse<Discovery>(settings.Discovery, ignoreCase: true),
-            ManagementPort = settings.ManagementPort ?? (settings.Discovery == "none" ? null : 8558),
+            ManagementPort = settings.ManagementPort ?? (settings.Discovery == "none" ? null : NodeDefaults.ManagementPort),
             ServiceName = settings.ServiceName,
             RequiredContactPoints = settings.RequiredContactPoints,
             ContactPoints = Settings.SplitList(settings.ContactPoints),
             DatabasePath = settings.Database,
             Slots = settings.Slots ?? Environment.ProcessorCount,
+            OwnsProcess = true,
+            Logging = settings.LogFormat is { } format
+                ? new NodeLogging { Format = Enum.Parse<LogFormat>(format, ignoreCase: true) }
+                : new NodeLogging(),
         };
         bool serveHttp = options.IsCoordinator && settings.Http != "off";
         Farm.Cluster.Http.HttpApiOptions http;
@@ -182,46 +192,37 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         FarmNode node;
         try
         {
-            node = FarmNode.Start(options, overlay);
+            node = await FarmNode.StartAsync(options, overlay, serveHttp ? http : null, cancellationToken);
         }
         catch (Farm.Cluster.Store.StoreException e) // checked before anything listens: one line, and nothing in the store touched
         {
             Console.Error.WriteLine($"farm serve: {e.Message}");
             return ExitCodes.StoreUnavailable;
         }
+        catch (Farm.Simulation.Config.ConfigException e)
+        {
+            Console.Error.WriteLine($"farm serve: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (IOException e) when (options.ManagementPort is not { } mp || !e.Message.Contains($":{mp}", StringComparison.Ordinal))
+        {
+            // Kestrel: an API address is in use or cannot be bound
+            Console.Error.WriteLine($"farm serve: cannot listen on {settings.Http} for the HTTP API: {e.Message}");
+            return ExitCodes.NodeFailure;
+        }
         catch (Exception e) // remoting or management cannot bind: say where, not a stack trace
         {
             Console.Error.WriteLine($"farm serve: cannot listen on {options.Hostname} (port {options.Port}, management port {options.ManagementPort?.ToString() ?? "off"}): {e.Message}");
             return ExitCodes.NodeFailure;
         }
-        Microsoft.AspNetCore.Builder.WebApplication? api = null;
-        if (serveHttp)
+        await using (node)
         {
-            api = Farm.Cluster.Http.FarmHttpApi.Build(new Farm.Cluster.Client.FarmClient(node.System, node.Coordinator), http);
-            try
-            {
-                await api.StartAsync(cancellationToken);
-            }
-            catch (IOException e) // Kestrel: the address is in use or cannot be bound
-            {
-                Console.Error.WriteLine($"farm serve: cannot listen on {settings.Http} for the HTTP API: {e.Message}");
-                await node.DisposeAsync();
-                return ExitCodes.NodeFailure;
-            }
-            Console.Error.WriteLine($"farm serve: HTTP API on {settings.Http}");
+            if (serveHttp) Console.Error.WriteLine($"farm serve: HTTP API on {settings.Http}");
+            Console.Error.WriteLine($"farm serve: {node.Address} roles {string.Join(',', options.Roles)}"
+                + (options.ManagementPort is { } mp ? $", management http://{options.Hostname}:{mp} (/alive, /ready), discovery {settings.Discovery}" : ""));
+            Console.Out.WriteLine($"ready {node.Address}");
+            await node.WaitForShutdownAsync(); // SIGTERM, Ctrl+C, or downed by the cluster: CoordinatedShutdown, then the host stops
         }
-        Console.Error.WriteLine($"farm serve: {node.Address} roles {string.Join(',', options.Roles)}"
-            + (options.ManagementPort is { } mp ? $", management http://{options.Hostname}:{mp} (/alive, /ready), discovery {settings.Discovery}" : ""));
-        Console.Out.WriteLine($"ready {node.Address}");
-        var left = new TaskCompletionSource();
-        node.System.RegisterOnTermination(() => left.TrySetResult());
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            _ = node.DisposeAsync().AsTask();
-        };
-        await left.Task; // CoordinatedShutdown (SIGTERM, Ctrl+C, or downed by the cluster) ends the node
-        if (api is not null) await api.StopAsync(CancellationToken.None);
         Console.Error.WriteLine("farm serve: left the cluster");
         return 0;
     }

@@ -67,8 +67,9 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             DatabasePath = Path.Combine(settings.Output, "farm.db"),
             Slots = settings.Slots ?? Environment.ProcessorCount,
             PollInterval = TimeSpan.FromMilliseconds(200),
+            // The embedded node's progress and shutdown chatter are not the user's business: the progress bar says it.
+            Logging = new NodeLogging { MinimumLevel = Microsoft.Extensions.Logging.LogLevel.Error },
         };
-        // The embedded node's shutdown chatter is not the user's business.
         FarmNode started;
         try
         {

@@ -8,9 +8,16 @@ namespace Farm.Cluster.Client;
 /// Talks to the coordinator singleton from inside a node's actor system (farm sweep, the HTTP API).
 /// A <see cref="RequestFailed"/> answer becomes a <see cref="FarmRequestException"/>.
 /// </summary>
-public sealed class FarmClient(ActorSystem system, IActorRef coordinator)
+public sealed class FarmClient(ActorSystem system, Func<IActorRef> coordinatorProxy)
 {
+    public FarmClient(ActorSystem system, IActorRef coordinator) : this(system, () => coordinator)
+    {
+    }
+
     public ActorSystem System { get; } = system;
+
+    /// <summary>Looked up per request: a node's web routes are mapped before its actors start.</summary>
+    private IActorRef Coordinator => coordinatorProxy();
 
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -19,19 +26,19 @@ public sealed class FarmClient(ActorSystem system, IActorRef coordinator)
 
     /// <summary>SweepAccepted or SweepRejected.</summary>
     public async Task<IFarmMessage> Submit(string specText, string? baseDir, IReadOnlyDictionary<string, string>? workloadTexts = null) =>
-        Checked(await coordinator.Ask<IFarmMessage>(new SubmitSweep(specText, baseDir, workloadTexts), Timeout));
+        Checked(await Coordinator.Ask<IFarmMessage>(new SubmitSweep(specText, baseDir, workloadTexts), Timeout));
 
-    public async Task<StatusReply> Status(SweepId? sweep = null) => Expect<StatusReply>(await coordinator.Ask<IFarmMessage>(new GetStatus(sweep), Timeout));
+    public async Task<StatusReply> Status(SweepId? sweep = null) => Expect<StatusReply>(await Coordinator.Ask<IFarmMessage>(new GetStatus(sweep), Timeout));
 
     /// <summary>SweepInfo or UnknownSweep.</summary>
-    public async Task<IFarmMessage> Sweep(SweepId sweep) => Checked(await coordinator.Ask<IFarmMessage>(new GetSweep(sweep), Timeout));
+    public async Task<IFarmMessage> Sweep(SweepId sweep) => Checked(await Coordinator.Ask<IFarmMessage>(new GetSweep(sweep), Timeout));
 
     /// <summary>SweepCancelled or UnknownSweep.</summary>
-    public async Task<IFarmMessage> Cancel(SweepId sweep) => Checked(await coordinator.Ask<IFarmMessage>(new CancelSweep(sweep), Timeout));
+    public async Task<IFarmMessage> Cancel(SweepId sweep) => Checked(await Coordinator.Ask<IFarmMessage>(new CancelSweep(sweep), Timeout));
 
     /// <summary>One page of a sweep's results from <paramref name="fromPosition"/> on; null for an unknown sweep.</summary>
     public async Task<ResultsPage?> ResultsPage(SweepId sweep, int fromPosition) =>
-        Checked(await coordinator.Ask<IFarmMessage>(new GetResultsPage(sweep, fromPosition, PageItems), Timeout)) switch
+        Checked(await Coordinator.Ask<IFarmMessage>(new GetResultsPage(sweep, fromPosition, PageItems), Timeout)) switch
         {
             UnknownSweep => null,
             var reply => Expect<ResultsPage>(reply),
@@ -80,7 +87,7 @@ public sealed class FarmClient(ActorSystem system, IActorRef coordinator)
             StatusReply reply;
             try
             {
-                reply = Expect<StatusReply>(await coordinator.Ask<IFarmMessage>(new GetStatus(sweep), perAsk));
+                reply = Expect<StatusReply>(await Coordinator.Ask<IFarmMessage>(new GetStatus(sweep), perAsk));
             }
             catch (AskTimeoutException)
             {

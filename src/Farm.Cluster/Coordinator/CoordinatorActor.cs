@@ -5,6 +5,9 @@ using Farm.Cluster.Store;
 using Farm.Cluster.Sweeps;
 using Farm.Cluster.Serialization;
 using Farm.Simulation.Config;
+using Microsoft.Extensions.Logging;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Farm.Cluster.Coordinator;
 
@@ -20,6 +23,8 @@ namespace Farm.Cluster.Coordinator;
 /// catch and a failure is answered (<see cref="RequestFailed"/>) or, for a worker's report, left
 /// unacknowledged so the worker sends it again. When the store cannot be written, dispatch stops
 /// until a probe finds it writable again.
+/// State changes (sweep submitted, trial dispatched, result stored, worker lost, sweep done) are
+/// logged one line each with their ids as fields (<see cref="CoordinatorLog"/>).
 /// </summary>
 public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 {
@@ -42,6 +47,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly StoreHealth _health;
     private readonly CoordinatorOptions _options;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ILogger _events;
     private readonly Dictionary<TrialId, InFlight> _inFlight = [];
     private readonly Dictionary<IActorRef, WorkerId> _watched = [];
     /// <summary>Idle workers' requests that found the queue empty, oldest first; one per worker.</summary>
@@ -53,11 +59,12 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>The store is opened (and running trials re-queued) by the node, once per process: restarting this actor changes nothing in it.</summary>
-    public CoordinatorActor(CoordinatorOptions options, ResultStore store, StoreHealth? health = null)
+    public CoordinatorActor(CoordinatorOptions options, ResultStore store, StoreHealth? health = null, ILogger? events = null)
     {
         _options = options;
         _store = store;
         _health = health ?? new StoreHealth();
+        _events = events ?? NullLogger.Instance;
 
         Handle<SubmitSweep>(Submit);
         Handle<Parsed>(StoreSweep);
@@ -164,7 +171,9 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             return;
         }
         p.ReplyTo.Tell(new SweepAccepted(r.Sweep, r.Name, r.Trials, r.ToRun, r.Reused, r.Resubmitted));
+        CoordinatorLog.SweepSubmitted(_events, r.Sweep.Value, r.Name, r.Trials, r.ToRun, r.Reused);
         if (r.ToRun > 0) ServeWaiting();
+        else if (_store.Status(r.Sweep) is { Complete: true } s) LogDone(s);
     }
 
     private void ParseRejected(ParseFailed f)
@@ -181,6 +190,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         {
             Context.Watch(Sender);
             _watched[Sender] = w.Worker;
+            CoordinatorLog.WorkerJoined(_events, w.Worker.Value, w.FreeSlots);
         }
         var worker = Sender;
         _waiting.RemoveAll(x => x.Worker.Equals(worker)); // one request outstanding per worker: this one replaces any held
@@ -196,6 +206,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (tickets.Count == 0) return false;
         var deadline = DateTime.UtcNow + _options.TrialDeadline;
         foreach (var t in tickets) _inFlight[t.Id] = new InFlight(id, worker, deadline);
+        if (_events.IsEnabled(LogLevel.Information))
+            foreach (var t in tickets) CoordinatorLog.TrialDispatched(_events, t.Id.Value, SweepsField(t.Id), id.Value);
         foreach (var chunk in MessageChunker.Work(tickets)) worker.Tell(chunk);
         return true;
     }
@@ -239,7 +251,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (_fault is not null) return; // not acknowledged: the worker keeps the result and sends it again
         try
         {
-            _store.StoreResult(f.Trial, f.ResultJson); // idempotent: a second copy is ignored
+            if (_store.StoreResult(f.Trial, f.ResultJson)) // idempotent: a second copy is ignored
+            {
+                if (_events.IsEnabled(LogLevel.Information)) CoordinatorLog.ResultStored(_events, f.Trial.Value, SweepsField(f.Trial), f.Worker.Value);
+                LogFinishedSweeps(f.Trial);
+            }
         }
         catch (UnknownTrialException)
         {
@@ -259,7 +275,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (_fault is not null) return;
         try
         {
-            _store.MarkFailed(f.Trial, f.Error);
+            if (_store.MarkFailed(f.Trial, f.Error))
+            {
+                CoordinatorLog.TrialFailed(_events, f.Trial.Value, SweepsField(f.Trial), f.Worker.Value, f.Error);
+                LogFinishedSweeps(f.Trial);
+            }
         }
         catch (UnknownTrialException)
         {
@@ -295,8 +315,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         int n = _store.RequeueWorker(id);
         _watched.Remove(worker);
         foreach (var t in _inFlight.Where(kv => kv.Value.Ref.Equals(worker)).Select(kv => kv.Key).ToList()) _inFlight.Remove(t);
+        CoordinatorLog.WorkerLost(_events, id.Value, n);
         if (n == 0) return;
-        _log.Warning("coordinator: worker {0} left; {1} trial(s) queued again", id, n);
         ServeWaiting();
     }
 
@@ -306,10 +326,40 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var late = _inFlight.Where(kv => kv.Value.Deadline < now).Select(kv => kv.Key).ToList();
         if (late.Count == 0) return;
         _store.Requeue(late);
-        foreach (var t in late) _inFlight.Remove(t);
-        _log.Warning("coordinator: {0} trial(s) missed their deadline and were queued again", late.Count);
+        foreach (var t in late)
+        {
+            CoordinatorLog.DeadlineMissed(_events, t.Value, SweepsField(t), _inFlight[t].Worker.Value);
+            _inFlight.Remove(t);
+        }
         ServeWaiting();
     }
+
+    /// <summary>The sweeps of a trial for the log; a store that cannot be read only costs the field.</summary>
+    private string SweepsField(TrialId trial)
+    {
+        try
+        {
+            return string.Join(',', _store.SweepsOf(trial).Select(s => s.Value));
+        }
+        catch (StoreException)
+        {
+            return "?";
+        }
+    }
+
+    private void LogFinishedSweeps(TrialId trial)
+    {
+        if (!_events.IsEnabled(LogLevel.Information)) return;
+        try
+        {
+            foreach (var s in _store.FinishedSweepsOf(trial)) LogDone(s);
+        }
+        catch (StoreException)
+        {
+        }
+    }
+
+    private void LogDone(SweepStatus s) => CoordinatorLog.SweepDone(_events, s.Sweep.Value, s.Name, s.Done, s.Failed, s.CancelledTrials, s.Trials);
 
     private void EnterFault(StoreUnavailableException e)
     {
@@ -361,7 +411,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 public sealed record CoordinatorOptions
 {
     public int MaxTrials { get; init; } = SweepSpec.DefaultMaxTrials;
-    public TimeSpan TrialDeadline { get; init; } = TimeSpan.FromHours(2);
+    public TimeSpan TrialDeadline { get; init; } = Hosting.NodeDefaults.TrialDeadline;
     /// <summary>Also how often a store that failed is probed for writes.</summary>
-    public TimeSpan DeadlineCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan DeadlineCheckInterval { get; init; } = Hosting.NodeDefaults.StoreCheckInterval;
 }

@@ -4,7 +4,7 @@ namespace Farm.Cluster.Hosting;
 
 /// <summary>
 /// HOCON for cluster bootstrap: with discovery on, nodes find each other's management endpoints
-/// (<see cref="ManagementServer"/>) and the lowest address forms the cluster once
+/// (<see cref="ManagementRoutes"/>) and the lowest address forms the cluster once
 /// <see cref="NodeOptions.RequiredContactPoints"/> are found and stable; later nodes join it.
 /// </summary>
 public static class BootstrapConfig
@@ -21,19 +21,11 @@ public static class BootstrapConfig
             Discovery.Kubernetes => KubernetesDiscovery(),
             _ => "",
         };
+        // Bootstrap's own settings are typed options (NodeAkka); these are what it reads beside them.
         return ConfigurationFactory.ParseString($$"""
-            akka.management {
-              http.hostname = "{{o.Hostname}}"
-              http.port = {{port}}
-              cluster.bootstrap {
-                contact-point-discovery {
-                  service-name = "{{o.ServiceName}}"
-                  required-contact-point-nr = {{o.RequiredContactPoints}}
-                  port-name = "{{(o.Discovery == Discovery.Kubernetes ? ManagementPortName : "")}}"
-                }
-                # Local contact points share one host and differ by port: keep them all.
-                contact-point.filter-on-fallback-port = {{(o.Discovery == Discovery.Config ? "false" : "true")}}
-              }
+            akka.management.http {
+              hostname = "{{o.Hostname}}"
+              port = {{port}}
             }
             {{discovery}}
             """);

@@ -1,31 +1,37 @@
 using Akka.Actor;
-using Akka.Cluster;
-using Akka.Cluster.Tools.Singleton;
-using Akka.Event;
 using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Management.Cluster.Bootstrap;
+using Akka.Management.Dsl;
 using Farm.Cluster.Coordinator;
-using Farm.Cluster.Protocol;
-using Farm.Cluster.Serialization;
+using Farm.Cluster.Http;
 using Farm.Cluster.Store;
-using Farm.Cluster.Worker;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Farm.Cluster.Hosting;
 
 /// <summary>
 /// One farm node: an Akka cluster member with the coordinator role (the singleton and its
-/// store), the worker role (a puller with slots), or both (the embedded default). The one place
-/// where a node's actor system is configured.
+/// store), the worker role (a puller with slots), or both (the embedded default), on one generic
+/// host (<see cref="NodeHost"/>) that also serves the node's management routes and, on a
+/// coordinator, the HTTP API. The one place where a node is put together.
 /// </summary>
 public sealed class FarmNode : IAsyncDisposable
 {
     public const string SystemName = "farm";
 
-    private FarmNode(ActorSystem system, NodeOptions options, IActorRef coordinator, StoreHealth storeHealth)
+    private readonly IHost _host;
+    private int _disposed;
+
+    private FarmNode(IHost host, NodeOptions options)
     {
-        System = system;
+        _host = host;
         Options = options;
-        Coordinator = coordinator;
-        StoreHealth = storeHealth;
+        System = host.Services.GetRequiredService<ActorSystem>();
+        Coordinator = host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxy>();
+        StoreHealth = host.Services.GetRequiredService<StoreHealth>();
     }
 
     public ActorSystem System { get; }
@@ -35,109 +41,80 @@ public sealed class FarmNode : IAsyncDisposable
     public string Address => Akka.Cluster.Cluster.Get(System).SelfAddress.ToString();
     /// <summary>Whether this node's store takes writes (always healthy on a node without the coordinator role).</summary>
     public StoreHealth StoreHealth { get; }
+    public IServiceProvider Services => _host.Services;
+
+    /// <summary>Starts the node and waits until it runs; see <see cref="StartAsync"/>.</summary>
+    public static FarmNode Start(NodeOptions options, Config? overlay = null) => StartAsync(options, overlay).GetAwaiter().GetResult();
 
     /// <summary>
     /// Starts the node. A coordinator node first opens its store, exclusively, and checks it; a
     /// <see cref="StoreException"/> (held by another process, read-only, damaged, newer schema)
-    /// means the node does not start.
+    /// means the node does not start. <paramref name="overlay"/> (the <c>--config</c> files) wins
+    /// over every built-in setting; <paramref name="api"/> serves the HTTP API on a coordinator node.
+    /// Anything that cannot listen (remoting, management, API) throws, with nothing left running.
     /// </summary>
-    public static FarmNode Start(NodeOptions options, Config? extra = null)
+    public static async Task<FarmNode> StartAsync(NodeOptions options, Config? overlay = null, HttpApiOptions? api = null, CancellationToken cancel = default)
     {
-        var config = BuildConfig(options);
-        if (extra is not null) config = extra.WithFallback(config);
-        var health = new StoreHealth();
         // Once per process, before the actor system: the store is this process's for its whole life,
         // and trials left running by a previous process go back to the queue exactly once.
         var store = options.IsCoordinator ? new ResultStore(options.DatabasePath) : null;
-        int requeued = store?.RequeueRunning() ?? 0;
-        ActorSystem system;
+        IHost? host = null;
         try
         {
-            system = ActorSystem.Create(SystemName, config);
+            int requeued = store?.RequeueRunning() ?? 0;
+            host = NodeHost.Build(options, overlay, api, store);
+            // The actor system is created here, so that a remoting port in use is this call's exception.
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            if (store is not null) system.RegisterOnTermination(store.Dispose);
+            if (requeued > 0) CoordinatorLog.RequeuedAtStart(host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Farm.Coordinator"), requeued);
+            try
+            {
+                await host.StartAsync(cancel);
+                if (host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
+                    throw new InvalidOperationException("the node's actors did not start (see the log above)");
+                if (options.Discovery != Discovery.None) StartBootstrap(system, options);
+            }
+            catch
+            {
+                await system.Terminate().WaitAsync(NodeDefaults.ShutdownTimeout, CancellationToken.None);
+                throw;
+            }
+            return new FarmNode(host, options);
         }
         catch
         {
+            host?.Dispose();
             store?.Dispose();
             throw;
         }
-        if (store is not null) system.RegisterOnTermination(store.Dispose);
-        if (requeued > 0) system.Log.Warning("coordinator: {0} trial(s) left running by a previous coordinator were queued again", requeued);
-        var cluster = Akka.Cluster.Cluster.Get(system);
-        if (options.ManagementPort is not null) StartManagement(system, options, health);
-        if (options.Discovery == Discovery.None && options.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
-
-        if (store is not null)
-        {
-            var coordinatorOptions = new CoordinatorOptions { TrialDeadline = options.TrialDeadline, DeadlineCheckInterval = options.StoreCheckInterval };
-            system.ActorOf(ClusterSingletonManager.Props(
-                Props.Create(() => new CoordinatorActor(coordinatorOptions, store, health)),
-                PoisonPill.Instance,
-                ClusterSingletonManagerSettings.Create(system).WithRole("coordinator")), "coordinator");
-        }
-        var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator",
-            ClusterSingletonProxySettings.Create(system).WithRole("coordinator")), "coordinator-proxy");
-        if (options.IsWorker)
-        {
-            var id = new WorkerId($"{cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}/{Guid.NewGuid():N}"[..40]);
-            system.ActorOf(Props.Create(() => new WorkerActor(id, Math.Max(1, options.Slots), proxy, options.PollInterval)), "worker");
-        }
-        return new FarmNode(system, options, proxy, health);
     }
 
     /// <summary>
-    /// The management server (contact point and health probes) and, with discovery on, cluster
-    /// bootstrap, which joins or forms the cluster once enough contact points agree.
+    /// Cluster bootstrap, once the contact point answers: it learns the URI other nodes reach this
+    /// one at from the route-provider call, then probes the contact points discovery finds.
     /// </summary>
-    private static void StartManagement(ActorSystem system, NodeOptions options, StoreHealth health)
+    private static void StartBootstrap(ActorSystem system, NodeOptions o)
     {
-        try
-        {
-            var server = ManagementServer.StartAsync(system, options, options.ManagementPort!.Value, health).GetAwaiter().GetResult();
-            system.RegisterOnTermination(() => server.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
-            if (options.Discovery != Discovery.None)
-                Akka.Management.Cluster.Bootstrap.ClusterBootstrap.Get(system).Start().GetAwaiter().GetResult();
-        }
-        catch
-        {
-            system.Terminate().Wait(TimeSpan.FromSeconds(10));
-            throw;
-        }
+        var bootstrap = ClusterBootstrap.Get(system);
+        bootstrap.Routes(ManagementRouteProviderSettings.Create(new Uri($"http://{o.Hostname}:{o.ManagementPort}"), true));
+        bootstrap.Start().GetAwaiter().GetResult();
     }
 
-    /// <summary>Leaves the cluster gracefully (CoordinatedShutdown), as on SIGTERM.</summary>
-    public async ValueTask DisposeAsync() =>
-        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    /// <summary>Completes when the node has stopped: SIGTERM or Ctrl+C (a node that owns the process), or downed by the cluster.</summary>
+    public Task WaitForShutdownAsync() => _host.WaitForShutdownAsync();
 
-    public static Config BuildConfig(NodeOptions o)
+    /// <summary>Leaves the cluster gracefully (CoordinatedShutdown, run by the host's stop), as on SIGTERM.</summary>
+    public async ValueTask DisposeAsync()
     {
-        string roles = string.Join(", ", o.Roles.Select(r => $"\"{r}\""));
-        string seeds = string.Join(", ", o.SeedNodes.Select(s => $"\"{s}\""));
-        var node = ConfigurationFactory.ParseString($$"""
-            akka {
-              loglevel = WARNING
-              stdout-loglevel = WARNING
-              log-dead-letters = off
-              log-dead-letters-during-shutdown = off
-              actor.provider = cluster
-              remote.dot-netty.tcp {
-                hostname = "{{o.Hostname}}"
-                port = {{o.Port}}
-                maximum-frame-size = 4 MiB
-              }
-              cluster {
-                roles = [{{roles}}]
-                seed-nodes = [{{seeds}}]
-                failure-detector.acceptable-heartbeat-pause = {{(int)o.HeartbeatPause.TotalMilliseconds}}ms
-                downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
-                split-brain-resolver {
-                  active-strategy = keep-majority
-                  stable-after = {{(int)o.StableAfter.TotalMilliseconds}}ms
-                }
-                run-coordinated-shutdown-when-down = on
-              }
-              coordinated-shutdown.run-by-clr-shutdown-hook = on
-            }
-            """);
-        return node.WithFallback(BootstrapConfig.For(o)).WithFallback(FarmSerialization.Config).WithFallback(ClusterSingleton.DefaultConfig());
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try
+        {
+            await _host.StopAsync(CancellationToken.None);
+        }
+        finally
+        {
+            if (_host is IAsyncDisposable d) await d.DisposeAsync();
+            else _host.Dispose();
+        }
     }
 }

@@ -6,6 +6,7 @@ using Farm.Cluster.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.Cluster.Http;
@@ -22,6 +23,7 @@ public static class FarmHttpApi
 {
     public const string EnvelopeType = "application/vnd.farm.submit+json";
 
+    /// <summary>The API alone on a web server of its own (a farm node serves it on its host: <see cref="Configure"/>).</summary>
     public static WebApplication Build(FarmClient client, HttpApiOptions options)
     {
         options.Validate();
@@ -30,6 +32,13 @@ public static class FarmHttpApi
         builder.WebHost.UseUrls(ListenUrls.Parse(options.Url).ToString());
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
         var app = builder.Build();
+        Configure(app, client, options);
+        return app;
+    }
+
+    /// <summary>The API's middleware (errors as JSON, the bearer token) and routes, on a pipeline or a branch of one.</summary>
+    public static void Configure(IApplicationBuilder app, FarmClient client, HttpApiOptions options)
+    {
         app.Use(async (ctx, next) =>
         {
             try
@@ -43,12 +52,6 @@ public static class FarmHttpApi
                 else await Error(ctx, status, message);
             }
         });
-        var heavy = new System.Threading.RateLimiting.ConcurrencyLimiter(new System.Threading.RateLimiting.ConcurrencyLimiterOptions
-        {
-            PermitLimit = options.MaxHeavyRequests,
-            QueueLimit = 0,
-        });
-
         if (!string.IsNullOrEmpty(options.Token))
         {
             app.Use(async (ctx, next) =>
@@ -57,6 +60,18 @@ public static class FarmHttpApi
                 await Error(ctx, StatusCodes.Status401Unauthorized, "missing or wrong bearer token (Authorization: Bearer <token>)");
             });
         }
+
+        app.UseRouting();
+        app.UseEndpoints(routes => MapRoutes(routes, client, options));
+    }
+
+    private static void MapRoutes(IEndpointRouteBuilder app, FarmClient client, HttpApiOptions options)
+    {
+        var heavy = new System.Threading.RateLimiting.ConcurrencyLimiter(new System.Threading.RateLimiting.ConcurrencyLimiterOptions
+        {
+            PermitLimit = options.MaxHeavyRequests,
+            QueueLimit = 0,
+        });
 
         app.MapGet("/health", () => Results.Text("ok"));
         app.MapPost("/api/sweeps", async ctx => await Submit(ctx, client, options));
@@ -95,7 +110,6 @@ public static class FarmHttpApi
             ctx.Response.ContentType = Farm.Reports.ReportWriter.ContentType(f);
             await ctx.Response.WriteAsync(Farm.Reports.ReportWriter.Render(report, f));
         });
-        return app;
     }
 
     private static async Task Submit(HttpContext ctx, FarmClient client, HttpApiOptions options)

@@ -4,7 +4,7 @@ namespace Farm.Cluster.Http;
 public sealed record HttpApiOptions
 {
     /// <summary>Loopback by default; any other address requires a token.</summary>
-    public string Url { get; init; } = "http://127.0.0.1:8770";
+    public string Url { get; init; } = Hosting.NodeDefaults.HttpUrl;
     public string? Token { get; init; }
     public long MaxBodyBytes { get; init; } = 1 << 20;
     /// <summary>Results and report requests served at once; more get 429 (each may hold a sweep's parsed results).</summary>

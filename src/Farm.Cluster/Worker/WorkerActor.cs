@@ -67,7 +67,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         int free = _slots - _running - _backlog.Count;
         // One outstanding request at a time; asked again after a while if the answer got lost.
-        if (free <= 0 || DateTime.UtcNow - _askedAt < TimeSpan.FromSeconds(5)) return;
+        if (free <= 0 || DateTime.UtcNow - _askedAt < Hosting.NodeDefaults.RequestResend) return;
         _askedAt = DateTime.UtcNow;
         _coordinator.Tell(new RequestWork(_id, free));
     }

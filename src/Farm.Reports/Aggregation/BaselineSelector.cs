@@ -9,12 +9,12 @@ namespace Farm.Reports.Aggregation;
 /// </summary>
 public sealed class BaselineSelector
 {
-    private readonly Func<TrialGroup, bool> match;
+    private readonly Func<TrialGroup, bool> _match;
 
     private BaselineSelector(string description, Func<TrialGroup, bool> match)
     {
         Description = description;
-        this.match = match;
+        _match = match;
     }
 
     /// <summary>What the selector picks, for the report header.</summary>
@@ -55,7 +55,7 @@ public sealed class BaselineSelector
     /// <summary>Any predicate over groups, with a description for the report header.</summary>
     public static BaselineSelector Where(Func<TrialGroup, bool> predicate, string description) => new(description, predicate);
 
-    public bool Matches(TrialGroup group) => match(group);
+    public bool Matches(TrialGroup group) => _match(group);
 
     private static HashSet<string> Parts(string label) =>
         label.Split(['+', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);

@@ -16,7 +16,6 @@ public static class SvgPlots
 
     private static readonly Color[] Palette = new ScottPlot.Palettes.Category10().Colors;
     private static readonly Color BarColor = Color.FromHex("#4682b4");
-    private static readonly Color BaselineColor = Color.FromHex("#7f7f7f");
 
     /// <summary>The sans-serif font the plots measure and name; the first one installed of a few common ones.</summary>
     public static string FontName { get; } = PickFont();

@@ -9,16 +9,22 @@ internal sealed class ServeProcess : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _stderr = new();
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _stdout = new();
 
-    public ServeProcess(params string[] args)
+    public ServeProcess(params string[] args) : this(new Dictionary<string, string>(), args)
+    {
+    }
+
+    /// <summary>A node with <paramref name="environment"/> added to this process's.</summary>
+    public ServeProcess(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "farm.dll"));
         psi.ArgumentList.Add("serve");
         foreach (var a in args) psi.ArgumentList.Add(a);
         _process = Process.Start(psi)!;
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _stderr.Enqueue(e.Data); };
         _process.BeginErrorReadLine();
-        // Akka logs to stdout too: the node is up at the line that starts with "ready ".
+        // The node is up at the line that starts with "ready " (its log goes to stderr).
         var seen = new List<string>();
         var ready = Task.Run(() =>
         {
@@ -42,10 +48,10 @@ internal sealed class ServeProcess : IDisposable
 
     public string Address { get; }
 
-    /// <summary>What the node wrote on standard error (its farm serve messages).</summary>
+    /// <summary>What the node wrote on standard error: its farm serve messages and its log (Akka's events included).</summary>
     public IReadOnlyList<string> Errors => [.. _stderr];
 
-    /// <summary>What the node wrote on standard output (its log: Akka logs there).</summary>
+    /// <summary>What the node wrote on standard output ("ready ADDRESS").</summary>
     public IReadOnlyList<string> Output => [.. _stdout];
 
     /// <summary>A real kill: no graceful leave, the cluster must notice by itself.</summary>

@@ -114,7 +114,7 @@ public class StoreFaultProcessTests
             await WaitUntil(async () => await api.Done(id) == 8, Long, "all 8 trials done");
             node.Kill();
             await node.WaitForExit(TimeSpan.FromMinutes(1));
-            Assert.Contains(node.Output, l => l.Contains("the disk is full", StringComparison.Ordinal));
+            Assert.Contains(node.Errors, l => l.Contains("the disk is full", StringComparison.Ordinal)); // the log is on stderr
         }
         using var store = new ResultStore(db);
         ClusterSweepTests.AssertEveryTrialStoredOnce(store.Results(new SweepId(id)), 8);
