@@ -48,12 +48,28 @@ public static partial class ReportBuilder
     private static readonly (string Name, string Figure)[] WaitPercentiles =
         [("p50", "mmu_lock.wait_p50"), ("p99", "mmu_lock.wait_p99"), ("max", "mmu_lock.wait_max")];
 
-    /// <summary>Aggregates <paramref name="results"/> and builds every table and plot.</summary>
+    /// <summary>
+    /// Aggregates <paramref name="results"/> (results with no sweep: grouped by configuration; a
+    /// result given twice counts once) and builds every table and plot. A sweep's report streams its
+    /// results into a <see cref="ReportAccumulator"/> with their places instead (<c>SweepReport</c>).
+    /// </summary>
     public static Report Build(IReadOnlyList<TrialResult> results, ReportInfo? info = null)
     {
         info ??= new ReportInfo();
-        var data = Aggregate.Build(results, info.Baseline);
-        var sensitivity = new SensitivityAnalysis(data, info.Sensitivity);
+        var acc = new ReportAccumulator();
+        var byId = new Dictionary<string, TrialResult>(StringComparer.Ordinal);
+        foreach (var r in results)
+            if (byId.TryAdd(r.Id, r)) acc.Add(r);
+        foreach (var t in info.Sensitivity)
+            acc.AddSensitivity(t.Result, t.Role, byId.GetValueOrDefault(t.CenterTrialId));
+        return Build(acc.Finish(info.Baseline), info);
+    }
+
+    /// <summary>Builds every table and plot of aggregated trials (<see cref="ReportAccumulator.Finish"/>, with <paramref name="info"/>'s baseline).</summary>
+    public static Report Build(Aggregate data, ReportInfo? info = null)
+    {
+        info ??= new ReportInfo();
+        var sensitivity = new SensitivityAnalysis(data);
         var slugs = new HashSet<string>(StringComparer.Ordinal);
         var sections = new List<ReportSection>();
         foreach (var w in data.Workloads)
@@ -106,13 +122,16 @@ public static partial class ReportBuilder
     {
         var columns = set.Select(g => new TableColumn(g.Variant + (g.IsBaseline ? " (baseline)" : ""), g.Id, g.IsBaseline, g.Label)).ToList();
         var rows = new List<TableRow>();
-        foreach (long seed in set.SelectMany(g => g.Trials).Select(Seed).Distinct().Order())
+        foreach (long seed in set.SelectMany(g => g.Trials).Select(t => t.Seed).Distinct().Order())
             rows.Add(new TableRow($"seed {seed}", set.Select(g => RunCell(g, seed, time)).ToList()));
+        if (set.Any(g => g.TrialCount > g.Trials.Count))
+            rows.Add(new TableRow($"… more seeds (the first {ReportLimits.TrialRowsPerGroup} of each group are listed; every seed is in the statistics)",
+                set.Select(_ => TableCell.Blank).ToList(), RowKind.Heading));
         rows.Add(new TableRow("mean", set.Select(g => MeanCell(g, Elapsed, time.Text)).ToList(), RowKind.Summary));
         rows.Add(new TableRow("± 95% CI", set.Select(g => StatCell(g, Elapsed, Statistic.CiHalfWidth, time.Text)).ToList()));
         rows.Add(new TableRow("stdev", set.Select(g => StatCell(g, Elapsed, Statistic.Sd, time.Text)).ToList()));
         rows.Add(new TableRow("vs baseline", set.Select(g => ChangeCell(g, g.Baseline, Elapsed)).ToList()));
-        if (set.Any(g => g.Failed.Count > 0))
+        if (set.Any(g => g.FailedCount > 0))
             rows.Add(new TableRow("failed trials", set.Select(FailedCountCell).ToList()));
         rows.Add(new TableRow("means over completed runs", set.Select(_ => TableCell.Blank).ToList(), RowKind.Heading));
         foreach (var (label, figure) in Explaining.Where(e => figures.Contains(e.Figure)))
@@ -152,12 +171,12 @@ public static partial class ReportBuilder
             FailedCountCell(g),
         ], ReferenceEquals(g, before) || ReferenceEquals(g, after) ? RowKind.Summary : RowKind.Value, g.Label, what));
 
-        if (before is not null) Add(before, "kvm-3.1", "before: no fix");
+        if (before is not null) Add(before, before.VariantName ?? "kvm-3.1", "before: no fix");
         foreach (var g in alone)
-            Add(g, $"kvm-3.1 + {g.Switches[0].Key}={g.Switches[0].Value}", SwitchHelp(g.Switches[0].Key, "alone"));
+            Add(g, g.VariantName ?? $"kvm-3.1 + {g.Switches[0].Key}={g.Switches[0].Value}", (g.VariantName is null ? "" : $"{g.Switches[0].Key}={g.Switches[0].Value}: ") + SwitchHelp(g.Switches[0], "alone"));
         foreach (var g in removed)
-            Add(g, $"kvm-3.3 with {g.Switches[0].Key}={g.Switches[0].Value}", SwitchHelp(g.Switches[0].Key, "removed"));
-        if (after is not null) Add(after, "kvm-3.3", "after: every fix");
+            Add(g, g.VariantName ?? $"kvm-3.3 with {g.Switches[0].Key}={g.Switches[0].Value}", (g.VariantName is null ? "" : $"{g.Switches[0].Key}={g.Switches[0].Value}: ") + SwitchHelp(g.Switches[0], "removed"));
+        if (after is not null) Add(after, after.VariantName ?? "kvm-3.3", "after: every fix");
 
         TableColumn[] columns =
         [
@@ -172,9 +191,9 @@ public static partial class ReportBuilder
             "group", columns, rows);
     }
 
-    private static string SwitchHelp(string key, string how)
+    private static string SwitchHelp(KeyValuePair<string, string> sw, string how)
     {
-        string help = ConfigSchema.TryGet(key, out var k) ? k.Help : key;
+        string help = ConfigSchema.TryGet(sw.Key, out var k) ? k.Help : sw.Key;
         return $"{help} ({how})";
     }
 
@@ -225,16 +244,18 @@ public static partial class ReportBuilder
     private static ReportTable FailureTable(Aggregate data)
     {
         TableColumn[] columns = [new("workload", IsText: true), new("group", IsText: true), new("seed"), new("outcome", IsText: true), new("error", IsText: true)];
-        var rows = data.Groups.SelectMany(g => g.Failed.Select(t => new TableRow(t.Id,
+        var rows = data.Failures.Select(f => new TableRow(f.Trial.Id,
         [
-            new TableCell(g.Workload),
-            new TableCell(g.Label),
-            new TableCell(Seed(t).ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new TableCell(t.Outcome, Mark: CellMark.Failed),
-            new TableCell(t.Error ?? "", Mark: CellMark.Failed),
-        ], Title: g.Id))).ToList();
+            new TableCell(f.Group.Workload),
+            new TableCell(f.GroupLabels),
+            new TableCell(f.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new TableCell(f.Outcome, Mark: CellMark.Failed),
+            new TableCell(f.Error, Mark: CellMark.Failed),
+        ], Title: string.Join(" ", f.Groups.Select(g => g.Id)))).ToList();
+        string more = data.FailuresNotListed > 0 ? $" {data.FailuresNotListed} more failed trial(s) are counted but not listed." : "";
         return new ReportTable("failures-table", "failures", "Failed trials",
-            "Trials that ended as host-bug (a BUG_ON the real host would hit) or error. They are left out of every mean and counted in the tables.",
+            "Trials that ended as host-bug (a BUG_ON the real host would hit) or error, each once (with every group it belongs to). " +
+            "They are left out of every mean and counted in the tables." + more,
             "trial", columns, rows);
     }
 
@@ -242,15 +263,14 @@ public static partial class ReportBuilder
 
     private static TableCell RunCell(TrialGroup g, long seed, TimeFormat time)
     {
-        var t = g.Trials.FirstOrDefault(r => Seed(r) == seed);
+        var t = g.Trials.FirstOrDefault(r => r.Seed == seed);
         if (t is null) return TableCell.Blank;
-        if (t.Outcome != "completed") return new TableCell("✗ " + t.Outcome, Mark: CellMark.Failed, Title: t.Error);
-        double v = t.Double(Elapsed);
+        if (t.Elapsed is not { } v) return new TableCell("✗ " + t.Outcome, Mark: CellMark.Failed, Title: t.Error);
         return new TableCell(time.Text(v), v, new CellSource(g.Id, Elapsed, Statistic.Value, t.Id), Title: t.Id);
     }
 
     private static TableCell MeanCell(TrialGroup g, string figure, Func<double, string> format) =>
-        g.Completed.Count == 0
+        g.CompletedCount == 0
             ? new TableCell("✗ no completed trial", Mark: CellMark.Failed)
             : StatCell(g, figure, Statistic.Mean, format);
 
@@ -308,17 +328,17 @@ public static partial class ReportBuilder
 
     private static TableCell TrialsCell(TrialGroup g)
     {
-        var text = new StringBuilder($"{g.Completed.Count}/{g.Trials.Count}");
+        var text = new StringBuilder($"{g.CompletedCount}/{g.TrialCount}");
         if (g.HostBugs > 0) text.Append($" ✗ {g.HostBugs} host-bug");
         if (g.Errors > 0) text.Append($" ✗ {g.Errors} error");
-        return new TableCell(text.ToString(), g.Completed.Count, new CellSource(g.Id, null, Statistic.Completed), g.Failed.Count > 0 ? CellMark.Failed : CellMark.None);
+        return new TableCell(text.ToString(), g.CompletedCount, new CellSource(g.Id, null, Statistic.Completed), g.FailedCount > 0 ? CellMark.Failed : CellMark.None);
     }
 
     private static TableCell FailedCountCell(TrialGroup g)
     {
-        if (g.Failed.Count == 0) return new TableCell("0", 0, new CellSource(g.Id, null, Statistic.Failed));
+        if (g.FailedCount == 0) return new TableCell("0", 0, new CellSource(g.Id, null, Statistic.Failed));
         string text = string.Join(", ", new[] { (g.HostBugs, "host-bug"), (g.Errors, "error") }.Where(x => x.Item1 > 0).Select(x => $"✗ {x.Item1} {x.Item2}"));
-        return new TableCell(text, g.Failed.Count, new CellSource(g.Id, null, Statistic.Failed), CellMark.Failed, string.Join("; ", g.Failed.Select(t => t.Error).Distinct()));
+        return new TableCell(text, g.FailedCount, new CellSource(g.Id, null, Statistic.Failed), CellMark.Failed, string.Join("; ", g.ErrorMessages));
     }
 
     // ---- plots ----
@@ -359,14 +379,14 @@ public static partial class ReportBuilder
     {
         var s = series.Select(x => new PlotSeries(x.Name, x.Figure, groups.Select(g => new PlotPoint(
             g.Mean(x.Figure) * scale, errors ? g.Stat(x.Figure).CiHalfWidth * scale : null, g.Id)).ToList())).ToList();
-        if (s.All(x => x.Points.All(p => p.Value is null or 0)) && groups.Any(g => g.Completed.Count > 0))
+        if (s.All(x => x.Points.All(p => p.Value is null or 0)) && groups.Any(g => g.CompletedCount > 0))
             caption += " Every value is zero in these trials.";
         return new ReportPlot(id, kind, title, caption, shape, valueAxis, "group", groups.Select(CategoryLabel).ToList(), s, scale);
     }
 
     private static string CategoryLabel(TrialGroup g) =>
-        g.Completed.Count == 0 ? $"{g.Label} [✗ no completed trial]"
-        : g.Failed.Count > 0 ? $"{g.Label} [✗ {g.Failed.Count} failed]"
+        g.CompletedCount == 0 ? $"{g.Label} [✗ no completed trial]"
+        : g.FailedCount > 0 ? $"{g.Label} [✗ {g.FailedCount} failed]"
         : g.Label;
 
     /// <summary>Elapsed time against one swept axis: one line per variant (and value of the other axes).</summary>
@@ -388,8 +408,6 @@ public static partial class ReportBuilder
     }
 
     // ---- helpers ----
-
-    internal static long Seed(TrialResult r) => (long?)r.Root["trial"]?["seed"] ?? 0;
 
     /// <summary>An id fragment: lower-case letters, digits and dashes.</summary>
     public static string Slug(string s)
