@@ -1,6 +1,7 @@
 using System.Text;
 using Farm.Reports.Aggregation;
 using Farm.Reports.Model;
+using Farm.Simulation.Results;
 
 namespace Farm.Reports;
 
@@ -11,7 +12,7 @@ public static partial class ReportBuilder
     {
         var t = g.Trials.FirstOrDefault(r => r.Seed == seed);
         if (t is null) return TableCell.Blank;
-        if (t.Elapsed is not { } v) return new TableCell("✗ " + t.Outcome, Mark: CellMark.Failed, Title: t.Error);
+        if (t.Elapsed is not { } v) return new TableCell("✗ " + t.Outcome.Name(), Mark: CellMark.Failed, Title: t.Error);
         return new TableCell(time.Text(v), v, new CellSource(g.Id, Elapsed, Statistic.Value, t.Id), Title: t.Id);
     }
 

@@ -1,6 +1,7 @@
 using Farm.Reports.Aggregation;
 using Farm.Reports.Model;
 using Farm.Simulation.Config;
+using Farm.Simulation.Results;
 
 namespace Farm.Reports;
 
@@ -53,10 +54,10 @@ public static partial class ReportBuilder
             before is null ? TableCell.Blank : ChangeCell(g, before, Elapsed),
             after is null ? TableCell.Blank : ChangeCell(g, after, Elapsed),
             GainShareCell(g, before, after),
-            MeanCell(g, "exits.write_protect", Format.Count),
-            MeanCell(g, "emulation.elements", Format.Count),
-            MeanCell(g, "zap.pages", Format.Count),
-            MeanCell(g, "mmu_lock.wait_cycles", Format.Count),
+            MeanCell(g, FigureCatalogue.ExitsWriteProtect.Path, Format.Count),
+            MeanCell(g, FigureCatalogue.EmulatedElements.Path, Format.Count),
+            MeanCell(g, FigureCatalogue.Zapped.Path, Format.Count),
+            MeanCell(g, FigureCatalogue.LockWait.Path, Format.Count),
             FailedCountCell(g),
         ], ReferenceEquals(g, before) || ReferenceEquals(g, after) ? RowKind.Summary : RowKind.Value, g.Label, what));
 
@@ -138,7 +139,7 @@ public static partial class ReportBuilder
             new TableCell(f.Group.Workload),
             new TableCell(f.GroupLabels),
             new TableCell(f.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new TableCell(f.Outcome, Mark: CellMark.Failed),
+            new TableCell(f.Outcome.Name(), Mark: CellMark.Failed),
             new TableCell(f.Error, Mark: CellMark.Failed),
         ], Title: string.Join(" ", f.Groups.Select(g => g.Id)))).ToList();
         string more = data.FailuresNotListed > 0 ? $" {data.FailuresNotListed} more failed trial(s) are counted but not listed." : "";

@@ -1,5 +1,6 @@
 using Farm.Reports.Aggregation;
 using Xunit;
+using Farm.Simulation.Results;
 
 namespace Farm.Reports.Tests;
 
@@ -121,14 +122,14 @@ public class AggregationTests
     public void FailedTrials_AreCountedAndListed_NotAveraged()
     {
         var bug = Sweeps.Run("micro/prefetch-drain.yaml", ("policy", "kvm-3.1"), ("seed", "1"));
-        Assert.Equal("host-bug", bug.Outcome);
+        Assert.Equal(Outcome.HostBug, bug.Outcome);
         // the same configuration, completed (as if with another seed), with a known elapsed time
         var ok = Sweeps.With(Sweeps.WithSeed(bug, 2), ("time.elapsed_seconds", 0.5));
         ok.Root["outcome"] = "completed";
         ok.Root.Remove("error");
 
         var g = Aggregate.Build([bug, ok]).Groups.Single();
-        Assert.Equal([(bug.Id, "host-bug"), (ok.Id, "completed")], g.Trials.Select(t => (t.Id, t.Outcome)));
+        Assert.Equal([(bug.Id, Outcome.HostBug), (ok.Id, Outcome.Completed)], g.Trials.Select(t => (t.Id, t.Outcome)));
         Assert.Equal(1, g.CompletedCount);
         Assert.Equal(1, g.HostBugs);
         Assert.Equal(0, g.Errors);

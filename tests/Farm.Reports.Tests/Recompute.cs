@@ -49,17 +49,17 @@ internal static class Recompute
             Statistic.Ratio => values.Average() / Mean(s.Against!),
             Statistic.Change => values.Average() / Mean(s.Against!) - 1,
             Statistic.GainShare => (Mean(s.Against!) - values.Average()) / (Mean(s.Against!) - Mean(s.Target!)),
-            Statistic.Completed => trials.Count(t => t.Outcome == "completed"),
-            Statistic.HostBugs => trials.Count(t => t.Outcome == "host-bug"),
-            Statistic.Errors => trials.Count(t => t.Outcome == "error"),
-            Statistic.Failed => trials.Count(t => t.Outcome != "completed"),
+            Statistic.Completed => trials.Count(t => t.Outcome == Outcome.Completed),
+            Statistic.HostBugs => trials.Count(t => t.Outcome == Outcome.HostBug),
+            Statistic.Errors => trials.Count(t => t.Outcome == Outcome.Error),
+            Statistic.Failed => trials.Count(t => t.Outcome != Outcome.Completed),
             _ => throw new ArgumentOutOfRangeException(nameof(s), s.Statistic, null),
         };
         return value * s.Scale;
     }
 
     private static List<double> Completed(IEnumerable<TrialResult> trials, string figure) =>
-        trials.Where(t => t.Outcome == "completed").Select(t => t.Double(figure)).ToList();
+        trials.Where(t => t.Outcome == Outcome.Completed).Select(t => t.Double(figure)).ToList();
 
     private static double Sd(List<double> v)
     {

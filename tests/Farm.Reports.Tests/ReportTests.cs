@@ -40,7 +40,7 @@ public class ReportTests
     {
         // The stacked plots must name every reason the model counts (exits.ipi and zap.sync came with
         // issue 12): a reason left out makes a bar shorter than exits.total or zap.pages.
-        var completed = Sweeps.Small.Where(r => r.Outcome == "completed").ToList();
+        var completed = Sweeps.Small.Where(r => r.Outcome == Outcome.Completed).ToList();
         Assert.NotEmpty(completed);
         Assert.Contains(completed, r => r.Long("exits.ipi") > 0); // the 2-vCPU trials kick each other
         foreach (var r in completed)
@@ -104,7 +104,7 @@ public class ReportTests
     {
         var report = SmallReport();
         Assert.Equal(2, report.Failures.Count);
-        Assert.All(report.Failures, f => Assert.Equal("host-bug", f.Outcome));
+        Assert.All(report.Failures, f => Assert.Equal(Outcome.HostBug, f.Outcome));
 
         var doc = new HtmlParser().ParseDocument(HtmlRenderer.Render(report));
         var section = doc.QuerySelector("section#failures")!;

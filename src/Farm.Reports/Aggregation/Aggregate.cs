@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Farm.Reports.Model;
 using Farm.Simulation.Config;
 using Farm.Simulation.Results;
@@ -144,13 +143,6 @@ public sealed class Aggregate
     }
 
     private static string? PointValue(TrialGroup g, string axis) => g.Point.FirstOrDefault(p => p.Key == axis).Value;
-
-    internal static string? Text(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonValue v when v.TryGetValue(out string? s) => s,
-        _ => node.ToJsonString(),
-    };
 
     /// <summary>Orders axis points value by value, numbers numerically, anything else ordinally.</summary>
     internal sealed class PointComparer : IComparer<IReadOnlyList<string>>, IComparer<string>

@@ -47,8 +47,8 @@ public sealed class ReportAccumulator
             _workloadTrials[h.Workload] = _workloadTrials.GetValueOrDefault(h.Workload) + 1;
             switch (result.Outcome)
             {
-                case "completed": _completed++; break;
-                case "host-bug": _hostBug++; break;
+                case Outcome.Completed: _completed++; break;
+                case Outcome.HostBug: _hostBug++; break;
                 default: _error++; break;
             }
         }
@@ -137,7 +137,7 @@ public sealed class ReportAccumulator
     }
 
     private static TrialRow Row(Header h, TrialResult r) =>
-        new(h.Id, h.Seed, r.Outcome, r.Error, r.Outcome == "completed" && r.Root["time"]?["elapsed_seconds"] is JsonValue v ? v.GetValue<double>() : null);
+        new(h.Id, h.Seed, r.Outcome, r.Error, r.Outcome == Outcome.Completed && r.Root["time"]?["elapsed_seconds"] is JsonValue v ? v.GetValue<double>() : null);
 
     private static string? SensitivityValue(Header h, SensitivityRole role) =>
         role.Key is { } k ? h.Config.FirstOrDefault(kv => kv.Key == k).Value : null;
@@ -168,12 +168,10 @@ public sealed class ReportAccumulator
     {
         public static Header Of(TrialResult r)
         {
-            var t = r.Root["trial"];
-            var raw = t?["config"] as JsonObject;
-            var config = raw is null ? [] : raw.Where(kv => !Aggregate.IgnoredKeys.Contains(kv.Key)).Select(kv => KeyValuePair.Create(kv.Key, Aggregate.Text(kv.Value) ?? "")).ToList();
-            string policy = config.FirstOrDefault(kv => kv.Key == "policy").Value ?? Aggregate.Text(t?["policy"]) ?? "";
-            long seed = t?["seed"] is JsonValue s && s.TryGetValue(out long l) ? l : 0;
-            return new Header(r.Id, Aggregate.Text(t?["workload"]) ?? "", seed, Aggregate.Text(t?["model_version"]) ?? "", policy, config);
+            var t = r.Header;
+            var config = t.Config.Where(kv => !Aggregate.IgnoredKeys.Contains(kv.Key)).ToList();
+            string policy = t.ConfigValue("policy") ?? t.Policy;
+            return new Header(r.Id, t.Workload, t.Seed, t.ModelVersion, policy, config);
         }
     }
 
@@ -197,8 +195,8 @@ public sealed class ReportAccumulator
         {
             switch (row.Outcome)
             {
-                case "completed": _completed++; break;
-                case "host-bug": _hostBug++; break;
+                case Outcome.Completed: _completed++; break;
+                case Outcome.HostBug: _hostBug++; break;
                 default: _error++; break;
             }
             if (!row.Completed && row.Error is { } e && _errors.Count < ReportLimits.ErrorsPerGroup && !_errors.Contains(e)) _errors.Add(e);

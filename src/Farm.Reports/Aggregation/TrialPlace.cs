@@ -1,4 +1,5 @@
 using Farm.Reports.Model;
+using Farm.Simulation.Results;
 
 namespace Farm.Reports.Aggregation;
 
@@ -42,7 +43,7 @@ public sealed record TrialPlace(string? Variant, IReadOnlyList<KeyValuePair<stri
 /// table's seed rows, the failures, the JSON's trial list): not its result, which is folded into
 /// the group's <see cref="RunningStats"/> and dropped.
 /// </summary>
-public sealed record TrialRow(string Id, long Seed, string Outcome, string? Error, double? Elapsed)
+public sealed record TrialRow(string Id, long Seed, Outcome Outcome, string? Error, double? Elapsed)
 {
-    public bool Completed => Outcome == "completed";
+    public bool Completed => Outcome == Outcome.Completed;
 }

@@ -32,7 +32,7 @@ public sealed record FailedTrial(TrialRow Trial, IReadOnlyList<TrialGroup> Group
 {
     /// <summary>The first of <see cref="Groups"/>.</summary>
     public TrialGroup Group => Groups[0];
-    public string Outcome => Trial.Outcome;
+    public Outcome Outcome => Trial.Outcome;
     public string Error => Trial.Error ?? "";
     public long Seed => Trial.Seed;
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Farm.Reports.Aggregation;
 using Farm.Reports.Model;
+using Farm.Simulation.Results;
 
 namespace Farm.Reports.Rendering;
 
@@ -99,7 +100,7 @@ public static class JsonRenderer
                 Strings(w, "groups", f.Groups.Select(g => g.Id));
                 w.WriteString("workload", f.Group.Workload);
                 w.WriteNumber("seed", f.Seed);
-                w.WriteString("outcome", f.Outcome);
+                w.WriteString("outcome", f.Outcome.Name());
                 w.WriteString("error", f.Error);
                 w.WriteEndObject();
             }
@@ -131,7 +132,7 @@ public static class JsonRenderer
             w.WriteStartObject();
             w.WriteString("id", t.Id);
             w.WriteNumber("seed", t.Seed);
-            w.WriteString("outcome", t.Outcome);
+            w.WriteString("outcome", t.Outcome.Name());
             if (t.Error is { } e) w.WriteString("error", e);
             w.WriteEndObject();
         }

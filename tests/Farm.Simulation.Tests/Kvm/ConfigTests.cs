@@ -1,5 +1,6 @@
 using Farm.Simulation.Config;
 using Xunit;
+using Farm.Simulation.Results;
 
 namespace Farm.Simulation.Tests.Kvm;
 
@@ -36,7 +37,7 @@ public class ConfigTests
     public void FlavourMustMatchPagingMode()
     {
         var r = MicroHarness.Run("wrprotect", "vm.paging=i386", "guest.flavour=linux-3.x");
-        Assert.Equal("error", r.Outcome);
+        Assert.Equal(Outcome.Error, r.Outcome);
         Assert.Contains("valid pairs", r.Error);
     }
 }
