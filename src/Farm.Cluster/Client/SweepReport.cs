@@ -27,7 +27,13 @@ public static class SweepReport
             each?.Invoke(item);
             positions++;
             if (item.ResultJson is null) missing++;
-            else acc.Add(TrialResult.Parse(item.ResultJson), TrialPlace.FromLabels(item.Labels.Select(l => KeyValuePair.Create(l.Key, l.Value))));
+            else
+            {
+                var place = TrialPlace.FromLabels(item.Labels.Select(l => KeyValuePair.Create(l.Key, l.Value)));
+                // a sensitivity label this build cannot read: not an ordinary trial either, so left out
+                if (place.Sensitivity is null && item.Labels.Any(l => l.Key == TrialPlace.SensitivityLabel)) continue;
+                acc.Add(TrialResult.Parse(item.ResultJson), place);
+            }
         }
         var baseline = BaselineSelector.ByLabel(info.Baseline);
         return ReportBuilder.Build(acc.Finish(baseline), new ReportInfo
