@@ -81,8 +81,7 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
         }
         await using var node = started;
         var client = new FarmClient(node.System, node.Coordinator);
-        var accepted = await client.Submit(spec.Text, Path.GetDirectoryName(Path.GetFullPath(settings.Sweep)),
-            spec.Workloads.ToDictionary(w => w.Path, w => w.Text)); // the texts just validated, not a second read
+        var accepted = await client.Submit(spec); // parsed, validated and expanded once, above; the coordinator here stores it as it is
         if (accepted is SweepRejected rejected)
         {
             Console.Error.WriteLine($"farm sweep: {rejected.Error}");

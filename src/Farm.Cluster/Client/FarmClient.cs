@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Farm.Cluster.Protocol;
+using Farm.Cluster.Sweeps;
 
 namespace Farm.Cluster.Client;
 
@@ -20,6 +21,10 @@ public sealed class FarmClient(ActorSystem system, IActorRef coordinator)
     /// <summary>SweepAccepted or SweepRejected.</summary>
     public async Task<IFarmMessage> Submit(string specText, string? baseDir, IReadOnlyDictionary<string, string>? workloadTexts = null) =>
         Checked(await coordinator.Ask<IFarmMessage>(new SubmitSweep(specText, baseDir, workloadTexts), Timeout));
+
+    /// <summary>A spec parsed in this process, to a coordinator in this process (no second parse); SweepAccepted or SweepRejected.</summary>
+    public async Task<IFarmMessage> Submit(SweepSpec spec) =>
+        Checked(await coordinator.Ask<IFarmMessage>(new Coordinator.SubmitParsedSweep(spec), Timeout));
 
     public async Task<StatusReply> Status(SweepId? sweep = null) => Expect<StatusReply>(await coordinator.Ask<IFarmMessage>(new GetStatus(sweep), Timeout));
 
