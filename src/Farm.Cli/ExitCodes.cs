@@ -1,3 +1,5 @@
+using Farm.Simulation.Results;
+
 namespace Farm.Cli;
 
 /// <summary>Exit codes scripts can rely on (docs/cli.md).</summary>
@@ -12,10 +14,10 @@ public static class ExitCodes
     /// <summary>A coordinator's store cannot be used: held by another coordinator, read-only, damaged, or of a newer schema (docs/failure-behaviour.md).</summary>
     public const int StoreUnavailable = 6;
 
-    public static int ForOutcome(string outcome) => outcome switch
+    public static int ForOutcome(Outcome outcome) => outcome switch
     {
-        "completed" => Completed,
-        "host-bug" => HostBug,
+        Outcome.Completed => Completed,
+        Outcome.HostBug => HostBug,
         _ => TrialError,
     };
 }

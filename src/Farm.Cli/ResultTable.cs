@@ -10,7 +10,7 @@ public static class ResultTable
     {
         var t = result.Root["trial"]!;
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape((string)t["workload"]!)}[/]  policy [bold]{t["policy"]}[/]  seed {t["seed"]}  engine {t["engine"]}  trial {t["id"]}");
-        AnsiConsole.MarkupLine($"outcome: {(result.Outcome == "completed" ? "[green]completed[/]" : $"[red]{result.Outcome}[/]: {Markup.Escape(result.Error ?? "")}")}");
+        AnsiConsole.MarkupLine($"outcome: {(result.Outcome == Outcome.Completed ? "[green]completed[/]" : $"[red]{result.Outcome.Name()}[/]: {Markup.Escape(result.Error ?? "")}")}");
         var table = new Table().AddColumn("section").AddColumn("figure").AddColumn(new TableColumn("value").RightAligned());
         string? last = null;
         foreach (var (path, value) in result.Figures())

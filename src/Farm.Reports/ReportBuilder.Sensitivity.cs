@@ -106,14 +106,18 @@ public static partial class ReportBuilder
             }
         if (shares.Count == 0) return (null, shares);
         var order = ConfigSchema.Keys.Select(k => k.Name).ToList();
-        var switches = shares.Select(x => x.Switch).Distinct().OrderBy(x => order.IndexOf(x[..x.IndexOf('=')])).ThenBy(x => x, StringComparer.Ordinal).ToList();
+        // A column per fix: the sweep's variant name when it has one (fix2-retry), else the switch.
+        static string Column(GainShare x) => x.Fix.VariantName ?? x.Switch;
+        var switches = shares.OrderBy(x => order.IndexOf(x.Switch[..x.Switch.IndexOf('=')])).ThenBy(x => x.Switch, StringComparer.Ordinal)
+            .Select(Column).Distinct().ToList();
+        var helpOf = shares.GroupBy(Column).ToDictionary(g => g.Key, g => g.First().Switch);
         var rows = shares.GroupBy(x => (x.Workload, x.Point)).Select(r =>
         {
             var first = r.First();
             var cells = new List<TableCell> { ChangeCell(first.After, first.Before, Elapsed) };
             foreach (string sw in switches)
             {
-                var x = r.FirstOrDefault(y => y.Switch == sw);
+                var x = r.FirstOrDefault(y => Column(y) == sw);
                 if (x is null) { cells.Add(new TableCell("–", Title: "not run")); continue; }
                 if (x.Share is not { } v) { cells.Add(new TableCell("–", Title: "no completed trials, or no gain")); continue; }
                 var band = x.Sensitivity?.Band;
@@ -123,11 +127,13 @@ public static partial class ReportBuilder
             }
             return new TableRow(first.Point.Length == 0 ? first.Workload : $"{first.Workload}, {first.Point}", cells);
         }).ToList();
-        var columns = switches.Select(sw => new TableColumn(sw, Title: SwitchHelp(sw[..sw.IndexOf('=')], "alone"))).Prepend(new TableColumn("kvm-3.3 vs kvm-3.1")).ToList();
+        var columns = switches.Select(sw => new TableColumn(sw, Title: SwitchHelp(SwitchOf(helpOf[sw]), "alone"))).Prepend(new TableColumn("kvm-3.3 vs kvm-3.1")).ToList();
         var table = new ReportTable("summary-gain-share", "summary", "Summary: share of the kvm-3.1 → kvm-3.3 gain each fix recovers",
             "Per workload, each fix alone on kvm-3.1: (mean of kvm-3.1 − mean with the fix) / (mean of kvm-3.1 − mean of kvm-3.3). " +
             $"Where the sweep ran a sensitivity, the brackets hold the central {Format.Percent(Band.Coverage)} of its cost draws.",
             "workload", columns, rows);
         return (table, shares);
     }
+
+    private static KeyValuePair<string, string> SwitchOf(string text) => KeyValuePair.Create(text[..text.IndexOf('=')], text[(text.IndexOf('=') + 1)..]);
 }

@@ -35,7 +35,7 @@ public static class Trial
         var watch = Stopwatch.StartNew();
         GuestVm? vm = null;
         long events = 0;
-        string outcome = "completed";
+        var outcome = Outcome.Completed;
         string? error = null;
         try
         {
@@ -44,12 +44,12 @@ public static class Trial
         }
         catch (HostBugException e)
         {
-            outcome = "host-bug";
+            outcome = Outcome.HostBug;
             error = e.Message;
         }
         catch (Exception e) when (e is ModelException or ConfigException or InvalidOperationException or ArgumentException)
         {
-            outcome = "error";
+            outcome = Outcome.Error;
             error = e.Message;
         }
         return ResultBuilder.Build(spec.WorkloadName, spec.Config, vm, outcome, error, watch.Elapsed.TotalSeconds, events);

@@ -85,9 +85,9 @@ public class EngineEquivalenceTests
     {
         using var system = ActorSystem.Create("strands", "akka.loglevel = WARNING");
         var spec = Spec("pt-clear", "actors", "vm.vcpus=4");
-        for (int i = 0; i < 3; i++) Assert.Equal("completed", RunOn(system, null, spec).Outcome);
+        for (int i = 0; i < 3; i++) Assert.Equal(Outcome.Completed, RunOn(system, null, spec).Outcome);
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the dispatcher's shutdown-timeout with no actors on it
-        Assert.Equal("completed", RunOn(system, null, spec).Outcome);
+        Assert.Equal(Outcome.Completed, RunOn(system, null, spec).Outcome);
         Assert.True(system.Dispatchers.HasDispatcher("farm-trial-strand-1"));
         Assert.False(system.Dispatchers.HasDispatcher("farm-trial-strand-2"));
     }
@@ -118,17 +118,17 @@ public class EngineEquivalenceTests
         var spec = new TrialSpec("pt-clear", workload, config,
             new Dictionary<KernelOp, GuestRoutine> { [KernelOp.ClearPage] = GuestRoutine.FromHex("clear_page", 64, "0f a2 c3") });
         var r = TrialRunner.Run(spec);
-        Assert.Equal("error", r.Outcome);
+        Assert.Equal(Outcome.Error, r.Outcome);
         Assert.Contains("cpuid", r.Error);
         Assert.Contains("0f a2", r.Error);
-        Assert.Equal("completed", Run("wrprotect", "actors").Outcome);
+        Assert.Equal(Outcome.Completed, Run("wrprotect", "actors").Outcome);
     }
 
     [Fact]
     public void HostBug_IsAnOutcomeOnActorsToo()
     {
         var r = Run("prefetch-drain", "actors", "policy=kvm-3.1", "mmu.unsync=false", "mmu.flood_detector=write-count");
-        Assert.Equal("host-bug", r.Outcome);
+        Assert.Equal(Outcome.HostBug, r.Outcome);
     }
 }
 
@@ -145,7 +145,7 @@ public class KernbenchEquivalenceTests
         string[] sets = [$"policy={policy}", $"vm.vcpus={vcpus}", $"seed={seed}", "workload.scale=0.001", $"workload.jobs={2 * vcpus}", "vm.memory_mb=512"];
         var sequential = EngineEquivalenceTests.Run("kernbench", "sequential", sets);
         var actors = EngineEquivalenceTests.Run("kernbench", "actors", sets);
-        Assert.Equal("completed", sequential.Outcome);
+        Assert.Equal(Outcome.Completed, sequential.Outcome);
         Assert.True(sequential.Long("guest.processes") > 0);
         Assert.Equal(EngineEquivalenceTests.Comparable(sequential), EngineEquivalenceTests.Comparable(actors));
         Assert.Equal(EngineEquivalenceTests.Events(sequential), EngineEquivalenceTests.Events(actors));

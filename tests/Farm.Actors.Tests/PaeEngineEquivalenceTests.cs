@@ -1,3 +1,4 @@
+using Farm.Simulation.Results;
 using Xunit;
 using static Farm.Actors.Tests.EngineEquivalenceTests;
 
@@ -17,7 +18,7 @@ public class PaeEngineEquivalenceTests
             .. kind == "kernbench" ? new[] { "workload.scale=0.001", "vm.memory_mb=512", "workload.jobs=8" } : ["mmu.unsync=false"]];
         var sequential = Run(kind, "sequential", sets);
         var actors = Run(kind, "actors", sets);
-        Assert.Equal("completed", sequential.Outcome);
+        Assert.Equal(Outcome.Completed, sequential.Outcome);
         Assert.Equal(Comparable(sequential), Comparable(actors));
         Assert.Equal(Events(sequential), Events(actors));
     }

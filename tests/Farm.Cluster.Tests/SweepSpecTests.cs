@@ -3,6 +3,7 @@ using Farm.Cluster.Protocol;
 using Farm.Cluster.Sweeps;
 using Farm.Simulation.Config;
 using Xunit;
+using Farm.Simulation.Results;
 
 namespace Farm.Cluster.Tests;
 
@@ -165,7 +166,7 @@ public class SweepSpecTests
     {
         var trial = Specs.Parse(Specs.Small).Trials[0];
         var result = TrialRunner.Run(trial.Ticket.ToSpec());
-        Assert.Equal("completed", result.Outcome);
+        Assert.Equal(Outcome.Completed, result.Outcome);
         Assert.Equal(trial.ConfigId, result.Id);
     }
 

@@ -1,5 +1,6 @@
 using Farm.Reports.Aggregation;
 using Xunit;
+using Farm.Simulation.Results;
 
 namespace Farm.Reports.Tests;
 
@@ -50,7 +51,7 @@ public class AggregationTests
         Assert.Equal(["kvm-3.1", "kvm-3.1 + mmu.allow_low_byte_write=true", "kvm-3.3"], agg.Groups.Select(g => g.Label));
         Assert.Equal(["g1", "g2", "g3"], agg.Groups.Select(g => g.Id));
         var baseline = agg.Groups[0];
-        Assert.Equal([a, b], baseline.Trials);
+        Assert.Equal([a.Id, b.Id], baseline.Trials.Select(t => t.Id));
         Assert.Empty(agg.Workloads.Single().Axes);
         Assert.All(agg.Groups, g => Assert.Same(baseline, g.Baseline));
         Assert.Equal(d.Double("time.elapsed_seconds") / a.Double("time.elapsed_seconds"), agg.Groups[2].Ratio("time.elapsed_seconds")!.Value, 12);
@@ -121,15 +122,15 @@ public class AggregationTests
     public void FailedTrials_AreCountedAndListed_NotAveraged()
     {
         var bug = Sweeps.Run("micro/prefetch-drain.yaml", ("policy", "kvm-3.1"), ("seed", "1"));
-        Assert.Equal("host-bug", bug.Outcome);
+        Assert.Equal(Outcome.HostBug, bug.Outcome);
         // the same configuration, completed (as if with another seed), with a known elapsed time
         var ok = Sweeps.With(Sweeps.WithSeed(bug, 2), ("time.elapsed_seconds", 0.5));
         ok.Root["outcome"] = "completed";
         ok.Root.Remove("error");
 
         var g = Aggregate.Build([bug, ok]).Groups.Single();
-        Assert.Equal([bug], g.Failed);
-        Assert.Equal([ok], g.Completed);
+        Assert.Equal([(bug.Id, Outcome.HostBug), (ok.Id, Outcome.Completed)], g.Trials.Select(t => (t.Id, t.Outcome)));
+        Assert.Equal(1, g.CompletedCount);
         Assert.Equal(1, g.HostBugs);
         Assert.Equal(0, g.Errors);
         Assert.Equal(1, g.Stat("time.elapsed_seconds").N);

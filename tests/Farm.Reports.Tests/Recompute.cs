@@ -14,11 +14,12 @@ internal static class Recompute
     private static readonly double[] T975 = [double.NaN, 12.7062047362, 4.30265272975, 3.18244630528, 2.77644510520, 2.57058183564,
         2.44691185114, 2.36462425159, 2.30600413520, 2.26215716280, 2.22813885196];
 
+    /// <summary>The trials of a group of a report built from <see cref="Sweeps.Small"/> (the report holds no results).</summary>
     public static List<TrialResult> TrialsOf(Report report, string groupId)
     {
         var g = report.Data.Groups.Single(x => x.Id == groupId);
         string want = Key(g.Workload, g.ModelVersion, g.Config);
-        return report.Data.Results.Where(r => Key(r) == want).ToList();
+        return Sweeps.Small.Where(r => Key(r) == want).ToList();
     }
 
     public static string Key(TrialResult r)
@@ -48,17 +49,17 @@ internal static class Recompute
             Statistic.Ratio => values.Average() / Mean(s.Against!),
             Statistic.Change => values.Average() / Mean(s.Against!) - 1,
             Statistic.GainShare => (Mean(s.Against!) - values.Average()) / (Mean(s.Against!) - Mean(s.Target!)),
-            Statistic.Completed => trials.Count(t => t.Outcome == "completed"),
-            Statistic.HostBugs => trials.Count(t => t.Outcome == "host-bug"),
-            Statistic.Errors => trials.Count(t => t.Outcome == "error"),
-            Statistic.Failed => trials.Count(t => t.Outcome != "completed"),
+            Statistic.Completed => trials.Count(t => t.Outcome == Outcome.Completed),
+            Statistic.HostBugs => trials.Count(t => t.Outcome == Outcome.HostBug),
+            Statistic.Errors => trials.Count(t => t.Outcome == Outcome.Error),
+            Statistic.Failed => trials.Count(t => t.Outcome != Outcome.Completed),
             _ => throw new ArgumentOutOfRangeException(nameof(s), s.Statistic, null),
         };
         return value * s.Scale;
     }
 
     private static List<double> Completed(IEnumerable<TrialResult> trials, string figure) =>
-        trials.Where(t => t.Outcome == "completed").Select(t => t.Double(figure)).ToList();
+        trials.Where(t => t.Outcome == Outcome.Completed).Select(t => t.Double(figure)).ToList();
 
     private static double Sd(List<double> v)
     {

@@ -1,6 +1,7 @@
 using Farm.Simulation;
 using Farm.Simulation.Config;
 using Xunit;
+using Farm.Simulation.Results;
 
 namespace Farm.Workloads.Tests;
 
@@ -31,7 +32,7 @@ public class WorkloadFileTests
         Assert.Equal("pae", spec.Config.Text("vm.paging"));
         Assert.Equal("linux-3.x-pae", spec.Config.Text("guest.flavour"));
         var r = Trial.RunSequential(spec);
-        Assert.True(r.Outcome == "completed", r.Error);
+        Assert.True(r.Outcome == Outcome.Completed, r.Error);
         Assert.True(r.Long("exits.cr3") > 0);
         Assert.Equal(r.Long("guest.pt_pages_allocated"), r.Long("guest.pt_pages_freed"));
     }
@@ -52,7 +53,7 @@ public class WorkloadFileTests
     public void EveryMicroWorkloadFile_RunsToItsDocumentedOutcome(string file, string policy, string outcome)
     {
         var spec = WorkloadFile.Load(RepoPaths.Workload(file)).ToTrial([KeyValuePair.Create("policy", policy)]);
-        Assert.Equal(outcome, Trial.RunSequential(spec).Outcome);
+        Assert.Equal(outcome, Trial.RunSequential(spec).Outcome.Name());
     }
 
     [Fact]
@@ -78,7 +79,7 @@ public class WorkloadFileTests
             """;
         var custom = Trial.RunSequential(WorkloadFile.Load(RepoPaths.Temp("custom.yaml", yaml)).ToTrial([]));
         var erms = Trial.RunSequential(WorkloadFile.Load(RepoPaths.Workload("micro/pt-clear-erms.yaml")).ToTrial([KeyValuePair.Create("policy", "kvm-3.1")]));
-        Assert.Equal("completed", custom.Outcome);
+        Assert.Equal(Outcome.Completed, custom.Outcome);
         Assert.Equal(erms.Root["emulation"]!.ToJsonString(), custom.Root["emulation"]!.ToJsonString());
         Assert.Equal(erms.Long("mmu_lock.by_site.pte_write.acquisitions"), custom.Long("mmu_lock.by_site.pte_write.acquisitions"));
     }

@@ -1,3 +1,4 @@
+using Farm.Simulation.Engine;
 using Farm.Simulation.Kvm;
 
 namespace Farm.Actors.Engine;
@@ -12,13 +13,12 @@ internal sealed class StartVcpu
 }
 
 /// <summary>
-/// From a vCPU actor: its guest code stopped at an MMU request stamped <see cref="Time"/> (the
-/// request itself is in the vCPU's context, which the VM actor reads while the vCPU waits); or,
-/// if <see cref="Continuing"/>, a multi-step request it began serving under a lease has its next
-/// step due at <see cref="Time"/>. <see cref="Served"/>: the service steps it did under a lease
-/// since its last message. A message from the holder of a lease gives the MMU back.
+/// From a vCPU actor: its guest code stopped at <see cref="Request"/> stamped <see cref="Time"/>;
+/// or, if <see cref="Continuing"/> (and no request), a multi-step request it began serving under a
+/// lease has its next step due at <see cref="Time"/>. <see cref="Served"/>: the service steps it
+/// did under a lease since its last message. A message from the holder of a lease gives the MMU back.
 /// </summary>
-internal sealed record VcpuRequest(int Id, long Time, bool Continuing = false, long Served = 0);
+internal sealed record VcpuRequest(int Id, long Time, MmuRequest? Request, bool Continuing = false, long Served = 0);
 
 /// <summary>
 /// To a vCPU actor: the MMU's reply and the virtual time at which the vCPU resumes; with a
@@ -35,7 +35,7 @@ internal sealed record VcpuReply(MmuReply Reply, long Time, MmuLease? Lease);
 internal sealed record MmuLease(ShadowMmu Mmu, long Time, int Id)
 {
     /// <summary>Whether a request stamped (<paramref name="time"/>, <paramref name="id"/>) comes before the horizon.</summary>
-    public bool Admits(long time, int id) => time < Time || (time == Time && id < Id);
+    public bool Admits(long time, int id) => ServiceOrder.Before(time, id, Time, Id);
 }
 
 /// <summary>From a vCPU actor: its guest code finished, after <see cref="Served"/> steps under a lease.</summary>

@@ -46,7 +46,7 @@ internal sealed class VcpuActor : ReceiveActor
                 {
                     if (!lease.Admits(step.Time, _vcpu.Id))
                     {
-                        _vm.Tell(new VcpuRequest(_vcpu.Id, step.Time, Continuing: true, served));
+                        _vm.Tell(new VcpuRequest(_vcpu.Id, step.Time, null, Continuing: true, served));
                         return;
                     }
                     served++;
@@ -60,9 +60,9 @@ internal sealed class VcpuActor : ReceiveActor
                 _task.GetAwaiter().GetResult(); // rethrows a model failure of the guest code
                 _vm.Tell(new VcpuDone(_vcpu.Id, served));
             }
-            else if (ctx.Pending is not null)
+            else if (ctx.Pending is { } pending)
             {
-                _vm.Tell(new VcpuRequest(_vcpu.Id, ctx.PendingTime, Continuing: false, served));
+                _vm.Tell(new VcpuRequest(_vcpu.Id, ctx.PendingTime, pending, Continuing: false, served));
             }
             else
             {

@@ -1,13 +1,15 @@
 using Akka.Actor;
+using Farm.Simulation.Engine;
 using Farm.Simulation.Guest;
 using Farm.Simulation.Kvm;
 
 namespace Farm.Actors.Engine;
 
 /// <summary>
-/// Owns the VM's shared shadow MMU. Serves requests strictly in (timestamp, vcpu) order, and a
-/// request only when no running vCPU could still issue an earlier one (a vCPU that resumed at r
-/// issues its next request at r + 1 or later). Steps of a multi-step request (an emulated rep
+/// Owns the VM's shared shadow MMU. Serves requests in the order <see cref="ServiceOrder"/> (in
+/// Farm.Simulation, shared with the sequential engine) gives: (timestamp, vcpu), and a request
+/// only when no running vCPU could still issue an earlier one. Each request comes in the vCPU's
+/// message; the VM actor never reads a vCPU's context. Steps of a multi-step request (an emulated rep
 /// string) are re-queued at their own timestamps, so other vCPUs' requests interleave. Changes
 /// to other vCPUs' views travel with their next reply.
 /// <para>
@@ -20,13 +22,10 @@ namespace Farm.Actors.Engine;
 /// </summary>
 internal sealed class VmActor : ReceiveActor
 {
-    private enum State : byte { Running, Waiting, Continuing, Done }
-
     private readonly GuestVm _vm;
     private readonly TaskCompletionSource<long> _completion;
     private readonly Action? _stopped;
-    private readonly State[] _state;
-    private readonly long[] _time;     // Waiting/Continuing: the request's timestamp; Running: resume time
+    private readonly ServiceOrder _order; // the rule, shared with the sequential engine
     private readonly IActorRef[] _vcpus;
     private long _events;
     private bool _finished;
@@ -43,8 +42,7 @@ internal sealed class VmActor : ReceiveActor
         _completion = completion;
         _stopped = stopped;
         int n = vm.Vcpus.Length;
-        _state = new State[n];
-        _time = new long[n];
+        _order = new ServiceOrder(n);
         _vcpus = new IActorRef[n];
         var dispatcher = Context.Props.Dispatcher;
         var self = Self;
@@ -57,14 +55,14 @@ internal sealed class VmActor : ReceiveActor
         Receive<VcpuRequest>(r =>
         {
             Returned(r.Id, r.Served);
-            _state[r.Id] = r.Continuing ? State.Continuing : State.Waiting;
-            _time[r.Id] = r.Time;
+            if (r.Continuing) _order.Continue(r.Id, r.Time);
+            else _order.Request(r.Id, r.Request ?? throw new InvalidOperationException($"vCPU {r.Id} sent a request without one"), r.Time);
             Serve();
         });
         Receive<VcpuDone>(d =>
         {
             Returned(d.Id, d.Served);
-            _state[d.Id] = State.Done;
+            _order.Finish(d.Id);
             Serve();
         });
         Receive<VcpuFailed>(f => Finish(f.Error));
@@ -104,55 +102,31 @@ internal sealed class VmActor : ReceiveActor
         if (_lessee >= 0) return; // the MMU is lent (no message but the holder's, which returns it, can come)
         while (!_finished)
         {
-            int next = -1;
-            bool anyActive = false;
-            for (int i = 0; i < _state.Length; i++)
-            {
-                if (_state[i] == State.Done) continue;
-                anyActive = true;
-                if (_state[i] is State.Waiting or State.Continuing && (next < 0 || _time[i] < _time[next])) next = i;
-            }
-            if (!anyActive)
+            if (_order.AllDone)
             {
                 Finish(null);
                 return;
             }
-            if (next < 0 || Blocked(next) || !ServeOne(next)) break;
+            int next = _order.Next();
+            if (next < 0 || !ServeOne(next)) break;
         }
         SendHeld(endOfRound: true);
-    }
-
-    /// <summary>Whether a running vCPU j, resumed at _time[j], could still request (_time[j] + 1, j) before <paramref name="next"/>.</summary>
-    private bool Blocked(int next)
-    {
-        for (int j = 0; j < _state.Length; j++)
-            if (_state[j] == State.Running && (_time[j] + 1 < _time[next] || (_time[j] + 1 == _time[next] && j < next))) return true;
-        return false;
     }
 
     private bool ServeOne(int id)
     {
         _events++;
-        var v = _vm.Vcpus[id];
         MmuStep step;
         try
         {
-            step = _state[id] == State.Continuing
-                ? _vm.Mmu.Continue(v.Kvm, _time[id])
-                : _vm.Mmu.Serve(v.Kvm, v.Context.Pending!, _time[id]);
+            step = _order.Serve(_vm.Mmu, _vm.Vcpus[id].Kvm, id);
         }
         catch (Exception e)
         {
             Finish(e);
             return false;
         }
-        _time[id] = step.Time;
-        if (!step.Finished)
-        {
-            _state[id] = State.Continuing;
-            return true;
-        }
-        _state[id] = State.Running;
+        if (!step.Finished) return true;
         SendHeld(endOfRound: false); // two replies in one round: the earlier one goes now, without a lease
         _held = id;
         _heldStep = step;
@@ -170,26 +144,10 @@ internal sealed class VmActor : ReceiveActor
         _held = -1;
         if (_finished) return;
         MmuLease? lease = null;
-        if (endOfRound)
+        if (endOfRound && _order.HorizonFor(id) is { } horizon)
         {
-            long horizonTime = long.MaxValue;
-            int horizonId = int.MaxValue;
-            bool alone = true;
-            for (int j = 0; j < _state.Length && alone; j++)
-            {
-                if (j == id || _state[j] == State.Done) continue;
-                if (_state[j] == State.Running) alone = false;
-                else if (_time[j] < horizonTime || (_time[j] == horizonTime && j < horizonId))
-                {
-                    horizonTime = _time[j];
-                    horizonId = j;
-                }
-            }
-            if (alone)
-            {
-                lease = new MmuLease(_vm.Mmu, horizonTime, horizonId);
-                _lessee = id;
-            }
+            lease = new MmuLease(_vm.Mmu, horizon.Time, horizon.Id);
+            _lessee = id;
         }
         _vcpus[id].Tell(new VcpuReply(_heldStep.Reply, _heldStep.Time, lease));
     }

@@ -63,7 +63,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             var result = Farm.Actors.TrialRunner.Run(specs[0]);
             if (settings.Format == "json") Console.Out.WriteLine(result.ToJson());
             else ResultTable.Write(result);
-            if (result.Outcome != "completed") Console.Error.WriteLine($"farm run: outcome {result.Outcome}: {result.Error}");
+            if (result.Outcome != Outcome.Completed) Console.Error.WriteLine($"farm run: outcome {result.Outcome.Name()}: {result.Error}");
             return ExitCodes.ForOutcome(result.Outcome);
         }
 
@@ -80,7 +80,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             }
         });
         if (settings.Format == "json") Console.Out.WriteLine("[" + string.Join(",\n", results.Select(r => r.ToJson())) + "]");
-        else ComparisonTable.Write(results);
+        else ComparisonConsole.Write(Farm.Reports.ComparisonTable.Of(results));
         var worst = results.Select(r => ExitCodes.ForOutcome(r.Outcome)).Max();
         return worst;
     }

@@ -82,8 +82,7 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
         }
         await using var node = started;
         var client = new FarmClient(node.System, node.Coordinator);
-        var accepted = await client.Submit(spec.Text, Path.GetDirectoryName(Path.GetFullPath(settings.Sweep)),
-            spec.Workloads.ToDictionary(w => w.Path, w => w.Text)); // the texts just validated, not a second read
+        var accepted = await client.Submit(spec); // parsed, validated and expanded once, above; the coordinator here stores it as it is
         if (accepted is SweepRejected rejected)
         {
             Console.Error.WriteLine($"farm sweep: {rejected.Error}");
@@ -102,10 +101,11 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             final = await client.WaitForCompletion(ok.Sweep, s => task.Value = s.Done + s.Failed + s.CancelledTrials);
         });
 
-        var array = Farm.Cluster.Http.FarmHttpApi.ResultsJson(await client.Results(ok.Sweep) ?? []);
+        // One read of the results: each page goes to results.json and into the report as it comes.
         string resultsPath = Path.Combine(settings.Output, "results.json");
-        File.WriteAllText(resultsPath, array.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-        var report = await SweepReport.Build(client, ok.Sweep);
+        Farm.Reports.Model.Report? report;
+        using (var results = new ResultsFile(resultsPath))
+            report = await SweepReport.Build(client, ok.Sweep, results.Write, cancellationToken);
         foreach (var format in Enum.GetValues<Farm.Reports.ReportFormat>())
             Farm.Reports.ReportWriter.Write(report!, Path.Combine(settings.Output, "report" + Farm.Reports.ReportWriter.Extension(format)), format);
         Console.Out.WriteLine($"{final.Done} done, {final.Failed} failed, {final.CancelledTrials} cancelled; results: {resultsPath}");

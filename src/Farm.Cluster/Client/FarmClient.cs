@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Farm.Cluster.Protocol;
+using Farm.Cluster.Sweeps;
 
 namespace Farm.Cluster.Client;
 
@@ -27,6 +28,10 @@ public sealed class FarmClient(ActorSystem system, Func<IActorRef> coordinatorPr
     /// <summary>SweepAccepted or SweepRejected.</summary>
     public async Task<IFarmMessage> Submit(string specText, string? baseDir, IReadOnlyDictionary<string, string>? workloadTexts = null) =>
         Checked(await Coordinator.Ask<IFarmMessage>(new SubmitSweep(specText, baseDir, workloadTexts), Timeout));
+
+    /// <summary>A spec parsed in this process, to a coordinator in this process (no second parse); SweepAccepted or SweepRejected.</summary>
+    public async Task<IFarmMessage> Submit(SweepSpec spec) =>
+        Checked(await Coordinator.Ask<IFarmMessage>(new Coordinator.SubmitParsedSweep(spec), Timeout));
 
     public async Task<StatusReply> Status(SweepId? sweep = null) => Expect<StatusReply>(await Coordinator.Ask<IFarmMessage>(new GetStatus(sweep), Timeout));
 

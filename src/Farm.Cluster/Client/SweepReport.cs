@@ -1,5 +1,4 @@
 using Farm.Cluster.Protocol;
-using Farm.Cluster.Sweeps;
 using Farm.Reports;
 using Farm.Reports.Aggregation;
 using Farm.Reports.Model;
@@ -7,68 +6,45 @@ using Farm.Simulation.Results;
 
 namespace Farm.Cluster.Client;
 
-/// <summary>The report of a stored sweep: its results, with its spec text and baseline.</summary>
+/// <summary>The report of a stored sweep: its results in the sweep's own words (variants, axes, baseline), with its spec text.</summary>
 public static class SweepReport
 {
-    /// <summary>Null for an unknown sweep.</summary>
-    public static async Task<Report?> Build(FarmClient client, SweepId sweep)
+    /// <summary>
+    /// Reads the sweep's results a page at a time and folds each into the report as it comes
+    /// (<see cref="ReportAccumulator"/>): neither the texts nor the parsed results are ever all
+    /// held, so memory is a small state per group whatever the sweep's size. Each position's labels
+    /// place its trial (workload, variant, axis values, sensitivity role): groups, column titles and
+    /// the baseline come from the spec. <paramref name="each"/> sees every position on the way (so
+    /// a caller that also writes the results reads them once). Null for an unknown sweep.
+    /// </summary>
+    public static async Task<Report?> Build(FarmClient client, SweepId sweep, Action<SweepResultItem>? each = null, CancellationToken cancel = default)
     {
         if (await client.Sweep(sweep) is not SweepInfo info) return null;
-        // A page at a time, each result parsed as it comes: the JSON texts are never all held at once.
-        var split = new Splitter();
+        var acc = new ReportAccumulator();
         int positions = 0, missing = 0;
-        await foreach (var item in client.ResultItems(sweep))
+        await foreach (var item in client.ResultItems(sweep, cancel))
         {
+            each?.Invoke(item);
             positions++;
             if (item.ResultJson is null) missing++;
-            else split.Add(item);
+            else
+            {
+                var place = TrialPlace.FromLabels(item.Labels.Select(l => KeyValuePair.Create(l.Key, l.Value)));
+                // a sensitivity label this build cannot read: not an ordinary trial either, so left out
+                if (place.Sensitivity is null && item.Labels.Any(l => l.Key == TrialPlace.SensitivityLabel)) continue;
+                acc.Add(TrialResult.Parse(item.ResultJson), place);
+            }
         }
-        var (ordinary, sensitivity) = split.Finish();
-        return ReportBuilder.Build(ordinary, new ReportInfo
+        var baseline = BaselineSelector.ByLabel(info.Baseline);
+        return ReportBuilder.Build(acc.Finish(baseline), new ReportInfo
         {
-            Sensitivity = sensitivity,
             Title = $"{info.Name}",
             SweepId = info.Sweep.Value,
             SweepSpec = info.SpecText,
-            Baseline = BaselineSelector.ByLabel(info.Baseline),
+            Baseline = baseline,
             Note = missing > 0
-                ? $"{missing} trial(s) of {positions} have no result (failed to run or cancelled) and are not shown."
+                ? $"{missing} position(s) of {positions} have no result (failed to run or cancelled) and are not shown."
                 : null,
         });
-    }
-
-    /// <summary>
-    /// Ordinary results, and sensitivity results (labelled <c>sensitivity=...</c>) each tied to the
-    /// ordinary trial with the same labels otherwise: the one it varies the costs of. Results may
-    /// come in any order, so sensitivity results are tied at the end.
-    /// </summary>
-    private sealed class Splitter
-    {
-        private readonly List<TrialResult> _ordinary = [];
-        private readonly Dictionary<string, string> _centre = new(StringComparer.Ordinal);
-        private readonly List<(string Key, SensitivityRole Role, TrialResult Result)> _pending = [];
-
-        private static string Key(SweepResultItem i) => string.Join(' ', i.Labels.Where(l => l.Key != SweepSensitivity.LabelKey));
-
-        public void Add(SweepResultItem item)
-        {
-            var result = TrialResult.Parse(item.ResultJson!);
-            string? role = item.Labels.FirstOrDefault(l => l.Key == SweepSensitivity.LabelKey)?.Value;
-            if (role is null)
-            {
-                _ordinary.Add(result);
-                _centre.TryAdd(Key(item), result.Id);
-            }
-            else if (SensitivityRole.Parse(role) is { } parsed)
-                _pending.Add((Key(item), parsed, result));
-        }
-
-        public (List<TrialResult> Ordinary, List<SensitivityTrial> Sensitivity) Finish()
-        {
-            var sensitivity = new List<SensitivityTrial>();
-            foreach (var (key, role, result) in _pending)
-                if (_centre.TryGetValue(key, out var id)) sensitivity.Add(new SensitivityTrial(result, id, role));
-            return (_ordinary, sensitivity);
-        }
     }
 }

@@ -68,6 +68,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         Handle<SubmitSweep>(Submit);
         Handle<Parsed>(StoreSweep);
+        Handle<SubmitParsedSweep>(SubmitParsed);
         Handle<ParseFailed>(ParseRejected);
         Handle<RequestWork>(Dispatch);
         Handle<TrialFinished>(Finished);
@@ -126,7 +127,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var replyTo = message switch
         {
             Parsed p => p.ReplyTo,
-            SubmitSweep or GetStatus or CancelSweep or GetResults or GetResultsPage or GetSweep => Sender,
+            SubmitSweep or SubmitParsedSweep or GetStatus or CancelSweep or GetResults or GetResultsPage or GetSweep => Sender,
             _ => null,
         };
         if (e is StoreUnavailableException unavailable)
@@ -156,6 +157,18 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         int maxTrials = _options.MaxTrials;
         Task.Run(() => SweepSpec.Parse(s.SpecText, s.BaseDir, maxTrials, workloadTexts: s.WorkloadTexts))
             .PipeTo(Self, success: spec => new Parsed(spec, replyTo), failure: e => new ParseFailed(e, replyTo));
+    }
+
+    /// <summary>A spec parsed in this process (farm sweep's embedded node): stored without a second parse.</summary>
+    private void SubmitParsed(SubmitParsedSweep s)
+    {
+        if (_fault is not null) { Sender.Tell(new RequestFailed(_fault.Message, Unavailable: true)); return; }
+        if (s.Spec.Trials.Count > _options.MaxTrials)
+        {
+            Sender.Tell(new SweepRejected($"the sweep has {s.Spec.Trials.Count} trials; the limit is {_options.MaxTrials}"));
+            return;
+        }
+        StoreSweep(new Parsed(s.Spec, Sender));
     }
 
     private void StoreSweep(Parsed p)

@@ -24,10 +24,10 @@ public sealed record TrialTicket(
     /// then coordinator and worker disagree on the model (different builds), and a result computed
     /// here would be stored under an id it does not belong to.
     /// </summary>
-    public TrialSpec ToSpec()
+    public TrialSpec ToSpec(Worker.WorkloadCache? workloads = null)
     {
-        var spec = WorkloadFile.Parse(WorkloadText, WorkloadSource)
-            .ToTrial(Overrides.Select(s => KeyValuePair.Create(s.Key, s.Value)));
+        var file = workloads?.Get(WorkloadText, WorkloadSource) ?? WorkloadFile.Parse(WorkloadText, WorkloadSource);
+        var spec = file.ToTrial(Overrides.Select(s => KeyValuePair.Create(s.Key, s.Value)));
         var id = TrialIdentity.Compute(spec, WorkloadText);
         if (id != Id)
             throw new ConfigException($"trial {Id}: this node computes id {id} for it; coordinator and worker run different model versions (here: {ConfigSchema.ModelVersion})");

@@ -28,6 +28,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Tickets beyond the free slots (a request answered twice: the first was held, the
     /// second a resend); each starts when a slot frees, none is dropped.</summary>
     private readonly Queue<TrialTicket> _backlog = new();
+    private readonly WorkloadCache _workloads = new(); // each workload text parsed once, not once per trial
     private int _running;
     private DateTime _askedAt = DateTime.MinValue;
 
@@ -86,7 +87,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             try
             {
-                var result = await TrialRunner.RunAsync(ticket.ToSpec(), system);
+                var result = await TrialRunner.RunAsync(ticket.ToSpec(_workloads), system);
                 return new Completed(ticket.Id, new TrialFinished(ticket.Id, _id, result.ToJson(indented: false)));
             }
             catch (Exception e)

@@ -1,19 +1,25 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using Farm.Reports.Model;
 using Farm.Simulation.Config;
 using Farm.Simulation.Results;
 
 namespace Farm.Reports.Aggregation;
 
-/// <summary>The groups of one workload, its swept axes and its comparison sets.</summary>
+/// <summary>The groups of one workload, its axes and its comparison sets.</summary>
 public sealed record WorkloadGroups(string Workload, IReadOnlyList<TrialGroup> Groups, IReadOnlyList<string> Axes)
 {
     /// <summary>Groups at the same point of the axes (the columns of one before/after table), in report order.</summary>
     public IReadOnlyList<IReadOnlyList<TrialGroup>> ComparisonSets =>
         Groups.GroupBy(g => g.PointLabel).Select(s => (IReadOnlyList<TrialGroup>)s.ToList()).ToList();
+
+    /// <summary>The workload's distinct trials (a trial in two groups counts once).</summary>
+    public int Trials { get; init; }
 }
 
-/// <summary>Trial results grouped by configuration (seed and engine aside), with statistics and baselines.</summary>
+/// <summary>
+/// Trial results grouped (by their sweep's places, or by configuration with seed and engine aside),
+/// with statistics and baselines. Built by <see cref="ReportAccumulator"/>: it holds no result.
+/// </summary>
 public sealed class Aggregate
 {
     /// <summary>Keys that never make two trials different groups: the seed (and the engine, which is not in a result's config).</summary>
@@ -23,55 +29,61 @@ public sealed class Aggregate
     public static readonly IReadOnlySet<string> PresetKeys =
         ConfigSchema.Preset("kvm-3.1").Keys.Concat(ConfigSchema.Preset("kvm-3.3").Keys).ToHashSet(StringComparer.Ordinal);
 
-    private Aggregate(IReadOnlyList<TrialResult> results, IReadOnlyList<string> figures, IReadOnlyList<WorkloadGroups> workloads)
+    internal Aggregate(IReadOnlyList<string> figures, IReadOnlyList<WorkloadGroups> workloads, TrialCounts trials, int positions,
+        IReadOnlyList<FailedTrial> failures, int failuresNotListed, IReadOnlyList<SensitivityRun> sensitivity, int sensitivityUnattached)
     {
-        Results = results;
         Figures = figures;
         Workloads = workloads;
         Groups = workloads.SelectMany(w => w.Groups).ToList();
+        Trials = trials;
+        Positions = positions;
+        Failures = failures;
+        FailuresNotListed = failuresNotListed;
+        SensitivityRuns = sensitivity;
+        SensitivityUnattached = sensitivityUnattached;
     }
-
-    public IReadOnlyList<TrialResult> Results { get; }
 
     /// <summary>Every numeric figure path of the results, in RESULTS.md order.</summary>
     public IReadOnlyList<string> Figures { get; }
     public IReadOnlyList<WorkloadGroups> Workloads { get; }
 
-    /// <summary>All groups in report order: by workload, then axis point, then policy and switches.</summary>
+    /// <summary>All groups in report order: by workload, then axis point, then variant.</summary>
     public IReadOnlyList<TrialGroup> Groups { get; }
 
+    /// <summary>Distinct trials by outcome (a trial held by two positions counts once).</summary>
+    public TrialCounts Trials { get; }
+
+    /// <summary>Positions given: trials counted once per place they were given under.</summary>
+    public int Positions { get; }
+
+    /// <summary>Each failed trial once, with every group it belongs to, in report order (at most <see cref="ReportLimits.FailuresListed"/>).</summary>
+    public IReadOnlyList<FailedTrial> Failures { get; }
+
+    /// <summary>Failed trials counted but not listed (over <see cref="ReportLimits.FailuresListed"/>).</summary>
+    public int FailuresNotListed { get; }
+
+    /// <summary>The sensitivity trials, each with its group.</summary>
+    public IReadOnlyList<SensitivityRun> SensitivityRuns { get; }
+
+    /// <summary>Sensitivity trials whose group is not among the results (its trials failed to run or were cancelled).</summary>
+    public int SensitivityUnattached { get; }
+
+    /// <summary>Groups the results by configuration (results with no sweep): <see cref="ReportAccumulator"/> without places.</summary>
     public static Aggregate Build(IReadOnlyList<TrialResult> results, BaselineSelector? baseline = null)
     {
-        baseline ??= BaselineSelector.Default;
-        var figures = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var r in results.Where(r => r.Outcome == "completed").Concat(results.Where(r => r.Outcome != "completed")))
-            foreach (var (path, _) in r.Figures())
-                if (seen.Add(path)) figures.Add(path);
-
-        var workloads = new List<WorkloadGroups>();
-        foreach (var byWorkload in results.GroupBy(Workload).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            var groups = byWorkload
-                .GroupBy(GroupKey, StringComparer.Ordinal)
-                .Select(g => NewGroup(byWorkload.Key, g.OrderBy(Seed).ThenBy(r => r.Id, StringComparer.Ordinal).ToList(), figures))
-                .ToList();
-            var axes = Axes(groups);
-            foreach (var g in groups)
-                g.Point = axes.Select(a => KeyValuePair.Create(a, AxisValue(g, a))).ToList();
-            groups = groups
-                .OrderBy(g => g.Point.Select(p => p.Value).ToList(), PointComparer.Instance)
-                .ThenBy(g => g.Policy, StringComparer.Ordinal)
-                .ThenBy(g => g.Switches.Count)
-                .ThenBy(g => SwitchOrder(g), StringComparer.Ordinal)
-                .ToList();
-            AssignBaselines(groups, baseline);
-            workloads.Add(new WorkloadGroups(byWorkload.Key, groups, axes));
-        }
-        int id = 1;
-        foreach (var g in workloads.SelectMany(w => w.Groups)) g.Id = $"g{id++}";
-        return new Aggregate(results, figures, workloads);
+        var acc = new ReportAccumulator();
+        foreach (var r in results) acc.Add(r);
+        return acc.Finish(baseline);
     }
+
+    /// <summary>By point (numbers numerically), then the sweep's variant order, then policy, number of switches and switches in schema order.</summary>
+    internal static List<TrialGroup> Order(IEnumerable<TrialGroup> groups) => groups
+        .OrderBy(g => g.Point.Select(p => p.Value).ToList(), PointComparer.Instance)
+        .ThenBy(g => g.VariantOrder)
+        .ThenBy(g => g.Policy, StringComparer.Ordinal)
+        .ThenBy(g => g.Switches.Count)
+        .ThenBy(SwitchOrder, StringComparer.Ordinal)
+        .ToList();
 
     /// <summary>Switches in the schema's order (fix 1, fix 2, ...), then by value.</summary>
     private static string SwitchOrder(TrialGroup g) =>
@@ -84,29 +96,7 @@ public sealed class Aggregate
         return ConfigSchema.Keys.Count;
     }
 
-    private static string Workload(TrialResult r) => Text(r.Root["trial"]?["workload"]) ?? "";
-    private static long Seed(TrialResult r) => r.Root["trial"]?["seed"] is JsonValue v && v.TryGetValue(out long s) ? s : 0;
-    private static string ModelVersion(TrialResult r) => Text(r.Root["trial"]?["model_version"]) ?? "";
-
-    private static IReadOnlyList<KeyValuePair<string, string>> Config(TrialResult r) =>
-        r.Root["trial"]?["config"] is JsonObject config
-            ? config.Where(kv => !IgnoredKeys.Contains(kv.Key)).Select(kv => KeyValuePair.Create(kv.Key, Text(kv.Value) ?? "")).ToList()
-            : [];
-
-    private static string GroupKey(TrialResult r) =>
-        ModelVersion(r) + "\n" + string.Join("\n", Config(r).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
-
-    private static TrialGroup NewGroup(string workload, List<TrialResult> trials, IReadOnlyList<string> figures)
-    {
-        var first = trials[0];
-        var config = Config(first);
-        string policy = config.FirstOrDefault(kv => kv.Key == "policy").Value ?? Text(first.Root["trial"]?["policy"]) ?? "";
-        var preset = PresetOf(policy);
-        var switches = config.Where(kv => preset.TryGetValue(kv.Key, out var v) && v != kv.Value).ToList();
-        return new TrialGroup(workload, ModelVersion(first), policy, config, switches, trials, figures);
-    }
-
-    private static IReadOnlyDictionary<string, string> PresetOf(string policy)
+    internal static IReadOnlyDictionary<string, string> PresetOf(string policy)
     {
         try
         {
@@ -118,8 +108,8 @@ public sealed class Aggregate
         }
     }
 
-    /// <summary>Keys whose values differ between the groups of a workload, other than the policy and its preset switches.</summary>
-    private static List<string> Axes(IReadOnlyList<TrialGroup> groups)
+    /// <summary>Results with no sweep: keys whose values differ between the groups of a workload, other than the policy and its preset switches.</summary>
+    internal static List<string> Axes(IReadOnlyList<TrialGroup> groups)
     {
         var keys = new List<string>();
         foreach (var g in groups)
@@ -130,7 +120,7 @@ public sealed class Aggregate
         return axes;
     }
 
-    private static string AxisValue(TrialGroup g, string axis) => axis == "model_version" ? g.ModelVersion : g.ConfigValue(axis) ?? "";
+    internal static string AxisValue(TrialGroup g, string axis) => axis == "model_version" ? g.ModelVersion : g.ConfigValue(axis) ?? "";
 
     /// <summary>
     /// A matching group is its own baseline. Any other group takes a matching group that has its
@@ -138,9 +128,9 @@ public sealed class Aggregate
     /// a baseline chosen by axis value, is not compared), preferring one of its own variant;
     /// without one it has no baseline.
     /// </summary>
-    private static void AssignBaselines(IReadOnlyList<TrialGroup> groups, BaselineSelector selector)
+    internal static void AssignBaselines(IReadOnlyList<TrialGroup> groups, BaselineSelector selector, IReadOnlySet<string> variantNames)
     {
-        var candidates = groups.Where(selector.Matches).ToList();
+        var candidates = groups.Where(g => selector.Matches(g, variantNames)).ToList();
         var axes = groups.SelectMany(g => g.Point.Select(p => p.Key)).Distinct().ToList();
         var varying = axes.Where(a => candidates.Select(c => PointValue(c, a)).Distinct().Count() > 1).ToList();
         foreach (var g in groups)
@@ -153,13 +143,6 @@ public sealed class Aggregate
     }
 
     private static string? PointValue(TrialGroup g, string axis) => g.Point.FirstOrDefault(p => p.Key == axis).Value;
-
-    private static string? Text(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonValue v when v.TryGetValue(out string? s) => s,
-        _ => node.ToJsonString(),
-    };
 
     /// <summary>Orders axis points value by value, numbers numerically, anything else ordinally.</summary>
     internal sealed class PointComparer : IComparer<IReadOnlyList<string>>, IComparer<string>

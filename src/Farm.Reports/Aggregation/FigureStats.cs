@@ -14,18 +14,12 @@ public sealed record FigureStats(int N, double? Mean, double? Sd, double? CiLow,
     /// <summary>Half the width of the 95% confidence interval (t * sd / sqrt(n)).</summary>
     public double? CiHalfWidth => CiHigh - Mean;
 
+    /// <summary>The statistics of <paramref name="values"/>, computed as <see cref="RunningStats"/> does (exact sums: any order gives the same).</summary>
     public static FigureStats Of(IReadOnlyList<double> values)
     {
-        int n = values.Count;
-        if (n == 0) return Empty;
-        double mean = values.Sum() / n;
-        double min = values.Min(), max = values.Max();
-        if (n == 1) return new FigureStats(1, mean, null, null, null, min, max);
-        double ss = 0;
-        foreach (double v in values) ss += (v - mean) * (v - mean);
-        double sd = Math.Sqrt(ss / (n - 1));
-        double half = TQuantile975(n - 1) * sd / Math.Sqrt(n);
-        return new FigureStats(n, mean, sd, mean - half, mean + half, min, max);
+        var running = new RunningStats();
+        foreach (double v in values) running.Add(v);
+        return running.ToStats();
     }
 
     /// <summary>The 0.975 quantile of Student's t distribution (two-sided 95%).</summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Farm.Reports.Model;
-using Farm.Simulation.Results;
 
 namespace Farm.Reports.Aggregation;
 
@@ -63,29 +62,27 @@ public sealed record GainShare(string Workload, string Point, string Switch, Tri
 /// </summary>
 public sealed class SensitivityAnalysis
 {
+    /// <summary>The figure compared: elapsed time, which every trial row keeps.</summary>
     public const string Figure = "time.elapsed_seconds";
 
-    // group -> role ("low:k", "high:k", "draw:n") -> seed -> result
-    private readonly Dictionary<TrialGroup, Dictionary<string, Dictionary<long, TrialResult>>> _runs = [];
+    // group -> role ("low:k", "high:k", "draw:n") -> seed -> run
+    private readonly Dictionary<TrialGroup, Dictionary<string, Dictionary<long, SensitivityRun>>> _runs = [];
     private readonly List<string> _keys = [];
     private readonly int _draws;
 
-    public SensitivityAnalysis(Aggregate data, IReadOnlyList<SensitivityTrial> trials)
+    public SensitivityAnalysis(Aggregate data)
     {
-        var groupOf = new Dictionary<string, TrialGroup>(StringComparer.Ordinal);
-        foreach (var g in data.Groups)
-            foreach (var t in g.Trials) groupOf.TryAdd(t.Id, g);
-        foreach (var t in trials)
+        Unattached = data.SensitivityUnattached;
+        foreach (var t in data.SensitivityRuns)
         {
             if (t.Role.Key is { } k && !_keys.Contains(k)) _keys.Add(k);
             if (t.Role.Kind == SensitivityKind.Draw) _draws = Math.Max(_draws, t.Role.Draw);
-            if (!groupOf.TryGetValue(t.CenterTrialId, out var g)) { Unattached++; continue; }
-            if (!_runs.TryGetValue(g, out var roles)) _runs[g] = roles = [];
+            if (!_runs.TryGetValue(t.Group, out var roles)) _runs[t.Group] = roles = [];
             string role = t.Role.ToString();
             if (!roles.TryGetValue(role, out var bySeed)) roles[role] = bySeed = [];
-            bySeed[ReportBuilder.Seed(t.Result)] = t.Result;
+            bySeed[t.Trial.Seed] = t;
             TrialCount++;
-            if (t.Result.Outcome != "completed") Failed++;
+            if (!t.Trial.Completed) Failed++;
         }
     }
 
@@ -123,23 +120,24 @@ public sealed class SensitivityAnalysis
             var means = new double[groups.Length];
             for (int i = 0; i < groups.Length; i++)
             {
-                var bySeed = role is null ? groups[i].Trials.GroupBy(ReportBuilder.Seed).ToDictionary(x => x.Key, x => x.First()) : _runs[groups[i]].GetValueOrDefault(role);
+                var bySeed = role is null
+                    ? groups[i].Trials.GroupBy(t => t.Seed).ToDictionary(x => x.Key, x => x.First())
+                    : _runs[groups[i]].GetValueOrDefault(role)?.ToDictionary(x => x.Key, x => x.Value.Trial);
                 if (bySeed is null) return null;
                 var values = new List<double>();
                 foreach (long s in seeds)
                 {
-                    if (!bySeed.TryGetValue(s, out var r) || r.Outcome != "completed") return null; // a missing or failed run: no value for this role
-                    values.Add(r.Double(Figure));
+                    if (!bySeed.TryGetValue(s, out var r) || r.Elapsed is not { } elapsed) return null; // a missing or failed run: no value for this role
+                    values.Add(elapsed);
                 }
                 means[i] = values.Average();
             }
             return figure(means);
         }
-        string? Value(string role, string key) => groups.Select(g => _runs[g].GetValueOrDefault(role)?.Values.FirstOrDefault())
-            .OfType<TrialResult>().Select(r => r.Root["trial"]?["config"]?[key]?.ToString()).FirstOrDefault(v => v is not null);
+        string? Value(string role) => groups.Select(g => _runs[g].GetValueOrDefault(role)?.Values.FirstOrDefault()?.KeyValue).FirstOrDefault(v => v is not null);
 
         var keys = _keys.Where(k => groups.All(g => _runs[g].ContainsKey($"low:{k}"))).Select(k =>
-            new KeySwing(k, Value($"low:{k}", k), Value($"high:{k}", k), Role($"low:{k}"), Role($"high:{k}"))).ToList();
+            new KeySwing(k, Value($"low:{k}"), Value($"high:{k}"), Role($"low:{k}"), Role($"high:{k}"))).ToList();
         var draws = new List<double>();
         int run = 0;
         for (int d = 1; d <= _draws; d++)

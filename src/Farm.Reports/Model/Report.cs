@@ -27,12 +27,17 @@ public sealed record ReportInfo
     public string? Note { get; init; }
 }
 
-/// <summary>A failed (host-bug or error) trial and its group.</summary>
-public sealed record FailedTrial(TrialGroup Group, TrialResult Trial)
+/// <summary>A failed (host-bug or error) trial, listed once, and the groups it belongs to (two when two variants resolve to it), in report order.</summary>
+public sealed record FailedTrial(TrialRow Trial, IReadOnlyList<TrialGroup> Groups)
 {
-    public string Outcome => Trial.Outcome;
+    /// <summary>The first of <see cref="Groups"/>.</summary>
+    public TrialGroup Group => Groups[0];
+    public Outcome Outcome => Trial.Outcome;
     public string Error => Trial.Error ?? "";
-    public long Seed => (long?)Trial.Root["trial"]?["seed"] ?? 0;
+    public long Seed => Trial.Seed;
+
+    /// <summary>The groups' labels: "kvm-3.1; fix4-flood".</summary>
+    public string GroupLabels => string.Join("; ", Groups.Select(g => g.Label));
 }
 
 /// <summary>The tables and plots of one workload.</summary>
@@ -47,7 +52,7 @@ public sealed class Report
         Data = data;
         Sections = sections;
         FailureTable = failureTable;
-        Failures = data.Groups.SelectMany(g => g.Failed.Select(t => new FailedTrial(g, t))).ToList();
+        Failures = data.Failures;
         ModelVersions = info.ModelVersion is { } v ? [v] : data.Groups.Select(g => g.ModelVersion).Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
@@ -60,10 +65,21 @@ public sealed class Report
     public ReportTable FailureTable { get; }
     public IReadOnlyList<string> ModelVersions { get; }
 
-    public int TrialCount => Data.Results.Count;
-    public int CompletedCount => Data.Results.Count(r => r.Outcome == "completed");
-    public int HostBugCount => Data.Results.Count(r => r.Outcome == "host-bug");
-    public int ErrorCount => TrialCount - CompletedCount - HostBugCount;
+    /// <summary>Distinct trials (a trial held by two positions of the sweep counts once).</summary>
+    public int TrialCount => Data.Trials.Total;
+
+    /// <summary>Positions of the sweep with a result: one per trial and place it was given under (at least <see cref="TrialCount"/>).</summary>
+    public int PositionCount => Data.Positions;
+    public int CompletedCount => Data.Trials.Completed;
+    public int HostBugCount => Data.Trials.HostBug;
+    public int ErrorCount => Data.Trials.Error;
+
+    /// <summary>Failed trials: every one counted, at most <see cref="ReportLimits.FailuresListed"/> in <see cref="Failures"/>.</summary>
+    public int FailedCount => Data.Trials.Failed;
+
+    /// <summary>"105 trials" or, when positions share trials, "105 trials (108 positions: two variants resolve to the same trial)".</summary>
+    public string TrialCountText => PositionCount == TrialCount ? $"{TrialCount} trial(s)"
+        : $"{TrialCount} trial(s) at {PositionCount} positions ({PositionCount - TrialCount} position(s) hold a trial another variant also resolves to; it ran once)";
 
     /// <summary>The summary matrix (workloads × fixes: share of the 3.1→3.3 gain); null when no workload has both presets and a fix alone.</summary>
     public ReportTable? SummaryTable { get; init; }
@@ -91,7 +107,7 @@ public sealed class Report
     public IEnumerable<ReportPlot> Plots() => Sections.SelectMany(s => s.Plots);
 
     /// <summary>One line for a status bar or a log.</summary>
-    public string Summary => Failures.Count == 0
+    public string Summary => FailedCount == 0
         ? $"{TrialCount} trial(s) in {Data.Groups.Count} group(s), all completed"
         : $"{TrialCount} trial(s) in {Data.Groups.Count} group(s): {CompletedCount} completed, {HostBugCount} host-bug, {ErrorCount} error";
 }

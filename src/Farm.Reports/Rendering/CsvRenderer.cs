@@ -28,13 +28,13 @@ public static class CsvRenderer
                 [
                     g.Workload, g.Id, g.Label, g.Variant, g.PointLabel, g.Policy, g.Baseline?.Id ?? "", f,
                     s.N.ToString(System.Globalization.CultureInfo.InvariantCulture), N(s.Mean), N(s.Sd), N(s.CiLow), N(s.CiHigh), N(s.Min), N(s.Max), N(g.Ratio(f)),
-                    I(g.Trials.Count), I(g.Completed.Count), I(g.HostBugs), I(g.Errors),
+                    I(g.TrialCount), I(g.CompletedCount), I(g.HostBugs), I(g.Errors),
                 ]);
             }
         foreach (var c in report.SensitivityChanges()) Sensitivity(b, c.Group, c.Against, "sensitivity.change", c.Change);
         foreach (var s in report.GainShares)
         {
-            Derived(b, s.Fix, s.Before, "gain_share", s.Fix.Completed.Count, s.Share);
+            Derived(b, s.Fix, s.Before, "gain_share", s.Fix.CompletedCount, s.Share);
             if (s.Sensitivity is { } f) Sensitivity(b, s.Fix, s.Before, "sensitivity.gain_share", f);
         }
         return b.ToString();
@@ -68,7 +68,7 @@ public static class CsvRenderer
     private static string[] Fields(TrialGroup g, TrialGroup against, string figure, int n, double? mean, double? sd, double? min, double? max) =>
     [
         g.Workload, g.Id, g.Label, g.Variant, g.PointLabel, g.Policy, against.Id, figure,
-        I(n), N(mean), N(sd), "", "", N(min), N(max), "", I(g.Trials.Count), I(g.Completed.Count), I(g.HostBugs), I(g.Errors),
+        I(n), N(mean), N(sd), "", "", N(min), N(max), "", I(g.TrialCount), I(g.CompletedCount), I(g.HostBugs), I(g.Errors),
     ];
 
     private static string N(double? v) => v is { } x ? Format.Exact(x) : "";

@@ -41,15 +41,15 @@ public static class HtmlRenderer
         if (r.Info.SweepId is { } id) Meta(h, "sweep", id);
         Meta(h, "model version", r.ModelVersions.Count == 0 ? "–" : string.Join(", ", r.ModelVersions));
         Meta(h, "workloads", string.Join(", ", r.Sections.Select(s => s.Workload)));
-        Meta(h, "trials", $"{r.TrialCount} in {r.Data.Groups.Count} groups");
+        Meta(h, "trials", $"{r.TrialCountText} in {r.Data.Groups.Count} groups");
         Meta(h, "baseline", r.Info.Baseline.Description);
         h.Append("</dl>\n");
         if (r.TrialCount == 0)
             h.Append("<p id=\"status\" class=\"status failed\" role=\"alert\">No trial results: nothing to report.</p>\n");
-        else if (r.Failures.Count == 0)
+        else if (r.FailedCount == 0)
             h.Append($"<p id=\"status\" class=\"status ok\">All {r.TrialCount} trials completed.</p>\n");
         else
-            h.Append($"<p id=\"status\" class=\"status failed\" role=\"alert\">✗ {r.Failures.Count} of {r.TrialCount} trials did not complete " +
+            h.Append($"<p id=\"status\" class=\"status failed\" role=\"alert\">✗ {r.FailedCount} of {r.TrialCount} trials did not complete " +
                      $"({r.HostBugCount} host-bug, {r.ErrorCount} error): they are marked ✗ in the tables, left out of the means, and listed under " +
                      "<a href=\"#failures\">Failed trials</a>.</p>\n");
         h.Append("</header>\n");
@@ -76,7 +76,7 @@ public static class HtmlRenderer
     {
         h.Append("<nav id=\"contents\"><h2>Contents</h2><ol>\n");
         if (r.SummaryTable is not null || r.Sensitivity.Any) h.Append("<li><a href=\"#summary\">Summary</a></li>\n");
-        h.Append($"<li><a href=\"#failures\">Failed trials ({r.Failures.Count})</a></li>\n");
+        h.Append($"<li><a href=\"#failures\">Failed trials ({r.FailedCount})</a></li>\n");
         foreach (var s in r.Sections)
         {
             h.Append($"<li><a href=\"#workload-{s.Slug}\">{E(s.Workload)}</a><ul>");
@@ -89,13 +89,13 @@ public static class HtmlRenderer
 
     private static void Failures(StringBuilder h, Report r)
     {
-        string cls = r.Failures.Count == 0 ? "no-failures" : "has-failures";
-        h.Append($"<section id=\"failures\" class=\"failures {cls}\" data-failed=\"{r.Failures.Count}\">\n<h2>Failed trials</h2>\n");
-        if (r.Failures.Count == 0)
+        string cls = r.FailedCount == 0 ? "no-failures" : "has-failures";
+        h.Append($"<section id=\"failures\" class=\"failures {cls}\" data-failed=\"{r.FailedCount}\">\n<h2>Failed trials</h2>\n");
+        if (r.FailedCount == 0)
             h.Append("<p>None: every trial completed.</p>\n");
         else
         {
-            h.Append($"<p>{r.Failures.Count} trial(s) ended without completing. A host-bug is a <code>BUG_ON</code> the real host would hit; " +
+            h.Append($"<p>{r.FailedCount} trial(s) ended without completing. A host-bug is a <code>BUG_ON</code> the real host would hit; " +
                      "an error means the model could not go on. Each is marked ✗ where its run would appear.</p>\n");
             Table(h, r.FailureTable);
         }
@@ -106,7 +106,7 @@ public static class HtmlRenderer
     {
         h.Append($"<section id=\"workload-{s.Slug}\" class=\"workload\" data-workload=\"{E(s.Workload)}\">\n<h2>{E(s.Workload)}</h2>\n");
         var g = s.Groups;
-        h.Append($"<p class=\"intro\">{g.Groups.Count} group(s), {g.Groups.Sum(x => x.Trials.Count)} trial(s)");
+        h.Append($"<p class=\"intro\">{g.Groups.Count} group(s), {g.Trials} trial(s)");
         if (g.Axes.Count > 0) h.Append($"; swept: {E(string.Join(", ", g.Axes))}");
         h.Append(".</p>\n");
         foreach (string note in s.Notes) h.Append($"<p class=\"warning\">{E(note)}</p>\n");

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Farm.Reports.Aggregation;
 using Farm.Reports.Model;
+using Farm.Simulation.Results;
 
 namespace Farm.Reports.Rendering;
 
@@ -30,9 +31,11 @@ public static class JsonRenderer
             if (report.Info.SweepSpec is { } spec) w.WriteString("sweep_spec", spec); else w.WriteNull("sweep_spec");
             w.WriteStartObject("trials");
             w.WriteNumber("total", report.TrialCount);
+            w.WriteNumber("positions", report.PositionCount);
             w.WriteNumber("completed", report.CompletedCount);
             w.WriteNumber("host_bug", report.HostBugCount);
             w.WriteNumber("error", report.ErrorCount);
+            w.WriteNumber("failures_not_listed", report.Data.FailuresNotListed);
             w.WriteEndObject();
 
             w.WriteStartArray("workloads");
@@ -94,9 +97,10 @@ public static class JsonRenderer
                 w.WriteStartObject();
                 w.WriteString("trial_id", f.Trial.Id);
                 w.WriteString("group", f.Group.Id);
+                Strings(w, "groups", f.Groups.Select(g => g.Id));
                 w.WriteString("workload", f.Group.Workload);
                 w.WriteNumber("seed", f.Seed);
-                w.WriteString("outcome", f.Outcome);
+                w.WriteString("outcome", f.Outcome.Name());
                 w.WriteString("error", f.Error);
                 w.WriteEndObject();
             }
@@ -113,12 +117,13 @@ public static class JsonRenderer
         w.WriteString("workload", g.Workload);
         w.WriteString("label", g.Label);
         w.WriteString("variant", g.Variant);
+        if (g.VariantName is { } name) w.WriteString("variant_name", name); else w.WriteNull("variant_name");
         w.WriteString("policy", g.Policy);
         w.WriteString("model_version", g.ModelVersion);
         Pairs(w, "switches", g.Switches);
         Pairs(w, "point", g.Point);
         if (g.Baseline is { } b) w.WriteString("baseline", b.Id); else w.WriteNull("baseline");
-        w.WriteNumber("completed", g.Completed.Count);
+        w.WriteNumber("completed", g.CompletedCount);
         w.WriteNumber("host_bug", g.HostBugs);
         w.WriteNumber("error", g.Errors);
         w.WriteStartArray("trials");
@@ -126,12 +131,13 @@ public static class JsonRenderer
         {
             w.WriteStartObject();
             w.WriteString("id", t.Id);
-            w.WriteNumber("seed", ReportBuilder.Seed(t));
-            w.WriteString("outcome", t.Outcome);
+            w.WriteNumber("seed", t.Seed);
+            w.WriteString("outcome", t.Outcome.Name());
             if (t.Error is { } e) w.WriteString("error", e);
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteNumber("trials_not_listed", g.TrialCount - g.Trials.Count);
         w.WriteStartObject("figures");
         foreach (string f in figures)
         {

@@ -17,14 +17,14 @@ public static class MarkdownRenderer
         if (report.Info.SweepId is { } id) m.Append($"- Sweep: `{id}`\n");
         m.Append($"- Model version: {(report.ModelVersions.Count == 0 ? "–" : string.Join(", ", report.ModelVersions.Select(v => $"`{v}`")))}\n");
         m.Append($"- Workloads: {string.Join(", ", report.Sections.Select(s => Inline(s.Workload)))}\n");
-        m.Append($"- Trials: {report.TrialCount} in {report.Data.Groups.Count} groups\n");
+        m.Append($"- Trials: {report.TrialCountText} in {report.Data.Groups.Count} groups\n");
         m.Append($"- Baseline: {Inline(report.Info.Baseline.Description)}\n\n");
         if (report.TrialCount == 0)
             m.Append("> **No trial results: nothing to report.**\n\n");
-        else if (report.Failures.Count == 0)
+        else if (report.FailedCount == 0)
             m.Append($"> All {report.TrialCount} trials completed.\n\n");
         else
-            m.Append($"> **✗ {report.Failures.Count} of {report.TrialCount} trials did not complete** ({report.HostBugCount} host-bug, {report.ErrorCount} error): " +
+            m.Append($"> **✗ {report.FailedCount} of {report.TrialCount} trials did not complete** ({report.HostBugCount} host-bug, {report.ErrorCount} error): " +
                      "marked ✗ in the tables, left out of the means, listed under [Failed trials](#failed-trials).\n\n");
 
         if (report.SummaryTable is not null || report.Sensitivity.Any)
@@ -40,14 +40,14 @@ public static class MarkdownRenderer
         }
 
         m.Append("## Failed trials\n\n");
-        if (report.Failures.Count == 0) m.Append("None: every trial completed.\n\n");
+        if (report.FailedCount == 0) m.Append("None: every trial completed.\n\n");
         else Table(m, report.FailureTable, title: false);
 
         foreach (var s in report.Sections)
         {
             m.Append($"## {Inline(s.Workload)}\n\n");
             var g = s.Groups;
-            m.Append($"{g.Groups.Count} group(s), {g.Groups.Sum(x => x.Trials.Count)} trial(s)");
+            m.Append($"{g.Groups.Count} group(s), {g.Trials} trial(s)");
             if (g.Axes.Count > 0) m.Append($"; swept: {string.Join(", ", g.Axes.Select(a => $"`{a}`"))}");
             m.Append(".\n\n");
             foreach (string n in s.Notes) m.Append($"> {Inline(n)}\n\n");

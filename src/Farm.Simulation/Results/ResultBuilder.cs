@@ -8,7 +8,7 @@ namespace Farm.Simulation.Results;
 /// <summary>Walks the VM's counters into the RESULTS.md object.</summary>
 public static class ResultBuilder
 {
-    public static TrialResult Build(string workload, SimConfig config, GuestVm? vm, string outcome, string? error, double wallSeconds, long events)
+    public static TrialResult Build(string workload, SimConfig config, GuestVm? vm, Outcome outcome, string? error, double wallSeconds, long events)
     {
         var trial = new JsonObject
         {
@@ -20,7 +20,7 @@ public static class ResultBuilder
             ["model_version"] = ConfigSchema.ModelVersion,
             ["config"] = new JsonObject(config.Values.Where(kv => kv.Key != "engine").Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         };
-        var root = new JsonObject { ["trial"] = trial, ["outcome"] = outcome };
+        var root = new JsonObject { ["trial"] = trial, ["outcome"] = outcome.Name() };
         if (error is not null) root["error"] = error;
 
         var s = vm?.Mmu.Stats ?? new MmuStats();
@@ -48,9 +48,11 @@ public static class ResultBuilder
         root["tdp"] = Obj(("walks", s.TdpWalks), ("walk_cycles", s.TdpWalks * (vm?.Cost.TdpWalk ?? 0)));
 
         var bySite = new JsonObject();
-        string[] sites = ["page_fault", "pte_write", "unprotect", "cr3", "invlpg", "reclaim"];
-        for (int i = 0; i < sites.Length; i++)
-            bySite[sites[i]] = Obj(("acquisitions", l.Acquisitions[i]), ("hold_cycles", l.HoldCycles[i]), ("wait_cycles", l.WaitCycles[i]));
+        foreach (var site in LockSites.All)
+        {
+            int i = (int)site;
+            bySite[site.Name()] = Obj(("acquisitions", l.Acquisitions[i]), ("hold_cycles", l.HoldCycles[i]), ("wait_cycles", l.WaitCycles[i]));
+        }
         root["mmu_lock"] = new JsonObject
         {
             ["acquisitions"] = l.Acquisitions.Sum(),

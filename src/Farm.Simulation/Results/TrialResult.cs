@@ -15,9 +15,14 @@ public sealed class TrialResult(JsonObject root)
 
     public JsonObject Root { get; } = root;
 
-    public string Outcome => (string)Root["outcome"]!;
+    /// <summary>How the trial ended; a <see cref="FormatException"/> for a result whose outcome is none of RESULTS.md's.</summary>
+    public Outcome Outcome => Outcomes.Parse((string?)Root["outcome"]);
     public string? Error => (string?)Root["error"];
     public string Id => (string)Root["trial"]!["id"]!;
+
+    /// <summary>The <c>trial</c> section, typed (read once).</summary>
+    public TrialHeader Header => _header ??= TrialHeader.Of(Root);
+    private TrialHeader? _header;
 
     /// <summary>A number by dotted path, e.g. "zap.misaligned" or "mmu_lock.by_site.pte_write.acquisitions".</summary>
     public long Long(string path) => Node(path).GetValue<long>();
@@ -66,5 +71,5 @@ public sealed class TrialResult(JsonObject root)
         }
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Id} {Outcome}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Id} {Outcome.Name()}");
 }

@@ -19,7 +19,7 @@ internal static class ResultSetGenerator
     {
         string workload = Path.Combine(FindRepo(), "workloads", "micro", "wrprotect.yaml");
         var spec = SweepSpec.Parse($"name: big\nworkload: {workload}\naxes:\n  policy: [kvm-3.1, kvm-3.3]\n  vm.vcpus: [1, 2]\nseeds: {trials / 4}\n",
-            null, maxTrials: trials);
+            Path.GetDirectoryName(workload), maxTrials: trials); // a base directory: the parser reads workload files from disk only with one
         using var store = new ResultStore(db);
         store.SubmitSweep(spec);
         var worker = new WorkerId("generator");

@@ -43,8 +43,8 @@ public class EngineBenchmarks
         // Outside the measurement: starts the local actor system, checks that the engines agree.
         var a = TrialRunner.Run(_actors);
         var s = TrialRunner.Run(_sequential);
-        if (a.Outcome != "completed" || Comparable(a) != Comparable(s))
-            throw new InvalidOperationException($"{Workload} at {Vcpus} vCPUs: the engines disagree ({a.Outcome}: {a.Error})");
+        if (a.Outcome != Outcome.Completed || Comparable(a) != Comparable(s))
+            throw new InvalidOperationException($"{Workload} at {Vcpus} vCPUs: the engines disagree ({a.Outcome.Name()}: {a.Error})");
         Console.WriteLine($"// {Workload} at {Vcpus} vCPUs: {s.Long("run.events")} MMU service steps");
     }
 

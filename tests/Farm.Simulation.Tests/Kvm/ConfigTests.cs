@@ -1,5 +1,6 @@
 using Farm.Simulation.Config;
 using Xunit;
+using Farm.Simulation.Results;
 
 namespace Farm.Simulation.Tests.Kvm;
 
@@ -47,7 +48,7 @@ public class ConfigTests
         Assert.Contains($"'{flavour}' is built for vm.paging", e.Message);
         Assert.Contains("pae with linux-3.x-pae", e.Message);
         var r = MicroHarness.Run("wrprotect", $"vm.paging={paging}", $"guest.flavour={flavour}");
-        Assert.Equal("error", r.Outcome);
+        Assert.Equal(Outcome.Error, r.Outcome);
         Assert.Contains(e.Message, r.Error);
     }
 

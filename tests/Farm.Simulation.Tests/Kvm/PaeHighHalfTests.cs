@@ -1,3 +1,4 @@
+using Farm.Simulation.Results;
 using Xunit;
 
 namespace Farm.Simulation.Tests.Kvm;
@@ -19,7 +20,7 @@ public class PaeHighHalfTests
     public void Kvm31_ZapsTheLeafOnEveryHighHalfWrite()
     {
         var r = Run("policy=kvm-3.1");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         // The high half of pte i (i >= 1) is a 4-byte write at pte offset 4: gentry widens it to
         // 8 bytes, but 3.1 measures from the written offset, (4 ^ (4 + 8 - 1)) & ~7 != 0: misaligned,
         // one zap of the leaf's shadow page each. The low half then finds the frame unshadowed: its
@@ -44,7 +45,7 @@ public class PaeHighHalfTests
     public void Kvm33_WidensBothHalves_AndZapsNothing()
     {
         var r = Run("policy=kvm-3.3");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         // Both halves of pte i (i >= 1) are emulated (a mov is page-table writing: never retried) and
         // widened to the aligned 8-byte pte: neither is misaligned.
         Assert.Equal(2 * (Pages - 1), r.Long("pte_write.bytes_4"));
@@ -78,7 +79,7 @@ public class PaeHighHalfTests
     {
         var r = MicroHarness.Run("pae-high-half", $"vm.paging={paging}", $"guest.flavour={flavour}", "mmu.unsync=false",
             $"workload.pages={Pages}", "policy=kvm-3.1");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         // One emulated store per page: page 0's set_pmd into the root, then each later set_pte, all
         // of one pte's size (8 bytes on x86-64, 4 on i386): aligned, none misaligned.
         Assert.Equal(Pages, r.Long("pte_write.calls"));

@@ -1,4 +1,5 @@
 using Xunit;
+using Farm.Simulation.Results;
 
 namespace Farm.Simulation.Tests.Kvm;
 
@@ -12,7 +13,7 @@ public class PrefetchDrainTests
     public void Kvm31_HitsTheBugOn()
     {
         var r = Run("policy=kvm-3.1");
-        Assert.Equal("host-bug", r.Outcome);
+        Assert.Equal(Outcome.HostBug, r.Outcome);
         Assert.Contains("BUG_ON", r.Error);
         // The write fault that started the emulation topped the cache up to KVM_NR_MEM_OBJS;
         // each element's prefetch maps a page mapped once already, taking one desc: the 41st is the bug.
@@ -24,7 +25,7 @@ public class PrefetchDrainTests
     public void TopupOnPteWriteAlone_Completes()
     {
         var r = Run("policy=kvm-3.1", "mmu.topup_on_pte_write=true");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         Assert.Equal(0, r.Long("desc_cache.exhausted"));
         // The 64 copied present ptes were all installed, each taking a desc from a cache topped up
         // per call; the other 63 are the demand faults' set_pte into the source table (shadowed
@@ -41,7 +42,7 @@ public class PrefetchDrainTests
     public void ContinueAfterBug_CountsAndGoesOn()
     {
         var r = Run("policy=kvm-3.1", "mmu.continue_after_bug=true");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         Assert.True(r.Long("desc_cache.exhausted") >= 1);
     }
 
@@ -49,7 +50,7 @@ public class PrefetchDrainTests
     public void Kvm33_RetriesTheCopy()
     {
         var r = Run("policy=kvm-3.3");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         Assert.Equal(1, r.Long("emulation.retried"));
         Assert.Equal(0, r.Long("desc_cache.exhausted"));
     }

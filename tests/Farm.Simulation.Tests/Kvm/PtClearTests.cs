@@ -1,6 +1,7 @@
 using Farm.Simulation.Kvm;
 using Farm.Simulation.Workloads.Micro;
 using Xunit;
+using Farm.Simulation.Results;
 
 namespace Farm.Simulation.Tests.Kvm;
 
@@ -91,7 +92,7 @@ public class PtClearTests
     public void ThirtyTwoBitGuest_Completes(string policy)
     {
         var r = MicroHarness.Run("pt-clear", $"policy={policy}", "vm.paging=i386", "guest.flavour=linux-3.x-i386");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         Assert.True(r.Long("shadow.pages_created") > 0);
     }
 }

@@ -2,6 +2,7 @@ using Farm.Simulation.Guest;
 using Farm.Simulation.Kvm;
 using Xunit;
 using static Farm.Simulation.Workloads.GuestLayout;
+using Farm.Simulation.Results;
 
 namespace Farm.Simulation.Tests.Kvm;
 
@@ -50,7 +51,7 @@ public class SwitchTests
     public void SmallPageBudget_Reclaims()
     {
         var r = MicroHarness.Run("pt-clear", "policy=kvm-3.3", "mmu.pages_max=8", "workload.regions=8");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         Assert.True(r.Long("zap.reclaim") > 0);
     }
 

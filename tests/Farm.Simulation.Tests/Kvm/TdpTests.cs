@@ -1,3 +1,4 @@
+using Farm.Simulation.Results;
 using Farm.Simulation.Config;
 using Farm.Simulation.Kvm;
 using Farm.Simulation.Workloads.Micro;
@@ -23,7 +24,7 @@ public class TdpTests
     public void PtClear_NoWriteProtectExit_NoEmulation_OneEptViolationPerFrame()
     {
         var r = MicroHarness.Run("pt-clear", "policy=tdp");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         foreach (string f in ShadowOnly) Assert.True(r.Long(f) == 0, $"{f} = {r.Long(f)} under tdp");
         // Frames the guest touches (pool frames, low to high; none is reused before phase 2): process A's
         // pgd, one pud, a pmd and a pt per region (regions are 1 GiB apart: 1 + 1 + 4 + 4 = 10), and
@@ -97,7 +98,7 @@ public class TdpTests
         // the same level-2 page (0-1 GiB): one more leaf page than one vCPU needs, and the root is
         // one page shared through the hash (kvm_mmu_get_page's hit for gfn 0, level 4, direct).
         var r = MicroHarness.Run("wrprotect", "policy=tdp", "vm.vcpus=2", "vm.memory_mb=512");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         Assert.Equal(2 * (4 + 64), r.Long("exits.ept_violation"));
         Assert.Equal(3 + 2, r.Long("shadow.pages_created"));
         Assert.Equal(2 * 2, r.Long("mmu_lock.by_site.cr3.acquisitions"));
@@ -120,7 +121,7 @@ public class TdpTests
     public void ThirtyTwoBitGuest_UsesTheSameFourLevelEpt()
     {
         var r = MicroHarness.Run("pt-clear", "policy=tdp", "vm.paging=i386", "guest.flavour=linux-3.x-i386");
-        Assert.True(r.Outcome == "completed", r.Error);
+        Assert.True(r.Outcome == Outcome.Completed, r.Error);
         Assert.Equal(0, r.Long("exits.write_protect") + r.Long("emulation.elements"));
         // get_ept_level() is 4 whatever the guest's mode: root, level 3, level 2, one leaf page.
         Assert.Equal(4, r.Long("shadow.pages_created"));
@@ -140,7 +141,7 @@ public class TdpTests
         // (continue_after_bug: prefetch-drain ends kvm-3.1 as host-bug otherwise.)
         var results = new[] { "kvm-3.1", "kvm-3.3", "tdp" }
             .Select(p => MicroHarness.Run(kind, $"policy={p}", $"vm.vcpus={vcpus}", "mmu.continue_after_bug=true", "seed=3")).ToList();
-        Assert.All(results, r => Assert.True(r.Outcome == "completed", r.Error));
+        Assert.All(results, r => Assert.True(r.Outcome == Outcome.Completed, r.Error));
         string Guest(Results.TrialResult r) => r.Root["guest"]!.ToJsonString();
         Assert.Equal(Guest(results[0]), Guest(results[1]));
         Assert.Equal(Guest(results[0]), Guest(results[2]));
@@ -160,7 +161,7 @@ public class TdpTests
         // new root would otherwise see the other's old mappings and never fault (it looped).
         var tiny = MicroHarness.Run("wrprotect", "policy=tdp", "mmu.pages_max=8", "vm.vcpus=2");
         var normal = MicroHarness.Run("wrprotect", "policy=tdp", "vm.vcpus=2");
-        Assert.True(tiny.Outcome == "completed", tiny.Error);
+        Assert.True(tiny.Outcome == Outcome.Completed, tiny.Error);
         Assert.Equal(normal.Root["guest"]!.ToJsonString(), tiny.Root["guest"]!.ToJsonString());
         Assert.True(tiny.Long("zap.reclaim") > 0);
         Assert.True(tiny.Long("zap.roots_in_use") > 0);

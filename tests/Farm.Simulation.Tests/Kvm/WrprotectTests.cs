@@ -1,4 +1,5 @@
 using Xunit;
+using Farm.Simulation.Results;
 
 namespace Farm.Simulation.Tests.Kvm;
 
@@ -16,7 +17,7 @@ public class WrprotectTests
     public void Kvm31_ZapsTheShadowPageOnEveryAndb(string paging, string flavour)
     {
         var r = Run("policy=kvm-3.1", $"vm.paging={paging}", $"guest.flavour={flavour}");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         // Each andb is a 1-byte write: "shorter than 4 bytes" is misaligned in 3.1. The page table is
         // re-shadowed by the next demand fault, so every one of them finds a shadow page to zap.
         Assert.Equal(Pages, r.Long("pte_write.bytes_1"));
@@ -30,7 +31,7 @@ public class WrprotectTests
     public void Kvm33_DropsOnlyTheWrittenSpte(string paging, string flavour, int sptesPerPgdWrite)
     {
         var r = Run("policy=kvm-3.3", $"vm.paging={paging}", $"guest.flavour={flavour}");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         Assert.Equal(Pages, r.Long("pte_write.bytes_1"));
         Assert.Equal(0, r.Long("zap.pages"));
         // Each andb drops the one spte it wrote; so does each demand fault's set_pte once the table

@@ -48,7 +48,7 @@ public class KernbenchTests
     public void SmallScale_TotalsAreWithinTenPercentOfTheScaledTargets()
     {
         var r = Run("seed=1");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         Assert.InRange(r.Long("guest.processes") / (Calibration.Processes * SmallScale), 0.9, 1.1);
         Assert.InRange(r.Long("guest.page_faults") / (Calibration.MinorFaults * SmallScale), 0.9, 1.1);
         // Every process but one make per vCPU was forked and exec'd, and every one exited.
@@ -71,7 +71,7 @@ public class KernbenchTests
     public void EveryVariant_CompletesUnderBothPresets(string paging, string flavour, string policy)
     {
         var r = Run($"vm.paging={paging}", $"guest.flavour={flavour}", $"policy={policy}");
-        Assert.True(r.Outcome == "completed", r.Error);
+        Assert.True(r.Outcome == Outcome.Completed, r.Error);
         Assert.True(r.Long("exits.cr3") > 0);
         Assert.Equal(r.Long("guest.pt_pages_allocated"), r.Long("guest.pt_pages_freed"));
     }
@@ -103,7 +103,7 @@ public class KernbenchTests
     public void TwoVcpus_Complete_AndShareTheUnits()
     {
         var r = Run("vm.vcpus=2", "workload.jobs=4");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         var s = Defaults("vm.vcpus=2", $"workload.scale={SmallScale}");
         Assert.Equal((long)s.ExpectedProcesses, r.Long("guest.processes"));
         var vcpus = r.Root["vcpus"]!.AsArray();
@@ -115,7 +115,7 @@ public class KernbenchTests
     public void FewerJobsThanVcpus_IdleVcpusRunOnlyTheirMake()
     {
         var r = Run("workload.jobs=2");
-        Assert.Equal("completed", r.Outcome);
+        Assert.Equal(Outcome.Completed, r.Outcome);
         Assert.Equal((long)Defaults($"workload.scale={SmallScale}", "workload.jobs=2").ExpectedProcesses, r.Long("guest.processes"));
     }
 

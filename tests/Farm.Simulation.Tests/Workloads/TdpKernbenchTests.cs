@@ -17,7 +17,7 @@ public class TdpKernbenchTests
         var shadow31 = Run("policy=kvm-3.1", "seed=5");
         var shadow33 = Run("policy=kvm-3.3", "seed=5");
         var tdp = Run("policy=tdp", "seed=5");
-        Assert.True(tdp.Outcome == "completed", tdp.Error);
+        Assert.True(tdp.Outcome == Outcome.Completed, tdp.Error);
         // Same processes, page faults, page-table pages and forks: the draws do not depend on the
         // scheduler's order, which depends on MMU costs (docs/kernbench.md, common random numbers).
         foreach (string f in new[] { "guest.processes", "guest.forks", "guest.execs", "guest.page_faults", "guest.pt_pages_allocated", "guest.pt_pages_freed" })
@@ -40,7 +40,7 @@ public class TdpKernbenchTests
     public void OtherGuests_CompleteUnderTdp(string paging, string flavour)
     {
         var r = Run("policy=tdp", $"vm.paging={paging}", $"guest.flavour={flavour}");
-        Assert.True(r.Outcome == "completed", r.Error);
+        Assert.True(r.Outcome == Outcome.Completed, r.Error);
         Assert.Equal(r.Long("guest.pt_pages_allocated"), r.Long("guest.pt_pages_freed"));
         Assert.Equal(r.Long("exits.ept_violation"), r.Long("exits.total"));
     }

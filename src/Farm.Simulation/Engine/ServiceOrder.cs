@@ -1,0 +1,123 @@
+using Farm.Simulation.Kvm;
+
+namespace Farm.Simulation.Engine;
+
+/// <summary>
+/// The rule of which MMU request is served next, for every engine (DESIGN.md, "Time and
+/// determinism"). Requests are served strictly in (timestamp, vcpu id) order, and one only when
+/// no vCPU that is still running could issue an earlier one: a vCPU that resumed at r issues its
+/// next request at r + 1 or later (guest work between two requests takes at least one cycle,
+/// <see cref="VcpuContext.Mmu"/>). A multi-step request (an emulated rep string) is served a
+/// step at a time, each step re-queued at its own timestamp.
+/// <para>
+/// One <see cref="ServiceOrder"/> tracks the vCPUs of one VM: each is running (since a time),
+/// waiting with a request, continuing a multi-step one, or done. The sequential engine runs every
+/// vCPU to its next request before asking <see cref="Next"/>; the actor engine asks whenever a
+/// message arrives, and may find the earliest request blocked by a vCPU still running.
+/// </para>
+/// </summary>
+public sealed class ServiceOrder
+{
+    private enum State : byte { Running, Waiting, Continuing, Done }
+
+    private readonly State[] _state;
+    private readonly long[] _time;            // Waiting/Continuing: the request's or step's timestamp; Running: the resume time
+    private readonly MmuRequest?[] _request;  // Waiting: the request
+
+    /// <summary>Every vCPU starts running at time 0.</summary>
+    public ServiceOrder(int vcpus)
+    {
+        _state = new State[vcpus];
+        _time = new long[vcpus];
+        _request = new MmuRequest?[vcpus];
+    }
+
+    public int Count => _state.Length;
+
+    /// <summary>Whether (<paramref name="time"/>, <paramref name="id"/>) is served before (<paramref name="otherTime"/>, <paramref name="otherId"/>).</summary>
+    public static bool Before(long time, int id, long otherTime, int otherId) => time < otherTime || (time == otherTime && id < otherId);
+
+    /// <summary>The earliest timestamp of the next request of a vCPU that resumed at <paramref name="resumed"/>.</summary>
+    public static long EarliestRequest(long resumed) => resumed + 1;
+
+    /// <summary>vCPU <paramref name="id"/> waits with <paramref name="request"/> stamped <paramref name="time"/>.</summary>
+    public void Request(int id, MmuRequest request, long time) => Set(id, State.Waiting, time, request);
+
+    /// <summary>vCPU <paramref name="id"/>'s multi-step request has its next step due at <paramref name="time"/>.</summary>
+    public void Continue(int id, long time) => Set(id, State.Continuing, time, null);
+
+    /// <summary>vCPU <paramref name="id"/> runs guest code from <paramref name="time"/> (it was answered).</summary>
+    public void Resume(int id, long time) => Set(id, State.Running, time, null);
+
+    /// <summary>vCPU <paramref name="id"/>'s guest code finished.</summary>
+    public void Finish(int id) => Set(id, State.Done, 0, null);
+
+    private void Set(int id, State state, long time, MmuRequest? request)
+    {
+        _state[id] = state;
+        _time[id] = time;
+        _request[id] = request;
+    }
+
+    /// <summary>Whether every vCPU is done.</summary>
+    public bool AllDone => Array.TrueForAll(_state, s => s == State.Done);
+
+    /// <summary>
+    /// The vCPU whose request (or step) is served now, or -1: none pending, or the earliest pending
+    /// one could still be preceded by a request of a vCPU that is running.
+    /// </summary>
+    public int Next()
+    {
+        int next = -1;
+        for (int i = 0; i < _state.Length; i++)
+            if (_state[i] is State.Waiting or State.Continuing && (next < 0 || Before(_time[i], i, _time[next], next))) next = i;
+        if (next < 0) return -1;
+        for (int j = 0; j < _state.Length; j++)
+            if (_state[j] == State.Running && Before(EarliestRequest(_time[j]), j, _time[next], next)) return -1;
+        return next;
+    }
+
+    /// <summary>The timestamp of vCPU <paramref name="id"/>'s pending request or step.</summary>
+    public long Time(int id) => _time[id];
+
+    /// <summary>Whether vCPU <paramref name="id"/> is in the middle of a multi-step request.</summary>
+    public bool Continuing(int id) => _state[id] == State.Continuing;
+
+    /// <summary>vCPU <paramref name="id"/>'s pending request (not a step of one).</summary>
+    public MmuRequest Pending(int id) => _request[id] ?? throw new InvalidOperationException($"vCPU {id} has no request pending");
+
+    /// <summary>
+    /// Serves vCPU <paramref name="id"/>'s pending request or its next step on <paramref name="mmu"/>
+    /// and records where it stands then: continuing at the next step's time, or running from the
+    /// reply's time (the caller delivers the reply).
+    /// </summary>
+    public MmuStep Serve(ShadowMmu mmu, KvmVcpu kvm, int id)
+    {
+        var step = Continuing(id) ? mmu.Continue(kvm, _time[id]) : mmu.Serve(kvm, Pending(id), _time[id]);
+        if (step.Finished) Resume(id, step.Time);
+        else Continue(id, step.Time);
+        return step;
+    }
+
+    /// <summary>
+    /// When every vCPU other than <paramref name="id"/> waits or is done: the earliest request
+    /// pending elsewhere (long.MaxValue, int.MaxValue when none), up to which <paramref name="id"/>'s
+    /// own requests are served next whatever it does; null when another vCPU is running.
+    /// </summary>
+    public (long Time, int Id)? HorizonFor(int id)
+    {
+        long time = long.MaxValue;
+        int at = int.MaxValue;
+        for (int j = 0; j < _state.Length; j++)
+        {
+            if (j == id || _state[j] == State.Done) continue;
+            if (_state[j] == State.Running) return null;
+            if (Before(_time[j], j, time, at))
+            {
+                time = _time[j];
+                at = j;
+            }
+        }
+        return (time, at);
+    }
+}
