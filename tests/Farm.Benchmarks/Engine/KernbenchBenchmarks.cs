@@ -33,11 +33,11 @@ public class KernbenchBenchmarks
     [Params("kvm-3.1", "kvm-3.3")]
     public string Policy { get; set; } = "kvm-3.1";
 
-    internal static TrialSpec Spec(string policy)
+    internal static TrialSpec Spec(string policy, string scale = Scale)
     {
         var workload = WorkloadRegistry.Get("kernbench");
         var config = SimConfig.Resolve(
-            KeyValueArgs.Parse([.. KernbenchYaml, $"workload.scale={Scale}", $"policy={policy}", "engine=sequential"]), workload.Keys);
+            KeyValueArgs.Parse([.. KernbenchYaml, $"workload.scale={scale}", $"policy={policy}", "engine=sequential"]), workload.Keys);
         return new TrialSpec("kernbench", workload, config);
     }
 
