@@ -8,6 +8,8 @@ public static class Program
     {
         if (args is ["generate-results", var db, .. var rest])
             return Cluster.ResultSetGenerator.Generate(db, rest is [var n] ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 10_000);
+        if (args is ["cpu-rates", .. var rates])
+            return CpuRates.Run(rates);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

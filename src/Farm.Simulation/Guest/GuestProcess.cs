@@ -20,7 +20,7 @@ public sealed class GuestProcess(int pid, ulong pgdGfn)
     public ulong Cr3 => PgdGfn << 12;
     public List<Vma> Vmas { get; } = [];
     /// <summary>Virtual page numbers with a present pte (the kernel's own bookkeeping).</summary>
-    public SortedSet<ulong> Mapped { get; } = [];
+    public MappedPages Mapped { get; } = new();
     /// <summary>Page-table frames by level (2..levels) keyed by the va prefix they cover.</summary>
     public Dictionary<(int Level, ulong Prefix), ulong> Tables { get; } = [];
 

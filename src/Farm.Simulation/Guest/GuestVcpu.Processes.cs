@@ -118,15 +118,26 @@ public sealed partial class GuestVcpu
     private async ValueTask FreeLevel(ulong table, int level)
     {
         if (level == 1) return;
-        for (int i = 0; i < Mode.EntriesPerTable; i++)
+        for (int i = 0; (i = NextPresentEntry(table, i)) >= 0; i++)
         {
             ulong entry = (table << 12) + (ulong)(i * Mode.PteSize);
             ulong pte = ReadPte(entry);
-            if (!Present(pte)) continue;
             ulong child = Mode.PteFrame(pte);
             await FreeLevel(child, level - 1);
             await Run(KernelOp.PteClear, entry);
             FreeTable(child);
         }
+    }
+
+    /// <summary>The first entry at or after <paramref name="from"/> whose present bit is set, or -1:
+    /// the same entries in the same order as reading each pte, without a full read per empty slot.</summary>
+    private int NextPresentEntry(ulong table, int from)
+    {
+        var frame = _vm.Memory.FrameIfAllocated(table);
+        if (frame.IsEmpty) return -1;
+        int stride = Mode.PteSize, entries = Mode.EntriesPerTable;
+        for (int i = from; i < entries; i++)
+            if ((frame[i * stride] & (byte)PagingMode.Present) != 0) return i; // little-endian: bit 0 is in the first byte
+        return -1;
     }
 }

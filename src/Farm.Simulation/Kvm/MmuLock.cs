@@ -14,9 +14,22 @@ public sealed class MmuLock
     public readonly long[] HoldCycles = new long[SiteCount];
     public readonly long[] WaitCycles = new long[SiteCount];
     public long Contended;
-    /// <summary>Exact wait distribution: wait in cycles to count (sorted only when read).</summary>
-    public readonly Dictionary<long, long> WaitHistogram = [];
+    // Exact wait distribution: wait in cycles to count. Most acquisitions do not wait, so those
+    // are a plain counter rather than a dictionary update on the pte_write path.
+    private readonly Dictionary<long, long> _waits = [];
+    private long _noWait;
     public long MaxWait { get; private set; }
+
+    /// <summary>Exact wait distribution: wait in cycles to count (sorted only when read).</summary>
+    public IReadOnlyDictionary<long, long> WaitHistogram
+    {
+        get
+        {
+            var all = new Dictionary<long, long>(_waits);
+            if (_noWait > 0) all[0] = _noWait;
+            return all;
+        }
+    }
 
     /// <summary>Acquires at <paramref name="stamp"/> for <paramref name="hold"/> cycles; returns the release time.</summary>
     public long Acquire(LockSite site, long stamp, long hold, out long wait)
@@ -30,17 +43,19 @@ public sealed class MmuLock
         WaitCycles[s] += wait;
         if (wait > 0) Contended++;
         if (wait > MaxWait) MaxWait = wait;
-        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(WaitHistogram, wait, out _)++;
+        if (wait == 0) _noWait++;
+        else System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_waits, wait, out _)++;
         return start + hold;
     }
 
     public long Percentile(double p)
     {
-        long total = WaitHistogram.Values.Sum();
+        var histogram = WaitHistogram;
+        long total = histogram.Values.Sum();
         if (total == 0) return 0;
         long rank = (long)Math.Ceiling(p * total);
         long seen = 0;
-        foreach (var (wait, count) in WaitHistogram.OrderBy(kv => kv.Key))
+        foreach (var (wait, count) in histogram.OrderBy(kv => kv.Key))
         {
             seen += count;
             if (seen >= rank) return wait;

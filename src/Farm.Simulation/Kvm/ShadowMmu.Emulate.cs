@@ -46,7 +46,7 @@ public sealed partial class ShadowMmu : IEmulatedWriteSink
         _emulatingFor = null;
         if (error is not null) throw new ModelException($"emulation failed on vCPU {v.Id}: {error.Message}");
         if (retired) return Finish(v, ReplyKind.Emulated);
-        var ins = v.Interpreter.PeekInstruction();
+        ref readonly var ins = ref v.Interpreter.Code.Get(v.Interpreter.Cpu.Rip); // no copy of the decoded instruction
         ulong count = ins.Op0Kind == Iced.Intel.OpKind.MemoryESRDI ? v.Interpreter.Cpu.Rcx : (uint)v.Interpreter.Cpu.Rcx;
         if ((count & 1023) == 0) return Finish(v, ReplyKind.Reenter);
         v.GuestSince = long.MaxValue; // still in the host, emulating

@@ -1,30 +1,37 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Farm.Simulation.X86;
 
 /// <summary>
-/// Guest physical memory: 4 KiB frames allocated on first touch. Raw access only;
-/// write protection is the <see cref="IWriteGate"/>'s business, not the memory's.
+/// Guest physical memory, allocated on first touch and read as zeros until then. Raw access
+/// only; write protection is the <see cref="IWriteGate"/>'s business, not the memory's.
+/// Storage is in 1 MiB chunks of 256 frames: each is one large-object-heap array, allocated
+/// zeroed once and never moved or promoted by the GC (4 KiB arrays per frame were copied from
+/// generation to generation, about a fifth of a kernbench run's CPU time; docs/performance.md).
 /// </summary>
 public sealed class GuestMemory
 {
     public const int PageShift = 12;
     public const int PageSize = 1 << PageShift;
     public const ulong PageMask = PageSize - 1;
+    private const int ChunkShift = 20;
+    private const ulong ChunkMask = (1UL << ChunkShift) - 1;
 
-    private readonly byte[]?[] _frames;
+    private readonly byte[]?[] _chunks;
 
     public GuestMemory(ulong sizeBytes)
     {
         if (sizeBytes == 0 || (sizeBytes & PageMask) != 0 || (sizeBytes >> PageShift) > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(sizeBytes), sizeBytes, "guest memory size must be a non-zero multiple of 4096");
         SizeBytes = sizeBytes;
-        _frames = new byte[]?[sizeBytes >> PageShift];
+        FrameCount = sizeBytes >> PageShift;
+        _chunks = new byte[]?[(sizeBytes + ChunkMask) >> ChunkShift];
     }
 
     public ulong SizeBytes { get; }
-    public ulong FrameCount => (ulong)_frames.Length;
+    public ulong FrameCount { get; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Contains(ulong address, ulong length) =>
@@ -32,7 +39,26 @@ public sealed class GuestMemory
 
     /// <summary>The frame's bytes, allocated (zeroed) on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> Frame(ulong gfn) => _frames[gfn] ??= new byte[PageSize];
+    public Span<byte> Frame(ulong gfn) =>
+        Chunk(gfn << PageShift).AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
+
+    /// <summary>The frame's bytes if it was ever written, else empty (it reads as zeros).</summary>
+    public ReadOnlySpan<byte> FrameIfAllocated(ulong gfn)
+    {
+        var chunk = _chunks[gfn >> (ChunkShift - PageShift)];
+        return chunk is null ? default : chunk.AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
+    }
+
+    /// <summary>The chunk holding <paramref name="address"/>, allocated (zeroed) on first use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte[] Chunk(ulong address) => _chunks[address >> ChunkShift] ?? NewChunk(address >> ChunkShift);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private byte[] NewChunk(ulong index)
+    {
+        ulong start = index << ChunkShift;
+        return _chunks[index] = new byte[Math.Min(1UL << ChunkShift, SizeBytes - start)];
+    }
 
     /// <summary>Bytes [address, address+length) that lie inside one frame.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -42,17 +68,18 @@ public sealed class GuestMemory
     public ulong Read(ulong address, int size)
     {
         CheckRange(address, (ulong)size);
-        int offset = (int)(address & PageMask);
-        if (offset + size <= PageSize)
+        if ((int)(address & PageMask) + size <= PageSize)
         {
-            var frame = _frames[address >> PageShift];
-            if (frame is null) return 0;
+            var chunk = _chunks[address >> ChunkShift];
+            if (chunk is null) return 0;
+            // In range: CheckRange bounded the address, and the access stays inside one frame.
+            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (nint)(address & ChunkMask));
             return size switch
             {
-                1 => frame[offset],
-                2 => BinaryPrimitives.ReadUInt16LittleEndian(frame.AsSpan(offset)),
-                4 => BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(offset)),
-                _ => BinaryPrimitives.ReadUInt64LittleEndian(frame.AsSpan(offset)),
+                1 => at,
+                2 => LittleEndian(Unsafe.ReadUnaligned<ushort>(ref at)),
+                4 => LittleEndian(Unsafe.ReadUnaligned<uint>(ref at)),
+                _ => LittleEndian(Unsafe.ReadUnaligned<ulong>(ref at)),
             };
         }
         ulong value = 0;
@@ -64,16 +91,15 @@ public sealed class GuestMemory
     public void Write(ulong address, int size, ulong value)
     {
         CheckRange(address, (ulong)size);
-        int offset = (int)(address & PageMask);
-        if (offset + size <= PageSize)
+        if ((int)(address & PageMask) + size <= PageSize)
         {
-            var span = Frame(address >> PageShift)[offset..];
+            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Chunk(address)), (nint)(address & ChunkMask));
             switch (size)
             {
-                case 1: span[0] = (byte)value; break;
-                case 2: BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)value); break;
-                case 4: BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)value); break;
-                default: BinaryPrimitives.WriteUInt64LittleEndian(span, value); break;
+                case 1: at = (byte)value; break;
+                case 2: Unsafe.WriteUnaligned(ref at, LittleEndian((ushort)value)); break;
+                case 4: Unsafe.WriteUnaligned(ref at, LittleEndian((uint)value)); break;
+                default: Unsafe.WriteUnaligned(ref at, LittleEndian(value)); break;
             }
             return;
         }
@@ -99,13 +125,22 @@ public sealed class GuestMemory
         while (!destination.IsEmpty)
         {
             int chunk = Math.Min(destination.Length, PageSize - (int)(address & PageMask));
-            var frame = _frames[address >> PageShift];
-            if (frame is null) destination[..chunk].Clear();
-            else frame.AsSpan((int)(address & PageMask), chunk).CopyTo(destination);
+            var frames = _chunks[address >> ChunkShift];
+            if (frames is null) destination[..chunk].Clear();
+            else frames.AsSpan((int)(address & ChunkMask), chunk).CopyTo(destination);
             destination = destination[chunk..];
             address += (ulong)chunk;
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ushort LittleEndian(ushort v) => BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint LittleEndian(uint v) => BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong LittleEndian(ulong v) => BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckRange(ulong address, ulong length)

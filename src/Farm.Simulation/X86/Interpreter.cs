@@ -78,24 +78,34 @@ public sealed class Interpreter
     public ExecutionResult Run(long budget = 1_000_000)
     {
         _emulating = false;
-        long start = Retired;
+        // The hot loop keeps the count, the CPU and the sentinel in locals; Retired is brought
+        // up to date on every way out (handlers do not read it).
+        long retired = 0;
+        var cpu = Cpu;
+        ulong sentinel = ReturnSentinel;
         try
         {
-            var handlers = HandlerTable.ByMnemonic;
-            while (Cpu.Rip != ReturnSentinel)
+            var handlers = HandlerTable.ByCode;
+            ulong rip;
+            while ((rip = cpu.Rip) != sentinel)
             {
-                if (Retired - start >= budget)
+                if (retired >= budget)
                     GuestCodeException.Throw("budget", $"instruction budget of {budget} exhausted (runaway loop?)");
-                ref readonly Instruction ins = ref _code.Get(Cpu.Rip);
-                if (!handlers[(int)ins.Mnemonic].Execute(this, in ins))
-                    return new ExecutionResult(ExecutionStatus.WriteFault, Retired - start, _fault, null);
-                Retired++;
+                ref readonly Instruction ins = ref _code.Get(rip);
+                if (!handlers[(int)ins.Code].Execute(this, in ins))
+                {
+                    Retired += retired;
+                    return new ExecutionResult(ExecutionStatus.WriteFault, retired, _fault, null);
+                }
+                retired++;
             }
-            return new ExecutionResult(ExecutionStatus.Completed, Retired - start, default, null);
+            Retired += retired;
+            return new ExecutionResult(ExecutionStatus.Completed, retired, default, null);
         }
         catch (Exception e) when (e is GuestCodeException or GuestMemoryAccessException)
         {
-            return new ExecutionResult(ExecutionStatus.Error, Retired - start, default, DescribeError(e));
+            Retired += retired;
+            return new ExecutionResult(ExecutionStatus.Error, retired, default, DescribeError(e));
         }
     }
 
@@ -115,7 +125,7 @@ public sealed class Interpreter
         try
         {
             ref readonly Instruction ins = ref _code.Get(rip);
-            HandlerTable.ByMnemonic[(int)ins.Mnemonic].Execute(this, in ins);
+            HandlerTable.ByCode[(int)ins.Code].Execute(this, in ins);
             Retired++;
             return Cpu.Rip != rip;
         }
@@ -231,11 +241,21 @@ public sealed class Interpreter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong ReadMem(ulong address, int size) => Memory.Read(address, size);
 
+    /// <summary>Iced's GetOpKind, folded to a field read when <paramref name="op"/> is a constant 0 or 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static OpKind Kind(in Instruction ins, int op) =>
+        op == 0 ? ins.Op0Kind : op == 1 ? ins.Op1Kind : ins.GetOpKind(op);
+
+    /// <summary>Iced's GetOpRegister, folded like <see cref="Kind"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Register Reg(in Instruction ins, int op) =>
+        op == 0 ? ins.Op0Register : op == 1 ? ins.Op1Register : ins.GetOpRegister(op);
+
     /// <summary>Operand size in bytes of operand <paramref name="op"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int OpSize(in Instruction ins, int op) => ins.GetOpKind(op) switch
+    internal static int OpSize(in Instruction ins, int op) => Kind(ins, op) switch
     {
-        OpKind.Register => RegisterMap.Info[(int)ins.GetOpRegister(op)].Size,
+        OpKind.Register => RegisterMap.Info[(int)Reg(ins, op)].Size,
         OpKind.Memory => ins.MemorySize.GetSize(),
         _ => GuestCodeException.ThrowInt("unsupported", $"operand {op} of this form is not supported"),
     };
@@ -243,9 +263,9 @@ public sealed class Interpreter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong ReadOp(in Instruction ins, int op, int size)
     {
-        switch (ins.GetOpKind(op))
+        switch (Kind(ins, op))
         {
-            case OpKind.Register: return ReadReg(ins.GetOpRegister(op));
+            case OpKind.Register: return ReadReg(Reg(ins, op));
             case OpKind.Memory: return ReadMem(EffectiveAddress(ins), size);
             case OpKind.Immediate8:
             case OpKind.Immediate16:
@@ -265,9 +285,9 @@ public sealed class Interpreter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool WriteOp(in Instruction ins, int op, int size, ulong value)
     {
-        if (ins.GetOpKind(op) == OpKind.Register)
+        if (Kind(ins, op) == OpKind.Register)
         {
-            WriteReg(ins.GetOpRegister(op), value);
+            WriteReg(Reg(ins, op), value);
             return true;
         }
         return TryWrite(EffectiveAddress(ins), size, value, in ins, 0);

@@ -31,6 +31,7 @@ internal static class Alu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Interpreter_SizeMask(int size) => size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Add(ulong a, ulong b, ulong carry, int size, out ulong flags)
     {
         ulong mask = Interpreter_SizeMask(size);
@@ -43,6 +44,7 @@ internal static class Alu
         return r;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Sub(ulong a, ulong b, ulong borrow, int size, out ulong flags)
     {
         ulong mask = Interpreter_SizeMask(size);
@@ -55,6 +57,7 @@ internal static class Alu
         return r;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Logic(ulong r, int size, out ulong flags)
     {
         r &= Interpreter_SizeMask(size);

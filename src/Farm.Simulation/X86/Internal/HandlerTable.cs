@@ -8,6 +8,17 @@ internal static class HandlerTable
 {
     public static readonly OpHandler[] ByMnemonic = Build();
 
+    /// <summary>The same handlers indexed by Iced's Code (a field of the instruction), which saves
+    /// the interpreter loop the Code-to-Mnemonic table lookup on every instruction.</summary>
+    public static readonly OpHandler[] ByCode = BuildByCode();
+
+    private static OpHandler[] BuildByCode()
+    {
+        var table = new OpHandler[(int)Enum.GetValues<Code>().Max() + 1];
+        for (int c = 0; c < table.Length; c++) table[c] = ByMnemonic[(int)((Code)c).Mnemonic()];
+        return table;
+    }
+
     private static OpHandler[] Build()
     {
         var table = new OpHandler[(int)Enum.GetValues<Mnemonic>().Max() + 1];

@@ -8,6 +8,17 @@ internal sealed class MovHandler : OpHandler
 
     public override bool Execute(Interpreter it, in Instruction ins)
     {
+        // Fast path, register to register between GPRs (non-GPRs have a size above 8).
+        if (ins.Op0Kind == OpKind.Register && ins.Op1Kind == OpKind.Register)
+        {
+            var dst = RegisterMap.Info[(int)ins.Op0Register];
+            var src = RegisterMap.Info[(int)ins.Op1Register];
+            if (dst.Size <= 8 && src.Size <= 8)
+            {
+                it.WriteReg(ins.Op0Register, it.ReadReg(ins.Op1Register));
+                return Next(it, ins);
+            }
+        }
         if (ins.Op0Kind == OpKind.Register && ins.Op0Register.IsSegmentRegister())
             GuestCodeException.Throw("unsupported", "loading a segment register is not supported (flat guest)");
         if (ins.Op0Kind == OpKind.Register && RegisterMap.Info[(int)ins.Op0Register].Size > 8)
