@@ -21,7 +21,7 @@ namespace Farm.Cluster.Coordinator;
 /// unacknowledged so the worker sends it again. When the store cannot be written, dispatch stops
 /// until a probe finds it writable again.
 /// </summary>
-public sealed class CoordinatorActor : ReceiveActor, IWithTimers
+public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
 {
     private sealed class CheckDeadlines
     {
@@ -74,7 +74,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Handle<CancelSweep>(c =>
         {
             if (_store.FindSweep(c.Sweep) is null) { Sender.Tell(new UnknownSweep(c.Sweep)); return; }
-            Sender.Tell(new SweepCancelled(c.Sweep, _store.Cancel(c.Sweep)));
+            Sender.Tell(new SweepCancelled(c.Sweep, StoreWrite("cancel", () => _store.Cancel(c.Sweep))));
         });
         Handle<GetResults>(g =>
         {
@@ -91,10 +91,14 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             if (_fault is null) ExpireDeadlines();
             else TryRecover();
         });
+        ReceiveMetrics();
     }
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
         Timers.StartPeriodicTimer("deadlines", CheckDeadlines.Instance, _options.DeadlineCheckInterval);
+        StartMetrics();
+    }
 
     /// <summary>
     /// Every message is handled in its own catch. Supervision would restart the actor, and a
@@ -156,7 +160,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         SubmitResult r;
         try
         {
-            r = _store.SubmitSweep(p.Spec);
+            r = StoreWrite("submit", () => _store.SubmitSweep(p.Spec));
         }
         catch (StoreException e) when (e is not StoreUnavailableException)
         {
@@ -189,7 +193,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Takes up to the free slots' worth of queued trials for the worker; false (and nothing sent) if none is queued.</summary>
-    private bool Send(IActorRef worker, RequestWork w) => Send(worker, w.Worker, _store.Dispatch(w.FreeSlots, w.Worker));
+    private bool Send(IActorRef worker, RequestWork w) => Send(worker, w.Worker, StoreDispatch(w.FreeSlots, w.Worker));
 
     private bool Send(IActorRef worker, WorkerId id, IReadOnlyList<TrialTicket> tickets)
     {
@@ -218,7 +222,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
                 for (int i = 0; i < _waiting.Count; i++)
                 {
                     if (given[i].Count >= _waiting[i].Request.FreeSlots) continue;
-                    var next = _store.Dispatch(1, _waiting[i].Request.Worker);
+                    var next = StoreDispatch(1, _waiting[i].Request.Worker);
                     if (next.Count == 0) { more = false; break; }
                     given[i].Add(next[0]);
                     more = true;
@@ -239,7 +243,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (_fault is not null) return; // not acknowledged: the worker keeps the result and sends it again
         try
         {
-            _store.StoreResult(f.Trial, f.ResultJson); // idempotent: a second copy is ignored
+            StoreWrite("result", () => _store.StoreResult(f.Trial, f.ResultJson)); // idempotent: a second copy is ignored
         }
         catch (UnknownTrialException)
         {
@@ -248,7 +252,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         catch (StoreException e) when (e is not StoreUnavailableException)
         {
             Drop(f.Trial, f.Worker, e.Message);
-            _store.MarkFailed(f.Trial, $"the worker's result was refused: {e.Message}");
+            StoreWrite("failure", () => _store.MarkFailed(f.Trial, $"the worker's result was refused: {e.Message}"));
         }
         _inFlight.Remove(f.Trial);
         Sender.Tell(new Ack(f.Trial));
@@ -259,7 +263,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (_fault is not null) return;
         try
         {
-            _store.MarkFailed(f.Trial, f.Error);
+            StoreWrite("failure", () => _store.MarkFailed(f.Trial, f.Error));
         }
         catch (UnknownTrialException)
         {
@@ -292,9 +296,10 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _waiting.RemoveAll(x => x.Worker.Equals(worker));
         if (!_watched.TryGetValue(worker, out var id)) return;
         // The store first: if it fails, the in-flight entries stay and their deadlines re-queue them later.
-        int n = _store.RequeueWorker(id);
+        int n = StoreWrite("requeue", () => _store.RequeueWorker(id));
         _watched.Remove(worker);
         foreach (var t in _inFlight.Where(kv => kv.Value.Ref.Equals(worker)).Select(kv => kv.Key).ToList()) _inFlight.Remove(t);
+        _metrics.RecordRequeued("worker_lost", n);
         if (n == 0) return;
         _log.Warning("coordinator: worker {0} left; {1} trial(s) queued again", id, n);
         ServeWaiting();
@@ -305,7 +310,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var now = DateTime.UtcNow;
         var late = _inFlight.Where(kv => kv.Value.Deadline < now).Select(kv => kv.Key).ToList();
         if (late.Count == 0) return;
-        _store.Requeue(late);
+        StoreWrite("requeue", () => _store.Requeue(late));
+        _metrics.RecordRequeued("deadline", late.Count);
         foreach (var t in late) _inFlight.Remove(t);
         _log.Warning("coordinator: {0} trial(s) missed their deadline and were queued again", late.Count);
         ServeWaiting();

@@ -63,7 +63,8 @@ public sealed class FarmNode : IAsyncDisposable
         if (store is not null) system.RegisterOnTermination(store.Dispose);
         if (requeued > 0) system.Log.Warning("coordinator: {0} trial(s) left running by a previous coordinator were queued again", requeued);
         var cluster = Akka.Cluster.Cluster.Get(system);
-        if (options.ManagementPort is not null) StartManagement(system, options, health);
+        var telemetry = Telemetry.FarmTelemetry.Start(system, options.Roles); // metrics: docs/operations.md
+        if (options.ManagementPort is not null) StartManagement(system, options, health, telemetry);
         if (options.Discovery == Discovery.None && options.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
 
         if (store is not null)
@@ -88,11 +89,11 @@ public sealed class FarmNode : IAsyncDisposable
     /// The management server (contact point and health probes) and, with discovery on, cluster
     /// bootstrap, which joins or forms the cluster once enough contact points agree.
     /// </summary>
-    private static void StartManagement(ActorSystem system, NodeOptions options, StoreHealth health)
+    private static void StartManagement(ActorSystem system, NodeOptions options, StoreHealth health, Telemetry.FarmTelemetry telemetry)
     {
         try
         {
-            var server = ManagementServer.StartAsync(system, options, options.ManagementPort!.Value, health).GetAwaiter().GetResult();
+            var server = ManagementServer.StartAsync(system, options, options.ManagementPort!.Value, health, telemetry).GetAwaiter().GetResult();
             system.RegisterOnTermination(() => server.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
             if (options.Discovery != Discovery.None)
                 Akka.Management.Cluster.Bootstrap.ClusterBootstrap.Get(system).Start().GetAwaiter().GetResult();

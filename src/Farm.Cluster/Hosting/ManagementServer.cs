@@ -15,7 +15,7 @@ namespace Farm.Cluster.Hosting;
 /// A node's management endpoint, on the framework's web server: the cluster-bootstrap contact point
 /// (<c>GET /bootstrap/seed-nodes</c>, the route and JSON that Akka.Management's bootstrap probes)
 /// and the probes <c>/alive</c> (the actor system runs) and <c>/ready</c> (this node is an Up
-/// member, and on a coordinator node its store takes writes). Akka.Management's own HTTP server is not used: the only Ceen.Httpd the registry serves
+/// member, and on a coordinator node its store takes writes), and <c>/metrics</c> for Prometheus. Akka.Management's own HTTP server is not used: the only Ceen.Httpd the registry serves
 /// (0.9.10) lacks the method Akka.Http.Shim 1.5.73 binds with (docs/deployment.md).
 /// </summary>
 public sealed class ManagementServer : IAsyncDisposable
@@ -27,7 +27,8 @@ public sealed class ManagementServer : IAsyncDisposable
 
     private ManagementServer(WebApplication app) => _app = app;
 
-    public static async Task<ManagementServer> StartAsync(ActorSystem system, NodeOptions o, int port, Farm.Cluster.Store.StoreHealth? store = null)
+    public static async Task<ManagementServer> StartAsync(ActorSystem system, NodeOptions o, int port, Farm.Cluster.Store.StoreHealth? store = null,
+        Farm.Cluster.Telemetry.FarmTelemetry? telemetry = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -46,6 +47,8 @@ public sealed class ManagementServer : IAsyncDisposable
             if (store?.Error is { } error) return Results.Json(new { ok = false, status = status.ToString(), store = error }, statusCode: 503);
             return Results.Json(new { ok = up, status = status.ToString() }, statusCode: up ? 200 : 503);
         });
+        // The node's metrics in Prometheus's text format (docs/operations.md).
+        if (telemetry is not null) app.MapPrometheusScrapingEndpoint("/metrics", telemetry.Provider, null, null);
         await app.StartAsync();
         // Bootstrap learns the URI other nodes reach this one at from the route provider call.
         ClusterBootstrap.Get(system).Routes(ManagementRouteProviderSettings.Create(new Uri($"http://{o.Hostname}:{port}"), true));

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Farm.Actors;
 using Farm.Cluster.Protocol;
+using Farm.Cluster.Telemetry;
 
 namespace Farm.Cluster.Worker;
 
@@ -28,6 +29,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Tickets beyond the free slots (a request answered twice: the first was held, the
     /// second a resend); each starts when a slot frees, none is dropped.</summary>
     private readonly Queue<TrialTicket> _backlog = new();
+    private readonly FarmMetrics _metrics = FarmMetrics.Get(Context.System);
     private int _running;
     private DateTime _askedAt = DateTime.MinValue;
 
@@ -44,6 +46,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             foreach (var report in _unacked.Values) _coordinator.Tell(report); // until acknowledged
             Ask();
+            PublishMetrics();
         });
         Receive<WorkItems>(items =>
         {
@@ -51,6 +54,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             foreach (var ticket in items.Tickets) _backlog.Enqueue(ticket);
             StartBacklog();
             if (items.Tickets.Count > 0) Ask();
+            PublishMetrics();
         });
         Receive<Completed>(c =>
         {
@@ -59,9 +63,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _coordinator.Tell(c.Report);
             StartBacklog();
             Ask();
+            PublishMetrics();
         });
-        Receive<Ack>(a => _unacked.Remove(a.Trial));
+        Receive<Ack>(a =>
+        {
+            _unacked.Remove(a.Trial);
+            PublishMetrics();
+        });
     }
+
+    private void PublishMetrics() => _metrics.PublishWorker(_id, _slots, _running, _unacked.Count);
 
     private void Ask()
     {
@@ -82,15 +93,19 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _running++;
         var self = Self;
         var system = Context.System;
+        var metrics = _metrics;
         Task.Run(async () =>
         {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 var result = await TrialRunner.RunAsync(ticket.ToSpec(), system);
+                metrics.RecordTrial(_id, done: true, System.Diagnostics.Stopwatch.GetElapsedTime(start));
                 return new Completed(ticket.Id, new TrialFinished(ticket.Id, _id, result.ToJson(indented: false)));
             }
             catch (Exception e)
             {
+                metrics.RecordTrial(_id, done: false, System.Diagnostics.Stopwatch.GetElapsedTime(start));
                 return new Completed(ticket.Id, new TrialFailed(ticket.Id, _id, e.Message));
             }
         }).PipeTo(self);
