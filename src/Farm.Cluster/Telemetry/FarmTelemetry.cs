@@ -9,9 +9,14 @@ namespace Farm.Cluster.Telemetry;
 /// <summary>Where a node's metrics go: always to the Prometheus scrape (served on the management port), and over OTLP when an endpoint is given.</summary>
 public sealed record TelemetryOptions
 {
-    /// <summary>The OTLP collector; by default the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (null or empty: no push).</summary>
-    public string? OtlpEndpoint { get; init; } = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT");
-    /// <summary>Null: the exporter's own choice, from <c>OTEL_EXPORTER_OTLP_PROTOCOL</c> (gRPC by default).</summary>
+    /// <summary>Push over OTLP too; by default when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.</summary>
+    public bool Otlp { get; init; } = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+    /// <summary>
+    /// Null: the exporter reads the standard <c>OTEL_EXPORTER_OTLP_*</c> variables itself (endpoint, protocol,
+    /// headers; over http/protobuf it appends <c>/v1/metrics</c> to the endpoint). Given: the full URL, as is.
+    /// </summary>
+    public Uri? OtlpEndpoint { get; init; }
+    /// <summary>Null: from <c>OTEL_EXPORTER_OTLP_PROTOCOL</c> (gRPC by default).</summary>
     public OtlpExportProtocol? OtlpProtocol { get; init; }
     /// <summary>Null: the SDK's period, from <c>OTEL_METRIC_EXPORT_INTERVAL</c> (60 s by default).</summary>
     public TimeSpan? OtlpExportInterval { get; init; }
@@ -42,10 +47,10 @@ public sealed class FarmTelemetry : IDisposable
                 .AddAttributes([new KeyValuePair<string, object>("farm.roles", string.Join(",", roles))]))
             .AddFarmMetrics(metrics)
             .AddPrometheusExporter();
-        if (!string.IsNullOrEmpty(options.OtlpEndpoint))
+        if (options.Otlp)
             builder.AddOtlpExporter((exporter, reader) =>
             {
-                exporter.Endpoint = new Uri(options.OtlpEndpoint);
+                if (options.OtlpEndpoint is { } endpoint) exporter.Endpoint = endpoint;
                 if (options.OtlpProtocol is { } protocol) exporter.Protocol = protocol;
                 if (options.OtlpExportInterval is { } every) reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)every.TotalMilliseconds;
             });
