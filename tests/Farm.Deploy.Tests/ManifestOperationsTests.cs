@@ -181,7 +181,7 @@ public class ManifestOperationsTests
     {
         foreach (var c in Templates(Manifests.Render(overlay)).SelectMany(t => t.Containers))
         {
-            // /ready answers 200 only for an Up (or WeaklyUp) member (ManagementServer, docs/bootstrap.md); /alive once the actor system runs.
+            // /ready answers 200 only for an Up (or WeaklyUp) member (ManagementRoutes, docs/bootstrap.md); /alive once the actor system runs.
             Assert.Equal("/ready", c.Node.Str("startupProbe", "httpGet", "path"));
             Assert.Equal("management", c.Node.Str("startupProbe", "httpGet", "port"));
             Assert.Equal("/alive", c.Node.Str("livenessProbe", "httpGet", "path"));

@@ -26,7 +26,7 @@ namespace Farm.Cluster.Coordinator;
 /// State changes (sweep submitted, trial dispatched, result stored, worker lost, sweep done) are
 /// logged one line each with their ids as fields (<see cref="CoordinatorLog"/>).
 /// </summary>
-public sealed class CoordinatorActor : ReceiveActor, IWithTimers
+public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
 {
     private sealed class CheckDeadlines
     {
@@ -82,7 +82,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         Handle<CancelSweep>(c =>
         {
             if (_store.FindSweep(c.Sweep) is null) { Sender.Tell(new UnknownSweep(c.Sweep)); return; }
-            Sender.Tell(new SweepCancelled(c.Sweep, _store.Cancel(c.Sweep)));
+            Sender.Tell(new SweepCancelled(c.Sweep, StoreWrite("cancel", () => _store.Cancel(c.Sweep))));
         });
         Handle<GetResults>(g =>
         {
@@ -99,10 +99,14 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
             if (_fault is null) ExpireDeadlines();
             else TryRecover();
         });
+        ReceiveMetrics();
     }
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
         Timers.StartPeriodicTimer("deadlines", CheckDeadlines.Instance, _options.DeadlineCheckInterval);
+        StartMetrics();
+    }
 
     /// <summary>
     /// Every message is handled in its own catch. Supervision would restart the actor, and a
@@ -176,7 +180,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         SubmitResult r;
         try
         {
-            r = _store.SubmitSweep(p.Spec);
+            r = StoreWrite("submit", () => _store.SubmitSweep(p.Spec));
         }
         catch (StoreException e) when (e is not StoreUnavailableException)
         {
@@ -212,7 +216,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Takes up to the free slots' worth of queued trials for the worker; false (and nothing sent) if none is queued.</summary>
-    private bool Send(IActorRef worker, RequestWork w) => Send(worker, w.Worker, _store.Dispatch(w.FreeSlots, w.Worker));
+    private bool Send(IActorRef worker, RequestWork w) => Send(worker, w.Worker, StoreDispatch(w.FreeSlots, w.Worker));
 
     private bool Send(IActorRef worker, WorkerId id, IReadOnlyList<TrialTicket> tickets)
     {
@@ -243,7 +247,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
                 for (int i = 0; i < _waiting.Count; i++)
                 {
                     if (given[i].Count >= _waiting[i].Request.FreeSlots) continue;
-                    var next = _store.Dispatch(1, _waiting[i].Request.Worker);
+                    var next = StoreDispatch(1, _waiting[i].Request.Worker);
                     if (next.Count == 0) { more = false; break; }
                     given[i].Add(next[0]);
                     more = true;
@@ -264,7 +268,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (_fault is not null) return; // not acknowledged: the worker keeps the result and sends it again
         try
         {
-            if (_store.StoreResult(f.Trial, f.ResultJson)) // idempotent: a second copy is ignored
+            if (StoreWrite("result", () => _store.StoreResult(f.Trial, f.ResultJson))) // idempotent: a second copy is ignored
             {
                 if (_events.IsEnabled(LogLevel.Information)) CoordinatorLog.ResultStored(_events, f.Trial.Value, SweepsField(f.Trial), f.Worker.Value);
                 LogFinishedSweeps(f.Trial);
@@ -277,7 +281,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         catch (StoreException e) when (e is not StoreUnavailableException)
         {
             Drop(f.Trial, f.Worker, e.Message);
-            _store.MarkFailed(f.Trial, $"the worker's result was refused: {e.Message}");
+            StoreWrite("failure", () => _store.MarkFailed(f.Trial, $"the worker's result was refused: {e.Message}"));
         }
         _inFlight.Remove(f.Trial);
         Sender.Tell(new Ack(f.Trial));
@@ -288,7 +292,7 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         if (_fault is not null) return;
         try
         {
-            if (_store.MarkFailed(f.Trial, f.Error))
+            if (StoreWrite("failure", () => _store.MarkFailed(f.Trial, f.Error)))
             {
                 CoordinatorLog.TrialFailed(_events, f.Trial.Value, SweepsField(f.Trial), f.Worker.Value, f.Error);
                 LogFinishedSweeps(f.Trial);
@@ -325,10 +329,11 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         _waiting.RemoveAll(x => x.Worker.Equals(worker));
         if (!_watched.TryGetValue(worker, out var id)) return;
         // The store first: if it fails, the in-flight entries stay and their deadlines re-queue them later.
-        int n = _store.RequeueWorker(id);
+        int n = StoreWrite("requeue", () => _store.RequeueWorker(id));
         _watched.Remove(worker);
         foreach (var t in _inFlight.Where(kv => kv.Value.Ref.Equals(worker)).Select(kv => kv.Key).ToList()) _inFlight.Remove(t);
         CoordinatorLog.WorkerLost(_events, id.Value, n);
+        _metrics.RecordRequeued("worker_lost", n);
         if (n == 0) return;
         ServeWaiting();
     }
@@ -338,7 +343,8 @@ public sealed class CoordinatorActor : ReceiveActor, IWithTimers
         var now = DateTime.UtcNow;
         var late = _inFlight.Where(kv => kv.Value.Deadline < now).Select(kv => kv.Key).ToList();
         if (late.Count == 0) return;
-        _store.Requeue(late);
+        StoreWrite("requeue", () => _store.Requeue(late));
+        _metrics.RecordRequeued("deadline", late.Count);
         foreach (var t in late)
         {
             CoordinatorLog.DeadlineMissed(_events, t.Value, SweepsField(t), _inFlight[t].Worker.Value);

@@ -66,6 +66,7 @@ public sealed class FarmNode : IAsyncDisposable
             // The actor system is created here, so that a remoting port in use is this call's exception.
             var system = host.Services.GetRequiredService<ActorSystem>();
             if (store is not null) system.RegisterOnTermination(store.Dispose);
+            host.Services.GetRequiredService<Telemetry.FarmTelemetry>(); // metrics from the start, /metrics or OTLP: docs/operations.md
             if (requeued > 0) CoordinatorLog.RequeuedAtStart(host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Farm.Coordinator"), requeued);
             try
             {

@@ -14,7 +14,8 @@ namespace Farm.Cluster.Hosting;
 /// The management port's routes, mapped in one place (<see cref="Map"/>): the cluster-bootstrap
 /// contact point (<c>GET /bootstrap/seed-nodes</c>, the route and JSON that Akka.Management's
 /// bootstrap probes) and the probes <c>/alive</c> (the actor system runs) and <c>/ready</c> (this
-/// node is an Up member, and on a coordinator node its store takes writes). They run on the node's
+/// node is an Up member, and on a coordinator node its store takes writes), and <c>/metrics</c> for
+/// Prometheus (docs/operations.md). They run on the node's
 /// own web host, not on Akka.Management's HTTP server: the only Ceen.Httpd the registry serves
 /// (0.9.10) lacks the method Akka.Http.Shim 1.5.73 binds with (docs/bootstrap.md).
 /// </summary>
@@ -38,6 +39,8 @@ public static class ManagementRoutes
             if (store.Error is { } error) return Results.Json(new { ok = false, status = status.ToString(), store = error }, statusCode: 503);
             return Results.Json(new { ok = up, status = status.ToString() }, statusCode: up ? 200 : 503);
         });
+        // The node's metrics in Prometheus's text format.
+        routes.MapPrometheusScrapingEndpoint("/metrics", routes.ServiceProvider.GetRequiredService<Telemetry.FarmTelemetry>().Provider, null, null);
     }
 
     /// <summary>

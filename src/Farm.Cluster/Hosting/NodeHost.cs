@@ -42,6 +42,8 @@ internal static class NodeHost
         if (!o.OwnsProcess) builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.AddSingleton(new StoreHealth());
         builder.Services.AddAkka(FarmNode.SystemName, (akka, services) => NodeAkka.Configure(akka, services, o, overlay, store));
+        builder.Services.AddSingleton(sp => Telemetry.FarmTelemetry.Start(sp.GetRequiredService<ActorSystem>(), o.Roles));
+        if (api is not null) FarmHttpApi.AddServices(builder.Services);
         if (!web) return ((HostApplicationBuilder)builder).Build();
 
         var webBuilder = (WebApplicationBuilder)builder;

@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Farm.Cluster.Http;
@@ -19,7 +21,7 @@ namespace Farm.Cluster.Http;
 /// reports are heavy: at most <see cref="HttpApiOptions.MaxHeavyRequests"/> at a time (429 beyond),
 /// results streamed a page at a time (docs/failure-behaviour.md).
 /// </summary>
-public static class FarmHttpApi
+public static partial class FarmHttpApi
 {
     public const string EnvelopeType = "application/vnd.farm.submit+json";
 
@@ -31,9 +33,24 @@ public static class FarmHttpApi
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(ListenUrls.Parse(options.Url).ToString());
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
+        AddServices(builder.Services);
         var app = builder.Build();
         Configure(app, client, options);
         return app;
+    }
+
+    /// <summary>The services the API's routes need: source-generated JSON bodies and the OpenAPI document.</summary>
+    public static void AddServices(IServiceCollection services)
+    {
+        // The bodies' options are the source-generated context's own, so that the OpenAPI schemas say what is sent.
+        services.ConfigureHttpJsonOptions(j =>
+        {
+            j.SerializerOptions.PropertyNamingPolicy = FarmJsonContext.Default.Options.PropertyNamingPolicy;
+            j.SerializerOptions.DefaultIgnoreCondition = FarmJsonContext.Default.Options.DefaultIgnoreCondition;
+            j.SerializerOptions.NumberHandling = FarmJsonContext.Default.Options.NumberHandling;
+            j.SerializerOptions.TypeInfoResolverChain.Insert(0, FarmJsonContext.Default);
+        });
+        services.AddFarmOpenApi();
     }
 
     /// <summary>The API's middleware (errors as JSON, the bearer token) and routes, on a pipeline or a branch of one.</summary>
@@ -52,15 +69,17 @@ public static class FarmHttpApi
                 else await Error(ctx, status, message);
             }
         });
+        // What routing answers without a body (an unknown route, a method the route does not take) gets one too.
+        app.UseStatusCodePages(c => NoRouteError(c.HttpContext));
         if (!string.IsNullOrEmpty(options.Token))
         {
             app.Use(async (ctx, next) =>
             {
-                if (ctx.Request.Path == "/health" || BearerToken.Matches(ctx.Request.Headers.Authorization, options.Token)) { await next(); return; }
+                if (ctx.Request.Path == "/health" || ctx.Request.Path == OpenApiPath
+                    || BearerToken.Matches(ctx.Request.Headers.Authorization, options.Token)) { await next(); return; }
                 await Error(ctx, StatusCodes.Status401Unauthorized, "missing or wrong bearer token (Authorization: Bearer <token>)");
             });
         }
-
         app.UseRouting();
         app.UseEndpoints(routes => MapRoutes(routes, client, options));
     }
@@ -73,31 +92,37 @@ public static class FarmHttpApi
             QueueLimit = 0,
         });
 
-        app.MapGet("/health", () => Results.Text("ok"));
-        app.MapPost("/api/sweeps", async ctx => await Submit(ctx, client, options));
-        app.MapGet("/api/sweeps", async ctx =>
+        app.MapOpenApi(OpenApiRoute);
+        app.MapGet("/health", () => TypedResults.Text("ok"))
+            .WithTags("health").WithSummary("The API answers (without the token)").Produces<string>(200, "text/plain");
+        app.MapPost("/api/sweeps", (Func<HttpContext, Task>)(ctx => Submit(ctx, client, options))) // a Delegate, so the route carries its metadata
+            .WithTags("sweeps").WithSummary("Submit a sweep: its spec and the text of every workload file it names")
+            // The body is described by the document's transformer: an Accepts here would make routing refuse other content types.
+            .Produces<SubmitResponse>(202).ProducesErrors(400, 401, 413, 500, 503);
+        app.MapGet("/api/sweeps", async () =>
         {
             var reply = await client.Status();
-            await Json(ctx, 200, StatusList(reply.Sweeps, reply.StoreError));
-        });
-        app.MapGet("/api/sweeps/{id}", async (HttpContext ctx, string id) =>
+            return TypedResults.Json(reply.Sweeps.Select(s => SweepProgress.Of(s, reply.StoreError)).ToList(), FarmJsonContext.Default.IReadOnlyListSweepProgress);
+        }).WithTags("sweeps").WithSummary("Every sweep with its progress").Produces<IReadOnlyList<SweepProgress>>(200).ProducesErrors(401, 500, 503);
+        app.MapGet("/api/sweeps/{id}", async (string id) =>
         {
             var reply = await client.Status(new SweepId(id));
-            if (reply.Sweeps.Count == 0) { await Error(ctx, 404, $"no sweep '{id}'"); return; }
-            await Json(ctx, 200, StatusJson(reply.Sweeps[0], reply.StoreError));
-        });
-        app.MapPost("/api/sweeps/{id}/cancel", async (HttpContext ctx, string id) =>
-        {
-            var reply = await client.Cancel(new SweepId(id));
-            if (reply is SweepCancelled c) await Json(ctx, 200, new JsonObject { ["sweep"] = id, ["trials_cancelled"] = c.TrialsCancelled });
-            else await Error(ctx, 404, $"no sweep '{id}'");
-        });
+            return reply.Sweeps.Count == 0
+                ? Error(404, $"no sweep '{id}'")
+                : TypedResults.Json(SweepProgress.Of(reply.Sweeps[0], reply.StoreError), FarmJsonContext.Default.SweepProgress);
+        }).WithTags("sweeps").WithSummary("One sweep's progress").Produces<SweepProgress>(200).ProducesErrors(401, 404, 500, 503);
+        app.MapPost("/api/sweeps/{id}/cancel", async (string id) =>
+            await client.Cancel(new SweepId(id)) is SweepCancelled c
+                ? TypedResults.Json(new CancelResponse(id, c.TrialsCancelled), FarmJsonContext.Default.CancelResponse)
+                : Error(404, $"no sweep '{id}'"))
+            .WithTags("sweeps").WithSummary("Cancel a sweep's queued and running trials").Produces<CancelResponse>(200).ProducesErrors(401, 404, 500, 503);
         app.MapGet("/api/sweeps/{id}/results", async (HttpContext ctx, string id) =>
         {
             using var lease = heavy.AttemptAcquire();
             if (!lease.IsAcquired) { await TooBusy(ctx, options); return; }
             await StreamResults(ctx, client, new SweepId(id));
-        });
+        }).WithTags("sweeps").WithSummary("A sweep's results in sweep order (the shape of farm sweep's results.json), streamed a page at a time")
+            .Produces<IReadOnlyList<SweepResult>>(200).ProducesErrors(401, 404, 429, 500, 503);
         app.MapGet("/api/sweeps/{id}/report", async (HttpContext ctx, string id, string? format) =>
         {
             Farm.Reports.ReportFormat f;
@@ -109,7 +134,8 @@ public static class FarmHttpApi
             if (report is null) { await Error(ctx, 404, $"no sweep '{id}'"); return; }
             ctx.Response.ContentType = Farm.Reports.ReportWriter.ContentType(f);
             await ctx.Response.WriteAsync(Farm.Reports.ReportWriter.Render(report, f));
-        });
+        }).WithTags("sweeps").WithSummary("A sweep's report; format html (default), md, csv or json")
+            .Produces<string>(200, "text/html", "text/markdown", "text/csv", "application/json").ProducesErrors(400, 401, 404, 429, 500, 503);
     }
 
     private static async Task Submit(HttpContext ctx, FarmClient client, HttpApiOptions options)
@@ -154,31 +180,13 @@ public static class FarmHttpApi
         switch (await client.Submit(spec, baseDir: null, workloads))
         {
             case SweepAccepted a:
-                await Json(ctx, 202, new JsonObject
-                {
-                    ["sweep"] = a.Sweep.Value, ["name"] = a.Name, ["trials"] = a.Trials, ["to_run"] = a.ToRun, ["reused"] = a.Reused,
-                });
+                ctx.Response.StatusCode = StatusCodes.Status202Accepted;
+                await ctx.Response.WriteAsJsonAsync(new SubmitResponse(a.Sweep.Value, a.Name, a.Trials, a.ToRun, a.Reused), FarmJsonContext.Default.SubmitResponse);
                 break;
             case SweepRejected r:
                 await Error(ctx, 400, r.Error);
                 break;
         }
-    }
-
-    private static JsonArray StatusList(IEnumerable<SweepStatus> sweeps, string? storeError) =>
-        new(sweeps.Select(s => (JsonNode)StatusJson(s, storeError)).ToArray());
-
-    /// <summary>A sweep's status; <c>store_error</c> only while the store cannot be written (nothing is dispatched then).</summary>
-    private static JsonObject StatusJson(SweepStatus s, string? storeError)
-    {
-        var o = new JsonObject
-        {
-            ["sweep"] = s.Sweep.Value, ["name"] = s.Name, ["trials"] = s.Trials, ["queued"] = s.Queued, ["running"] = s.Running,
-            ["done"] = s.Done, ["failed"] = s.Failed, ["cancelled"] = s.CancelledTrials, ["progress"] = Math.Round(s.Progress, 4),
-            ["complete"] = s.Complete,
-        };
-        if (storeError is not null) o["store_error"] = storeError;
-        return o;
     }
 
     /// <summary>
@@ -224,6 +232,7 @@ public static class FarmHttpApi
 
     private static (int Status, string Message) Failure(Exception e) => e switch
     {
+        BadHttpRequestException b => (b.StatusCode, $"bad request: {b.Message}"), // the body could not be read as HTTP says
         FarmRequestException { Unavailable: true } f => (503, f.Message),
         FarmRequestException f => (500, f.Message),
         Akka.Actor.AskTimeoutException => (503, "the coordinator did not answer in time (starting, moving to another node, or overloaded); try again"),
@@ -257,13 +266,24 @@ public static class FarmHttpApi
         return array;
     }
 
-    private static Task Json(HttpContext ctx, int status, JsonNode body)
+    private static Task Error(HttpContext ctx, int status, string message)
     {
         ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = "application/json";
-        return ctx.Response.WriteAsync(body.ToJsonString());
+        return ctx.Response.WriteAsJsonAsync(new ApiError(message), FarmJsonContext.Default.ApiError);
     }
 
-    private static Task Error(HttpContext ctx, int status, string message) =>
-        Json(ctx, status, new JsonObject { ["error"] = message });
+    private static IResult Error(int status, string message) => TypedResults.Json(new ApiError(message), FarmJsonContext.Default.ApiError, statusCode: status);
+
+    /// <summary>The body of a status routing set without one: 404 for a path no route has, 405 for a method the route does not take.</summary>
+    private static Task NoRouteError(HttpContext ctx)
+    {
+        var r = ctx.Request;
+        string message = ctx.Response.StatusCode switch
+        {
+            404 => $"no route {r.Method} {r.Path}; the API's routes are in {OpenApiPath}",
+            405 => $"{r.Method} is not allowed on {r.Path}; allowed: {ctx.Response.Headers.Allow}",
+            var status => $"{status} {ReasonPhrases.GetReasonPhrase(status)}",
+        };
+        return Error(ctx, ctx.Response.StatusCode, message);
+    }
 }

@@ -14,11 +14,8 @@ namespace Farm.Cluster.Http;
 public static class SubmitEnvelope
 {
     /// <summary>The envelope of a spec parsed on the client (where its workload paths are the client's own files).</summary>
-    public static string Of(SweepSpec spec) => new JsonObject
-    {
-        ["spec"] = spec.Text,
-        ["workloads"] = new JsonObject(spec.Workloads.Select(w => KeyValuePair.Create(w.Path, (JsonNode?)w.Text))),
-    }.ToJsonString();
+    public static string Of(SweepSpec spec) => JsonSerializer.Serialize(
+        new SubmitRequest(spec.Text, spec.Workloads.ToDictionary(w => w.Path, w => w.Text)), FarmJsonContext.Default.SubmitRequest);
 
     private static readonly string[] Keys = ["spec", "workloads"];
 

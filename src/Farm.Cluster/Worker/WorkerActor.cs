@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Farm.Actors;
 using Farm.Cluster.Protocol;
+using Farm.Cluster.Telemetry;
 
 namespace Farm.Cluster.Worker;
 
@@ -29,6 +30,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// second a resend); each starts when a slot frees, none is dropped.</summary>
     private readonly Queue<TrialTicket> _backlog = new();
     private readonly WorkloadCache _workloads = new(); // each workload text parsed once, not once per trial
+    private readonly FarmMetrics _metrics = FarmMetrics.Get(Context.System);
     private int _running;
     private DateTime _askedAt = DateTime.MinValue;
 
@@ -45,6 +47,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             foreach (var report in _unacked.Values) _coordinator.Tell(report); // until acknowledged
             Ask();
+            PublishMetrics();
         });
         Receive<WorkItems>(items =>
         {
@@ -52,6 +55,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             foreach (var ticket in items.Tickets) _backlog.Enqueue(ticket);
             StartBacklog();
             if (items.Tickets.Count > 0) Ask();
+            PublishMetrics();
         });
         Receive<Completed>(c =>
         {
@@ -60,9 +64,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _coordinator.Tell(c.Report);
             StartBacklog();
             Ask();
+            PublishMetrics();
         });
-        Receive<Ack>(a => _unacked.Remove(a.Trial));
+        Receive<Ack>(a =>
+        {
+            _unacked.Remove(a.Trial);
+            PublishMetrics();
+        });
     }
+
+    private void PublishMetrics() => _metrics.PublishWorker(_id, _slots, _running, _unacked.Count);
 
     private void Ask()
     {
@@ -83,15 +94,19 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _running++;
         var self = Self;
         var system = Context.System;
+        var metrics = _metrics;
         Task.Run(async () =>
         {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 var result = await TrialRunner.RunAsync(ticket.ToSpec(_workloads), system);
+                metrics.RecordTrial(_id, done: true, System.Diagnostics.Stopwatch.GetElapsedTime(start));
                 return new Completed(ticket.Id, new TrialFinished(ticket.Id, _id, result.ToJson(indented: false)));
             }
             catch (Exception e)
             {
+                metrics.RecordTrial(_id, done: false, System.Diagnostics.Stopwatch.GetElapsedTime(start));
                 return new Completed(ticket.Id, new TrialFailed(ticket.Id, _id, e.Message));
             }
         }).PipeTo(self);
