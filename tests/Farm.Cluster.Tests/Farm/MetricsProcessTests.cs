@@ -31,8 +31,13 @@ public class MetricsProcessTests
         using var api = new Api($"http://127.0.0.1:{http}");
         using var scrape = new HttpClient { Timeout = TimeSpan.FromMinutes(1) };
 
-        // Both workers have joined and asked for work before the sweep goes in.
-        await WaitUntil(async () => (await Scrape(scrape, mc)).Sum("farm_coordinator_workers") == 2, Stall, "the coordinator knows two workers");
+        // Both workers have joined and asked for work before the sweep goes in. A worker can ask
+        // while the coordinator still sees it Joining (or WeaklyUp), so wait for three Up members too.
+        await WaitUntil(async () =>
+        {
+            var m = await Scrape(scrape, mc);
+            return m.Sum("farm_coordinator_workers") == 2 && m.Sum("farm_cluster_members", ("status", "up")) == 3;
+        }, Stall, "the coordinator knows two workers and sees three Up members");
         var before = await Scrape(scrape, mc);
         Assert.Equal(3, before.Sum("farm_cluster_members", ("status", "up"))); // every status has a series, 0 or not
         Assert.Equal(0, before.Sum("farm_cluster_members", ("status", "down")));
