@@ -14,12 +14,13 @@ internal static class Recompute
     private static readonly double[] T975 = [double.NaN, 12.7062047362, 4.30265272975, 3.18244630528, 2.77644510520, 2.57058183564,
         2.44691185114, 2.36462425159, 2.30600413520, 2.26215716280, 2.22813885196];
 
-    /// <summary>The trials of a group of a report built from <see cref="Sweeps.Small"/> (the report holds no results).</summary>
-    public static List<TrialResult> TrialsOf(Report report, string groupId)
+    /// <summary>The trials of a group of a report built from <paramref name="results"/>, by default
+    /// <see cref="Sweeps.Small"/> (the report holds no results).</summary>
+    public static List<TrialResult> TrialsOf(Report report, string groupId, IReadOnlyList<TrialResult>? results = null)
     {
         var g = report.Data.Groups.Single(x => x.Id == groupId);
         string want = Key(g.Workload, g.ModelVersion, g.Config);
-        return Sweeps.Small.Where(r => Key(r) == want).ToList();
+        return (results ?? Sweeps.Small).Where(r => Key(r) == want).ToList();
     }
 
     public static string Key(TrialResult r)
@@ -32,10 +33,10 @@ internal static class Recompute
     private static string Key(string workload, string version, IEnumerable<KeyValuePair<string, string>> config) =>
         workload + "|" + version + "|" + string.Join(";", config.Where(kv => kv.Key != "seed").OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
 
-    public static double Expected(Report report, CellSource s)
+    public static double Expected(Report report, CellSource s, IReadOnlyList<TrialResult>? results = null)
     {
-        var trials = TrialsOf(report, s.GroupId);
-        double Mean(string groupId) => Completed(TrialsOf(report, groupId), s.Figure!).Average();
+        var trials = TrialsOf(report, s.GroupId, results);
+        double Mean(string groupId) => Completed(TrialsOf(report, groupId, results), s.Figure!).Average();
         var values = s.Figure is null ? [] : Completed(trials, s.Figure);
         double value = s.Statistic switch
         {
