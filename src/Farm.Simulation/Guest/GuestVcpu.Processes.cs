@@ -12,7 +12,7 @@ public sealed partial class GuestVcpu
     public async ValueTask<GuestProcess> CreateProcess(IEnumerable<Vma> vmas)
     {
         Spend(Cost.Syscall);
-        ulong pgd = await AllocTable(Mode.Levels);
+        ulong pgd = await AllocPgd();
         var proc = new GuestProcess(++_processesCreated * 64 + Id, pgd);
         proc.Vmas.AddRange(vmas);
         Stats.Processes++;
@@ -34,7 +34,7 @@ public sealed partial class GuestVcpu
             ulong va = vpn << 12;
             var vma = parent.FindVma(va);
             if (vma is null || vma.Kind == VmaKind.FileShared) continue;
-            ulong src = FindPte(parent, va);
+            ulong src = await FindPteRead(parent, va);
             ulong pte = ReadPte(src);
             if (!Present(pte)) continue;
             if (vma.Writable && (pte & PagingMode.Rw) != 0)
@@ -60,7 +60,7 @@ public sealed partial class GuestVcpu
         var old = new GuestProcess(proc.Pid, proc.PgdGfn);
         old.Mapped.UnionWith(proc.Mapped);
         old.Vmas.AddRange(proc.Vmas);
-        proc.PgdGfn = await AllocTable(Mode.Levels);
+        proc.PgdGfn = await AllocPgd();
         proc.Mapped.Clear();
         proc.Vmas.Clear();
         proc.Vmas.AddRange(vmas);
@@ -96,7 +96,7 @@ public sealed partial class GuestVcpu
     {
         foreach (ulong vpn in proc.Mapped)
         {
-            ulong ptep = FindPte(proc, vpn << 12);
+            ulong ptep = await FindPteRead(proc, vpn << 12);
             if (ptep == 0) continue;
             ulong pte = ReadPte(ptep);
             if (!Present(pte)) continue;
@@ -114,7 +114,9 @@ public sealed partial class GuestVcpu
     private async ValueTask FreeLevel(ulong table, int level)
     {
         if (level == 1) return;
-        for (int i = 0; i < Mode.EntriesPerTable; i++)
+        await KernelRead(table);
+        int entries = level == Mode.Levels ? UserPgdEntries : Mode.EntriesPerTable;
+        for (int i = 0; i < entries; i++)
         {
             ulong entry = (table << 12) + (ulong)(i * Mode.PteSize);
             ulong pte = ReadPte(entry);

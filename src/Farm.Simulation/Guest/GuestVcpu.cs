@@ -49,8 +49,8 @@ public sealed partial class GuestVcpu : IWriteGate
     public GuestVm Vm => _vm;
     public long Clock => Context.Clock;
 
-    /// <summary>The gate: the guest kernel's mapping of a frame is writable unless KVM protected it.</summary>
-    bool IWriteGate.CanWrite(ulong gfn) => _vm.Mmu.KernelMapWritable(gfn);
+    /// <summary>The gate: may the guest kernel write this frame through its direct map without an exit?</summary>
+    bool IWriteGate.CanWrite(ulong gfn) => _kernelView is null ? _vm.Mmu.KernelMapWritable(gfn) : KernelCanAccess(gfn, write: true);
 
     /// <summary>Guest work that needs no MMU interaction (compute, bookkeeping).</summary>
     public void Spend(long cycles) => Context.Clock += cycles;
@@ -59,7 +59,11 @@ public sealed partial class GuestVcpu : IWriteGate
     private async ValueTask<MmuReply> Mmu(MmuRequest request)
     {
         var reply = await Context.Mmu(request);
-        if (reply.FlushView) _view.Clear();
+        if (reply.FlushView)
+        {
+            _view.Clear();
+            DropKernelView();
+        }
         return reply;
     }
 
@@ -126,6 +130,7 @@ public sealed partial class GuestVcpu : IWriteGate
         Stats.ContextSwitches++;
         Current = proc;
         _view.Clear();
+        DropKernelView();
         await Mmu(new Cr3Request(pgd << 12));
     }
 
@@ -133,6 +138,7 @@ public sealed partial class GuestVcpu : IWriteGate
     public async ValueTask FlushTlb()
     {
         _view.Clear();
+        DropKernelView();
         await Mmu(new Cr3Request((Current?.PgdGfn ?? IdlePgd) << 12));
     }
 

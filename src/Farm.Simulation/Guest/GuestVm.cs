@@ -39,6 +39,17 @@ public sealed class GuestVm
 
         ulong next = PerVcpuBase + 2 * (ulong)vcpus;
         for (ulong g = PerVcpuBase; g < next; g++) Frames.Use[g] = FrameUse.Kernel;
+        if (config.Text("vm.direct_map") == "sptes")
+        {
+            if (Mode.Bitness == 32 && bytes > KernelDirectMap.MaxLowmem32)
+                throw new ConfigException($"vm.memory_mb: a 32-bit guest's direct map covers at most 896 MiB of lowmem (highmem is not modelled); " +
+                    $"use vm.memory_mb of at most 896, or vm.direct_map: bit");
+            // The direct map's tables follow the idle pgds; vCPU 0's idle pgd is swapper_pg_dir.
+            ulong first = next;
+            DirectMap = KernelDirectMap.Build(Memory, Mode, PerVcpuBase + 1, ref next);
+            for (ulong g = first; g < next; g++) Frames.Use[g] = FrameUse.Kernel;
+            for (int i = 1; i < vcpus; i++) DirectMap.CopyKernelHalf(Memory, PerVcpuBase + 2 * (ulong)i + 1);
+        }
         foreach (var (name, pages) in files ?? [])
         {
             _files[name] = new GuestFile(name, next, pages);
@@ -56,7 +67,9 @@ public sealed class GuestVm
             Vcpus[i] = new GuestVcpu(this, i, pool, PerVcpuBase + 2 * (ulong)i, PerVcpuBase + 2 * (ulong)i + 1, routines, seed);
         }
         var policy = MmuPolicy.From(config, Memory.FrameCount);
-        Mmu = new ShadowMmu(Memory, Mode, policy, Cost, Vcpus.Select(v => v.Kvm).ToArray(), Frames.IsLivePageTable);
+        Mmu = new ShadowMmu(Memory, Mode, policy, Cost, Vcpus.Select(v => v.Kvm).ToArray(), Frames.IsLivePageTable, DirectMap);
+        if (DirectMap is not null)
+            foreach (var v in Vcpus) v.EnableDirectMap();
     }
 
     public SimConfig Config { get; }
@@ -67,6 +80,8 @@ public sealed class GuestVm
     public ShadowMmu Mmu { get; }
     public GuestVcpu[] Vcpus { get; }
     public ulong ZeroGfn { get; }
+    /// <summary>The guest kernel's direct map as real tables (vm.direct_map: sptes), or null (bit).</summary>
+    public KernelDirectMap? DirectMap { get; }
 
     public GuestFile File(string name) => _files.TryGetValue(name, out var f) ? f
         : throw new ModelException($"workload maps file '{name}' that it did not declare");

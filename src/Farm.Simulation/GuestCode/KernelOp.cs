@@ -19,4 +19,6 @@ public enum KernelOp
     CopyPage,
     /// <summary>memset(ptr, byte, count)</summary>
     Memset,
+    /// <summary>memcpy(dst, src, count): pgd_ctor's clone_pgd_range of the kernel half</summary>
+    Memcpy,
 }

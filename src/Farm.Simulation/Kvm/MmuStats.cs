@@ -24,6 +24,9 @@ public sealed class MmuStats
     public long ShadowFaults, PagesCreated, ShadowPrefetched, Unsync, Resync, RemoteFlushes;
     /// <summary>rmap_recycle calls (an rmap grew past RMAP_RECYCLE_THRESHOLD; model-internal, not a result field).</summary>
     public long RmapRecycles;
+    /// <summary>vm.direct_map: sptes: shadow faults on the guest kernel's direct map, and the direct shadow pages
+    /// created for it (model-internal, not result fields; both are also in shadow_faults / pages_created).</summary>
+    public long KernelFaults, DirectPagesCreated;
 }
 
 /// <summary>The policy switches of DESIGN.md, resolved from the configuration.</summary>

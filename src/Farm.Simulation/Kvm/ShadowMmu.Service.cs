@@ -30,7 +30,11 @@ public sealed partial class ShadowMmu
             case UserAccessRequest a:
                 return Finish(v, ServeUserAccess(v, a.Va, a.Write));
             case KernelWriteRequest w:
-                return KernelWriteFault(v, w.Address >> 12) ? StartEmulation(v, w.Address) : Finish(v, ReplyKind.Retry);
+                bool emulate = _directMap is null ? KernelWriteFault(v, w.Address >> 12) : KernelFault(v, w.Address, write: true);
+                return emulate ? StartEmulation(v, w.Address) : Finish(v, ReplyKind.Retry);
+            case KernelReadRequest r:
+                KernelFault(v, r.Address, write: false);
+                return Finish(v, ReplyKind.Retry);
             case Cr3Request c:
                 Cr3Load(v, c.Cr3);
                 return Finish(v, ReplyKind.Done);

@@ -24,7 +24,7 @@ public sealed partial class ShadowMmu
     private readonly Stack<int> _freeIds = new();
     private readonly PteList[] _rmap;
     private readonly int[] _writeCount;            // account_shadowed: valid indirect shadow pages per gfn
-    private readonly bool[] _kernelMapWritable;    // the guest kernel's direct-map spte of each frame
+    private readonly bool[]? _kernelMapWritable;   // vm.direct_map: bit: the guest kernel's direct-map spte of each frame
     private readonly SortedSet<(long Seq, int Id)> _active = [];
     private readonly Func<ulong, bool> _isLivePageTable;
     private readonly List<ShadowPage> _invalidList = [];
@@ -32,7 +32,8 @@ public sealed partial class ShadowMmu
     private int _usedPages;
     private long _indirectShadowPages;
 
-    public ShadowMmu(GuestMemory memory, PagingMode mode, MmuPolicy policy, CostModel cost, KvmVcpu[] vcpus, Func<ulong, bool> isLivePageTable)
+    public ShadowMmu(GuestMemory memory, PagingMode mode, MmuPolicy policy, CostModel cost, KvmVcpu[] vcpus, Func<ulong, bool> isLivePageTable,
+        KernelDirectMap? directMap = null)
     {
         _memory = memory;
         _mode = mode;
@@ -43,8 +44,12 @@ public sealed partial class ShadowMmu
         for (int i = 0; i < _hash.Length; i++) _hash[i] = [];
         _rmap = new PteList[memory.FrameCount];
         _writeCount = new int[memory.FrameCount];
-        _kernelMapWritable = new bool[memory.FrameCount];
-        Array.Fill(_kernelMapWritable, true);
+        _directMap = directMap;
+        if (directMap is null)
+        {
+            _kernelMapWritable = new bool[memory.FrameCount];
+            Array.Fill(_kernelMapWritable, true);
+        }
     }
 
     public MmuStats Stats { get; } = new();
@@ -54,8 +59,9 @@ public sealed partial class ShadowMmu
     public int UsedPages => _usedPages;
     public long IndirectShadowPages => _indirectShadowPages;
 
-    /// <summary>The vCPU gate: may the guest kernel write this frame natively?</summary>
-    public bool KernelMapWritable(ulong gfn) => _kernelMapWritable[gfn];
+    /// <summary>The vCPU gate under vm.direct_map: bit: may the guest kernel write this frame natively?
+    /// Under sptes, whether the frame's direct-map spte is writable through any root.</summary>
+    public bool KernelMapWritable(ulong gfn) => _kernelMapWritable?[gfn] ?? DirectMapSpteWritable(gfn);
 
     public ShadowPage Page(int id) => _pages[id] ?? throw new InvalidOperationException($"shadow page {id} was freed");
 
@@ -192,7 +198,7 @@ public sealed partial class ShadowMmu
     private bool RmapWriteProtect(KvmVcpu v, ulong gfn, ref LockWork work)
     {
         bool flush = false;
-        if (_kernelMapWritable[gfn])
+        if (_kernelMapWritable is not null && _kernelMapWritable[gfn])
         {
             _kernelMapWritable[gfn] = false;
             flush = true;
