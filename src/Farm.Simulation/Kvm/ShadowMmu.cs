@@ -247,11 +247,12 @@ public sealed partial class ShadowMmu
         return true;
     }
 
-    /// <summary>kvm_flush_remote_tlbs: make_all_cpus_request(KVM_REQ_TLB_FLUSH).</summary>
+    /// <summary>kvm_flush_remote_tlbs: make_all_cpus_request(KVM_REQ_TLB_FLUSH); the remote_tlb_flush
+    /// stat counts only the calls that sent an IPI (kvm_main.c 3.1.10:202-210, 3.3.8:204-212).</summary>
     private void FlushRemoteTlbs(ref LockWork work)
     {
-        Stats.RemoteFlushes++;
-        MakeAllCpusRequest(ref work);
+        Stats.RemoteFlushCalls++;
+        if (MakeAllCpusRequest(ref work)) Stats.RemoteFlushes++;
     }
 
     /// <summary>
@@ -260,7 +261,7 @@ public sealed partial class ShadowMmu
     /// nothing if no other vCPU is in guest mode. A vCPU handling an exit of its own, or halted, only
     /// sees the request bit at its next entry.
     /// </summary>
-    private void MakeAllCpusRequest(ref LockWork work, bool reload = false)
+    private bool MakeAllCpusRequest(ref LockWork work, bool reload = false)
     {
         bool called = false;
         foreach (var o in Vcpus)
@@ -275,6 +276,7 @@ public sealed partial class ShadowMmu
             o.GuestSince = _now + _cost.IpiExit;
         }
         if (called) work.Flushes++;
+        return called;
     }
 
     /// <summary>A change to this page's sptes reaches the vCPUs that translate through it as a
