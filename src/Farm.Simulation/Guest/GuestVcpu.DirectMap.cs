@@ -7,8 +7,10 @@ namespace Farm.Simulation.Guest;
 /// The guest kernel's accesses through its direct map (vm.direct_map: sptes). The vCPU keeps a
 /// TLB-like view of the direct-map translations it has used: one entry per gfn, stamped with a
 /// generation so that dropping the view (a remote flush reaching this vCPU, a CR3 write) is one
-/// increment. A miss is the hardware walk of the shadow tables (<see cref="ShadowMmu.KernelTranslate"/>:
-/// no exit, no cost); only a walk that finds no usable spte exits to the MMU.
+/// increment. A miss asks the MMU, in request order like a user access: the hardware walk of the
+/// shadow tables (a hit: no exit, no cost) or, when it finds no usable spte, the shadow fault. The
+/// view is filled only from replies, so guest code never reads MMU state that another vCPU's
+/// request could change meanwhile (both engines see the same).
 /// </summary>
 public sealed partial class GuestVcpu
 {
@@ -21,14 +23,19 @@ public sealed partial class GuestVcpu
         Kvm.Cr3 = IdlePgd << 12; // the vCPU starts on its idle pgd; roots load at the first entry
     }
 
-    /// <summary>May the guest kernel access this frame through its direct map now without an exit?</summary>
+    /// <summary>Does the vCPU's view translate this frame for the access (no MMU request needed)?</summary>
     private bool KernelCanAccess(ulong gfn, bool write)
     {
         uint entry = _kernelView![gfn];
-        if ((entry >> 1) == _kernelViewGen && (!write || (entry & 1) != 0)) return true;
-        if (!_vm.Mmu.KernelTranslate(Kvm, gfn, write, out bool writable)) return false;
-        _kernelView[gfn] = (_kernelViewGen << 1) | (writable ? 1u : 0u);
-        return true;
+        return (entry >> 1) == _kernelViewGen && (!write || (entry & 1) != 0);
+    }
+
+    /// <summary>A reply to a kernel access request: the frame is translated now (writable or not).</summary>
+    private void NoteKernelTranslation(ulong gfn, MmuReply reply)
+    {
+        if (_kernelView is null) return;
+        if (reply.Kind is ReplyKind.Hit or ReplyKind.Mapped)
+            _kernelView[gfn] = (_kernelViewGen << 1) | (reply.Writable ? 1u : 0u);
     }
 
     private void DropKernelView()
@@ -51,7 +58,7 @@ public sealed partial class GuestVcpu
         for (int attempt = 0; !KernelCanAccess(gfn, write: false); attempt++)
         {
             if (attempt > 16) throw new ModelException($"vCPU {Id}: kernel read of frame 0x{gfn:x} did not resolve after {attempt} faults");
-            await Mmu(new KernelReadRequest(gfn << 12));
+            NoteKernelTranslation(gfn, await Mmu(new KernelReadRequest(gfn << 12)));
         }
     }
 

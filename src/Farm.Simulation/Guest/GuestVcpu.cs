@@ -88,7 +88,8 @@ public sealed partial class GuestVcpu : IWriteGate
                 case ExecutionStatus.Error:
                     throw new ModelException($"guest routine {Routines.Flavour.Routines[op].Name} on vCPU {Id}: {result.Error!.Message}");
             }
-            await Mmu(new KernelWriteRequest(result.Fault.Address));
+            var reply = await Mmu(new KernelWriteRequest(result.Fault.Address));
+            NoteKernelTranslation(result.Fault.Address >> 12, reply);
             result = Interpreter.Run(budget: 100_000);
         }
     }

@@ -18,14 +18,21 @@ public sealed partial class ShadowMmu
     private readonly KernelDirectMap? _directMap;
 
     /// <summary>
-    /// The hardware walk of the shadow tables for a guest-kernel access to <paramref name="gfn"/>
-    /// through the direct map and the vCPU's current root: true (no exit) when a present spte
-    /// allows the access. Sets the spte's accessed bit and records the vCPU as translating
-    /// through the pages of the path, as for user accesses. Called by the vCPU's gate while the
-    /// MMU serves nobody (both engines run guest code only then).
+    /// A guest-kernel access through the direct map that the vCPU's view does not translate: the
+    /// hardware walk of the shadow tables from the current root first (a hit: no exit, no cost; it
+    /// sets the accessed bit and records the vCPU on the path, as for user accesses), else the
+    /// shadow fault, then emulation or a retry. The reply says whether the frame is now mapped,
+    /// and writable, for the vCPU's view.
     /// </summary>
-    public bool KernelTranslate(KvmVcpu v, ulong gfn, bool write, out bool writable) =>
-        ShadowTranslate(v, _directMap!.Va(gfn), write, user: false, out writable);
+    private MmuStep ServeKernelAccess(KvmVcpu v, ulong gpa, bool write)
+    {
+        ulong va = _directMap!.Va(gpa >> 12);
+        if (ShadowTranslate(v, va, write, user: false, out bool w))
+            return Finish(v, new MmuReply(ReplyKind.Hit, w));
+        if (KernelFault(v, gpa, write)) return StartEmulation(v, gpa);
+        bool mapped = ShadowTranslate(v, va, write, user: false, out w);
+        return Finish(v, new MmuReply(mapped ? ReplyKind.Mapped : ReplyKind.Retry, w));
+    }
 
     /// <summary>
     /// A guest-kernel access through the direct map that the hardware walk refused: FNAME(page_fault)

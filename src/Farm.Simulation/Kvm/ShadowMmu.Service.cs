@@ -29,12 +29,12 @@ public sealed partial class ShadowMmu
         {
             case UserAccessRequest a:
                 return Finish(v, ServeUserAccess(v, a.Va, a.Write));
+            case KernelWriteRequest w when _directMap is null:
+                return KernelWriteFault(v, w.Address >> 12) ? StartEmulation(v, w.Address) : Finish(v, ReplyKind.Retry);
             case KernelWriteRequest w:
-                bool emulate = _directMap is null ? KernelWriteFault(v, w.Address >> 12) : KernelFault(v, w.Address, write: true);
-                return emulate ? StartEmulation(v, w.Address) : Finish(v, ReplyKind.Retry);
+                return ServeKernelAccess(v, w.Address, write: true);
             case KernelReadRequest r:
-                KernelFault(v, r.Address, write: false);
-                return Finish(v, ReplyKind.Retry);
+                return ServeKernelAccess(v, r.Address, write: false);
             case Cr3Request c:
                 Cr3Load(v, c.Cr3);
                 return Finish(v, ReplyKind.Done);
