@@ -77,7 +77,7 @@ public sealed partial class GuestVcpu : IWriteGate
         Cpu.Rsp = _stackTop;
         long bytesBefore = Interpreter.StringBytes;
         var result = Interpreter.Call(Routines.EntryOf(op), _args.AsSpan(0, argc), budget: 100_000);
-        while (true)
+        for (int faults = 0; ; faults++)
         {
             Spend(result.Instructions * Cost.NativeStore);
             switch (result.Status)
@@ -88,6 +88,8 @@ public sealed partial class GuestVcpu : IWriteGate
                 case ExecutionStatus.Error:
                     throw new ModelException($"guest routine {Routines.Flavour.Routines[op].Name} on vCPU {Id}: {result.Error!.Message}");
             }
+            if (faults > 10_000)
+                throw new ModelException($"vCPU {Id}: guest routine {Routines.Flavour.Routines[op].Name} did not get past 0x{result.Fault.Address:x} after {faults} faults (shadow-page budget too small?)");
             var reply = await Mmu(new KernelWriteRequest(result.Fault.Address));
             NoteKernelTranslation(result.Fault.Address >> 12, reply);
             result = Interpreter.Run(budget: 100_000);
