@@ -127,7 +127,7 @@ public class EngineEquivalenceTests
     [Fact]
     public void HostBug_IsAnOutcomeOnActorsToo()
     {
-        var r = Run("prefetch-drain", "actors", "policy=kvm-3.1", "mmu.unsync=false", "mmu.flood_detector=write-count");
+        var r = Run("prefetch-drain", "actors", "policy=kvm-3.1", "mmu.unsync=false", "mmu.flood_detector=write-count", "vm.direct_map=bit");
         Assert.Equal(Outcome.HostBug, r.Outcome);
     }
 }

@@ -62,6 +62,7 @@ public sealed partial class GuestVcpu
         for (int level = Mode.Levels; level >= 2; level--)
         {
             ulong address = PteAddress(table, va, level);
+            await KernelRead(table);
             ulong pte = ReadPte(address);
             if (!Present(pte))
             {
@@ -90,6 +91,22 @@ public sealed partial class GuestVcpu
         return PteAddress(table, va, 1);
     }
 
+    /// <summary><see cref="FindPte"/> as the guest kernel does it: each table it reads goes through the direct map.</summary>
+    internal async ValueTask<ulong> FindPteRead(GuestProcess proc, ulong va)
+    {
+        if (_kernelView is null) return FindPte(proc, va);
+        ulong table = proc.PgdGfn;
+        for (int level = Mode.Levels; level >= 2; level--)
+        {
+            await KernelRead(table);
+            ulong pte = ReadPte(PteAddress(table, va, level));
+            if (!Present(pte)) return 0;
+            table = Mode.PteFrame(pte);
+        }
+        await KernelRead(table);
+        return PteAddress(table, va, 1);
+    }
+
     /// <summary>handle_mm_fault: demand faults (anonymous, zero page, page cache) and COW.</summary>
     internal async ValueTask HandlePageFault(GuestProcess proc, ulong va, bool write)
     {
@@ -99,6 +116,7 @@ public sealed partial class GuestVcpu
         if (write && !vma.Writable) throw new ModelException($"segfault: process {proc.Pid} wrote read-only 0x{va:x}");
         ulong leaf = await WalkAlloc(proc, va);
         ulong ptep = PteAddress(leaf, va, 1);
+        await KernelRead(leaf);
         ulong pte = ReadPte(ptep);
         ulong vpn = va >> 12;
         if (!Present(pte))
@@ -143,6 +161,7 @@ public sealed partial class GuestVcpu
         else
         {
             fresh = Pool.Alloc();
+            await KernelRead(old); // copy_page reads the source first
             await Run(KernelOp.CopyPage, fresh << 12, old << 12, argc: 2);
             frames.Use[fresh] = FrameUse.Data;
             frames.Refs[fresh] = 1;

@@ -18,11 +18,12 @@ public sealed partial class GuestVcpu
         return Run(op, ptep, _valueArgs[0], n == 2 ? _valueArgs[1] : 0, argc: 1 + n);
     }
 
-    /// <summary>pgd_alloc: a cleared pgd page; on PAE also the preallocated user pmds.</summary>
+    /// <summary>pgd_alloc: a cleared pgd page with the kernel half copied (<see cref="AllocPgd"/>); on PAE
+    /// also the preallocated user pmds.</summary>
     private async ValueTask<ulong> PgdAlloc()
     {
+        if (!Mode.HasPdpt) return await AllocPgd();
         ulong pgd = await AllocTable(Mode.Levels);
-        if (!Mode.HasPdpt) return pgd;
         // preallocate_pmds: PREALLOCATED_PMDS = KERNEL_PGD_BOUNDARY (3) zeroed pages (PGALLOC_GFP has __GFP_ZERO).
         var pmds = new ulong[Mode.UserTopEntries];
         for (int i = 0; i < Mode.UserTopEntries; i++) pmds[i] = await AllocTable(2);

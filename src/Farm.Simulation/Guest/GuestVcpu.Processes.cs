@@ -34,7 +34,7 @@ public sealed partial class GuestVcpu
             ulong va = vpn << 12;
             var vma = parent.FindVma(va);
             if (vma is null || vma.Kind == VmaKind.FileShared) continue;
-            ulong src = FindPte(parent, va);
+            ulong src = await FindPteRead(parent, va);
             ulong pte = ReadPte(src);
             if (!Present(pte)) continue;
             if (vma.Writable && (pte & PagingMode.Rw) != 0)
@@ -96,7 +96,7 @@ public sealed partial class GuestVcpu
     {
         foreach (ulong vpn in proc.Mapped)
         {
-            ulong ptep = FindPte(proc, vpn << 12);
+            ulong ptep = await FindPteRead(proc, vpn << 12);
             if (ptep == 0) continue;
             ulong pte = ReadPte(ptep);
             if (!Present(pte)) continue;
@@ -118,7 +118,9 @@ public sealed partial class GuestVcpu
     private async ValueTask FreeLevel(ulong table, int level)
     {
         if (level == 1) return;
-        for (int i = 0; (i = NextPresentEntry(table, i)) >= 0; i++)
+        await KernelRead(table);
+        int entries = level == Mode.Levels ? UserPgdEntries : Mode.EntriesPerTable;
+        for (int i = 0; (i = NextPresentEntry(table, i, entries)) >= 0; i++)
         {
             ulong entry = (table << 12) + (ulong)(i * Mode.PteSize);
             ulong pte = ReadPte(entry);
@@ -131,11 +133,11 @@ public sealed partial class GuestVcpu
 
     /// <summary>The first entry at or after <paramref name="from"/> whose present bit is set, or -1:
     /// the same entries in the same order as reading each pte, without a full read per empty slot.</summary>
-    private int NextPresentEntry(ulong table, int from)
+    private int NextPresentEntry(ulong table, int from, int entries)
     {
         var frame = _vm.Memory.FrameIfAllocated(table);
         if (frame.IsEmpty) return -1;
-        int stride = Mode.PteSize, entries = Mode.EntriesPerTable;
+        int stride = Mode.PteSize;
         for (int i = from; i < entries; i++)
             if ((frame[i * stride] & (byte)PagingMode.Present) != 0) return i; // little-endian: bit 0 is in the first byte
         return -1;

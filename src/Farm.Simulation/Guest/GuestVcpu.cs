@@ -49,8 +49,8 @@ public sealed partial class GuestVcpu : IWriteGate
     public GuestVm Vm => _vm;
     public long Clock => Context.Clock;
 
-    /// <summary>The gate: the guest kernel's mapping of a frame is writable unless KVM protected it.</summary>
-    bool IWriteGate.CanWrite(ulong gfn) => _vm.Mmu.KernelMapWritable(gfn, Kvm);
+    /// <summary>The gate: may the guest kernel write this frame through its direct map without an exit?</summary>
+    bool IWriteGate.CanWrite(ulong gfn) => _kernelView is null ? _vm.Mmu.KernelMapWritable(gfn, Kvm) : KernelCanAccess(gfn, write: true);
 
     /// <summary>Guest work that needs no MMU interaction (compute, bookkeeping).</summary>
     public void Spend(long cycles) => Context.Clock += cycles;
@@ -59,7 +59,11 @@ public sealed partial class GuestVcpu : IWriteGate
     private async ValueTask<MmuReply> Mmu(MmuRequest request)
     {
         var reply = await Context.Mmu(request);
-        if (reply.FlushView) _view.Clear();
+        if (reply.FlushView)
+        {
+            _view.Clear();
+            DropKernelView();
+        }
         return reply;
     }
 
@@ -73,7 +77,7 @@ public sealed partial class GuestVcpu : IWriteGate
         Cpu.Rsp = _stackTop;
         long bytesBefore = Interpreter.StringBytes;
         var result = Interpreter.Call(Routines.EntryOf(op), _args.AsSpan(0, argc), budget: 100_000);
-        while (true)
+        for (int faults = 0; ; faults++)
         {
             Spend(result.Instructions * Cost.NativeStore);
             switch (result.Status)
@@ -84,7 +88,10 @@ public sealed partial class GuestVcpu : IWriteGate
                 case ExecutionStatus.Error:
                     throw new ModelException($"guest routine {Routines.Flavour.Routines[op].Name} on vCPU {Id}: {result.Error!.Message}");
             }
-            await Mmu(new KernelWriteRequest(result.Fault.Address));
+            if (faults > 10_000)
+                throw new ModelException($"vCPU {Id}: guest routine {Routines.Flavour.Routines[op].Name} did not get past 0x{result.Fault.Address:x} after {faults} faults (shadow-page budget too small?)");
+            var reply = await Mmu(new KernelWriteRequest(result.Fault.Address));
+            NoteKernelTranslation(result.Fault.Address >> 12, reply);
             result = Interpreter.Run(budget: 100_000);
         }
     }
@@ -126,6 +133,7 @@ public sealed partial class GuestVcpu : IWriteGate
         Stats.ContextSwitches++;
         Current = proc;
         _view.Clear();
+        DropKernelView();
         await Mmu(new Cr3Request(pgd << 12));
     }
 
@@ -133,6 +141,7 @@ public sealed partial class GuestVcpu : IWriteGate
     public async ValueTask FlushTlb()
     {
         _view.Clear();
+        DropKernelView();
         await Mmu(new Cr3Request((Current?.PgdGfn ?? IdlePgd) << 12));
     }
 

@@ -40,6 +40,18 @@ public sealed partial class GuestVm
         ulong next = PerVcpuBase + 2 * (ulong)vcpus;
         for (ulong g = PerVcpuBase; g < next; g++) Frames.Use[g] = FrameUse.Kernel;
         if (Mode.HasPdpt) KernelPmdGfn = BootPaeKernelPmd(vcpus);
+        // On a PAE guest the direct map stays one bit per frame (docs/model-decisions.md, "Direct map").
+        if (config.Text("vm.direct_map") == "sptes" && !Mode.HasPdpt)
+        {
+            if (Mode.Bitness == 32 && bytes > KernelDirectMap.MaxLowmem32)
+                throw new ConfigException($"vm.memory_mb: a 32-bit guest's direct map covers at most 896 MiB of lowmem (highmem is not modelled); " +
+                    $"use vm.memory_mb of at most 896, or vm.direct_map: bit");
+            // The direct map's tables follow the idle pgds; vCPU 0's idle pgd is swapper_pg_dir.
+            ulong first = next;
+            DirectMap = KernelDirectMap.Build(Memory, Mode, PerVcpuBase + 1, ref next);
+            for (ulong g = first; g < next; g++) Frames.Use[g] = FrameUse.Kernel;
+            for (int i = 1; i < vcpus; i++) DirectMap.CopyKernelHalf(Memory, PerVcpuBase + 2 * (ulong)i + 1);
+        }
         foreach (var (name, pages) in files ?? [])
         {
             _files[name] = new GuestFile(name, next, pages);
@@ -57,7 +69,11 @@ public sealed partial class GuestVm
             Vcpus[i] = new GuestVcpu(this, i, pool, PerVcpuBase + 2 * (ulong)i, PerVcpuBase + 2 * (ulong)i + 1, routines, seed);
         }
         var policy = MmuPolicy.From(config, Memory.FrameCount);
-        Mmu = new ShadowMmu(Memory, Mode, policy, Cost, Vcpus.Select(v => v.Kvm).ToArray(), Frames.IsLivePageTable);
+        // Under tdp the guest's direct map is its own tables, translated by EPT: no shadow state.
+        var shadowed = policy.Tdp ? null : DirectMap;
+        Mmu = new ShadowMmu(Memory, Mode, policy, Cost, Vcpus.Select(v => v.Kvm).ToArray(), Frames.IsLivePageTable, shadowed);
+        if (shadowed is not null)
+            foreach (var v in Vcpus) v.EnableDirectMap();
     }
 
     public SimConfig Config { get; }
@@ -68,6 +84,8 @@ public sealed partial class GuestVm
     public ShadowMmu Mmu { get; }
     public GuestVcpu[] Vcpus { get; }
     public ulong ZeroGfn { get; }
+    /// <summary>The guest kernel's direct map as real tables (vm.direct_map: sptes), or null (bit).</summary>
+    public KernelDirectMap? DirectMap { get; }
 
     public GuestFile File(string name) => _files.TryGetValue(name, out var f) ? f
         : throw new ModelException($"workload maps file '{name}' that it did not declare");

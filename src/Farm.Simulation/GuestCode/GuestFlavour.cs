@@ -130,6 +130,14 @@ public sealed partial class GuestFlavour
                 a.mov(rax, r9);
                 a.ret();
             }),
+            // memcpy_64.S (3.x): rep movsb with ERMS, else rep movsq and the tail in bytes (REP_GOOD).
+            [KernelOp.Memcpy] = erms
+                ? Build("memcpy_erms", 64, a => { a.mov(rax, rdi); a.mov(rcx, rdx); a.rep.movsb(); a.ret(); })
+                : Build("memcpy", 64, a =>
+                {
+                    a.mov(rax, rdi); a.mov(rcx, rdx); a.shr(rcx, 3); a.rep.movsq();
+                    a.mov(ecx, edx); a.and(ecx, 7); a.rep.movsb(); a.ret();
+                }),
         };
         return new GuestFlavour(name, 64, r, "x86-64");
     }
@@ -163,6 +171,15 @@ public sealed partial class GuestFlavour
                 a.shr(ecx, 2); a.rep.stosd();
                 a.mov(ecx, ebx); a.and(ecx, 3); a.rep.stosb();
                 a.pop(ebx); a.pop(edi); a.ret();
+            }),
+            // string_32.h __memcpy: eax=dst, edx=src, ecx=count: rep movsl, then the tail in bytes.
+            [KernelOp.Memcpy] = Build("memcpy_i386", 32, a =>
+            {
+                a.push(edi); a.push(esi); a.push(ebx);
+                a.mov(edi, eax); a.mov(esi, edx); a.mov(ebx, ecx);
+                a.shr(ecx, 2); a.rep.movsd();
+                a.mov(ecx, ebx); a.and(ecx, 3); a.rep.movsb();
+                a.pop(ebx); a.pop(esi); a.pop(edi); a.ret();
             }),
         };
         return r;

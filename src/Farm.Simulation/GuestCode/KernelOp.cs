@@ -23,4 +23,6 @@ public enum KernelOp
     /// <summary>set_pmd / pmd_populate / set_pud(ptep, value): an upper-level entry. The same store
     /// as set_pte except on a PAE guest, where it is set_64bit (lock cmpxchg8b, as set_pte_atomic).</summary>
     SetPmd,
+    /// <summary>memcpy(dst, src, count): pgd_ctor's clone_pgd_range of the kernel half</summary>
+    Memcpy,
 }

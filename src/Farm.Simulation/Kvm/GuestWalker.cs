@@ -15,6 +15,8 @@ public sealed class GuestWalk
     /// <summary>Combined U/W access of the upper levels above each level (role.access of its shadow page).</summary>
     public readonly int[] AccessAbove = new int[5];
     public int Levels;
+    /// <summary>walker->level: the level of the last gpte (1, or 2 for a guest large page: the kernel's direct map).</summary>
+    public int Level;
 }
 
 /// <summary>FNAME(walk_addr): walks the guest's page tables in guest memory.</summary>
@@ -30,7 +32,8 @@ public static class GuestWalker
         w.Levels = mode.Levels;
         ulong table = cr3 >> 12;
         int access = MmuRole.AccAll;
-        for (int level = mode.Levels; level >= 1; level--)
+        int level = mode.Levels;
+        for (; level >= 1; level--)
         {
             if (mode.HasPdpt && level == 3)
             {
@@ -53,14 +56,29 @@ public static class GuestWalker
             ulong pte = memory.Read(gpa, mode.PteSize);
             w.Gpte[level] = pte;
             if ((pte & PagingMode.Present) == 0) return;
+            if (level >= 2 && (pte & Guest.KernelDirectMap.PageSizeBit) != 0)
+            {
+                // FNAME(is_last_gpte): a large page (PSE); gfn = its base plus the offset of va in it.
+                ulong span = (1UL << (mode.IndexBits * (level - 1))) - 1;
+                table = (mode.PteFrame(pte) & ~span) + ((va >> 12) & span);
+                break;
+            }
             if ((pte & PagingMode.Rw) == 0) access &= ~AccWrite;
             if ((pte & PagingMode.User) == 0) access &= ~AccUser;
             table = mode.PteFrame(pte);
         }
+        if (level < 1) level = 1;
+        else
+        {
+            // The large gpte's own access counts toward the result, not toward pt_access.
+            if ((w.Gpte[level] & PagingMode.Rw) == 0) access &= ~AccWrite;
+            if ((w.Gpte[level] & PagingMode.User) == 0) access &= ~AccUser;
+        }
+        w.Level = level;
         w.Gfn = table;
         w.Writable = (access & AccWrite) != 0;
         w.User = (access & AccUser) != 0;
-        w.Dirty = (w.Gpte[1] & PagingMode.Dirty) != 0;
+        w.Dirty = (w.Gpte[level] & PagingMode.Dirty) != 0;
         w.Ok = (!write || w.Writable) && (!user || w.User);
     }
 

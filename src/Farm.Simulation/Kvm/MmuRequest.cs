@@ -9,6 +9,9 @@ public sealed record UserAccessRequest(ulong Va, bool Write) : MmuRequest;
 /// <summary>A guest-kernel write refused by the vCPU's gate (the interpreter stopped at it).</summary>
 public sealed record KernelWriteRequest(ulong Address) : MmuRequest;
 
+/// <summary>A guest-kernel read through the direct map that found no spte (vm.direct_map: sptes).</summary>
+public sealed record KernelReadRequest(ulong Address) : MmuRequest;
+
 /// <summary>A CR3 write (context switch, or a same-CR3 TLB flush).</summary>
 public sealed record Cr3Request(ulong Cr3) : MmuRequest;
 

@@ -23,9 +23,16 @@ public sealed class MmuStats
     // desc cache
     public long DescAllocations, Topups, Exhausted;
     // shadow
-    public long ShadowFaults, PagesCreated, ShadowPrefetched, Unsync, Resync, RemoteFlushes;
+    public long ShadowFaults, PagesCreated, ShadowPrefetched, Unsync, Resync;
+    /// <summary>kvm_flush_remote_tlbs calls that sent an IPI (KVM's remote_tlb_flush stat; shadow.remote_flushes).</summary>
+    public long RemoteFlushes;
+    /// <summary>Every kvm_flush_remote_tlbs call, IPI or not (model-internal, not a result field).</summary>
+    public long RemoteFlushCalls;
     /// <summary>rmap_recycle calls (an rmap grew past RMAP_RECYCLE_THRESHOLD; model-internal, not a result field).</summary>
     public long RmapRecycles;
+    /// <summary>vm.direct_map: sptes: shadow faults on the guest kernel's direct map, and the direct shadow pages
+    /// created for it (model-internal, not result fields; both are also in shadow_faults / pages_created).</summary>
+    public long KernelFaults, DirectPagesCreated;
 }
 
 /// <summary>The policy switches of DESIGN.md, resolved from the configuration.</summary>

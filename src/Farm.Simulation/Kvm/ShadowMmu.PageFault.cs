@@ -122,8 +122,9 @@ public sealed partial class ShadowMmu
     private bool Fetch(KvmVcpu v, ulong va, bool write, ref LockWork work)
     {
         var sp = RootOf(v, va) ?? throw new ModelException($"vCPU {v.Id}: no shadow root for 0x{va:x} after a successful guest walk");
-        int access = _walk.AccessAbove[1];
-        while (sp.Level > 1)
+        int gwLevel = _walk.Level;
+        int access = _walk.AccessAbove[gwLevel];
+        while (sp.Level > gwLevel)
         {
             if (_policy.WriteCountFloodDetector) sp.WriteFloodingCount = 0;
             work.Levels++;
@@ -138,12 +139,17 @@ public sealed partial class ShadowMmu
             sp.Spt[index] = Spte.MakeLink(child.Id);
             sp = child;
         }
+        int pteAccess = access & GuestWalker.GpteAccess(_walk.Gpte[gwLevel]);
+        if (sp.Level > HostLevel) sp = FetchDirect(v, sp, va, pteAccess, ref work);
         if (_policy.WriteCountFloodDetector) sp.WriteFloodingCount = 0;
         work.Levels++;
         int leaf = PagingMode.ShadowIndex(va, 1);
-        int pteAccess = access & GuestWalker.GpteAccess(_walk.Gpte[1]);
         SetSpte(v, sp, leaf, pteAccess, _walk.Gfn, _walk.Dirty, speculative: false, canUnsync: true, ref work, out bool writeProtected);
-        if (_policy.Prefetch) PtePrefetch(v, sp, leaf, ref work);
+        if (_policy.Prefetch)
+        {
+            if (sp.Role.Direct) DirectPtePrefetch(v, sp, leaf, ref work);
+            else PtePrefetch(v, sp, leaf, ref work);
+        }
         return write && writeProtected;
     }
 
@@ -225,7 +231,7 @@ public sealed partial class ShadowMmu
         work.Levels += _mode.Levels;
         KernelFetchWalk(v);
         bool protect = MmuNeedWriteProtect(v, gfn, canUnsync: true, ref work);
-        if (!protect) _kernelMapWritable[gfn] = true;
+        if (!protect) _kernelMapWritable![gfn] = true;
         work.Installs++;
         Release(v, LockSite.PageFault, work);
         if (!protect && !_policy.WriteCountFloodDetector) v.LastPtWriteCount = 0;

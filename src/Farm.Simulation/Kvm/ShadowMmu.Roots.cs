@@ -114,6 +114,8 @@ public sealed partial class ShadowMmu
         bool pending = v.ReloadPending;
         v.ReloadPending = false;
         if (v.Roots.Length > 0 && (pending || !RootsValid(v))) ReloadRoots(v);
+        // vm.direct_map: sptes: the vCPU starts on its idle pgd; its roots are loaded at the first entry (kvm_mmu_reload).
+        else if (v.Roots.Length == 0 && v.Cr3 != 0) ReloadRoots(v);
     }
 
     /// <summary>

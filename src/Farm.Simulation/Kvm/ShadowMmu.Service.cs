@@ -30,8 +30,12 @@ public sealed partial class ShadowMmu
         {
             case UserAccessRequest a:
                 return Finish(v, ServeUserAccess(v, a.Va, a.Write));
-            case KernelWriteRequest w:
+            case KernelWriteRequest w when _directMap is null:
                 return KernelWriteFault(v, w.Address >> 12) ? StartEmulation(v, w.Address) : Finish(v, ReplyKind.Retry);
+            case KernelWriteRequest w:
+                return ServeKernelAccess(v, w.Address, write: true);
+            case KernelReadRequest r:
+                return ServeKernelAccess(v, r.Address, write: false);
             case Cr3Request c:
                 Cr3Load(v, c.Cr3);
                 return Finish(v, ReplyKind.Done);

@@ -24,7 +24,7 @@ public sealed partial class ShadowMmu
     private readonly Stack<int> _freeIds = new();
     private readonly PteList[] _rmap;
     private readonly int[] _writeCount;            // account_shadowed: valid indirect shadow pages per gfn
-    private readonly bool[] _kernelMapWritable;    // the guest kernel's direct-map spte of each frame
+    private readonly bool[]? _kernelMapWritable;   // vm.direct_map: bit: the guest kernel's direct-map spte of each frame
     private readonly SortedSet<(long Seq, int Id)> _active = [];
     private readonly Func<ulong, bool> _isLivePageTable;
     private readonly List<ShadowPage> _invalidList = [];
@@ -32,7 +32,8 @@ public sealed partial class ShadowMmu
     private int _usedPages;
     private long _indirectShadowPages;
 
-    public ShadowMmu(GuestMemory memory, PagingMode mode, MmuPolicy policy, CostModel cost, KvmVcpu[] vcpus, Func<ulong, bool> isLivePageTable)
+    public ShadowMmu(GuestMemory memory, PagingMode mode, MmuPolicy policy, CostModel cost, KvmVcpu[] vcpus, Func<ulong, bool> isLivePageTable,
+        KernelDirectMap? directMap = null)
     {
         _memory = memory;
         _mode = mode;
@@ -43,8 +44,12 @@ public sealed partial class ShadowMmu
         for (int i = 0; i < _hash.Length; i++) _hash[i] = [];
         _rmap = new PteList[memory.FrameCount];
         _writeCount = new int[memory.FrameCount];
-        _kernelMapWritable = new bool[memory.FrameCount];
-        Array.Fill(_kernelMapWritable, true);
+        _directMap = directMap;
+        if (directMap is null)
+        {
+            _kernelMapWritable = new bool[memory.FrameCount];
+            Array.Fill(_kernelMapWritable, true);
+        }
     }
 
     public MmuStats Stats { get; } = new();
@@ -54,11 +59,13 @@ public sealed partial class ShadowMmu
     public int UsedPages => _usedPages;
     public long IndirectShadowPages => _indirectShadowPages;
 
-    /// <summary>The vCPU gate: may the guest kernel write this frame natively?</summary>
-    public bool KernelMapWritable(ulong gfn) => _policy.Tdp ? TdpMapped(gfn) : _kernelMapWritable[gfn];
+    /// <summary>The vCPU gate: may the guest kernel write this frame natively? Under tdp, whether EPT
+    /// maps it; under vm.direct_map: bit, the frame's one bit; under sptes, whether the frame's
+    /// direct-map spte is writable through any root.</summary>
+    public bool KernelMapWritable(ulong gfn) => _policy.Tdp ? TdpMapped(gfn) : _kernelMapWritable?[gfn] ?? DirectMapSpteWritable(gfn);
 
     /// <summary>The gate of vCPU <paramref name="v"/>: under tdp, is the frame mapped under the root it runs on.</summary>
-    public bool KernelMapWritable(ulong gfn, KvmVcpu v) => _policy.Tdp ? TdpTranslate(v, gfn, holdView: false) : _kernelMapWritable[gfn];
+    public bool KernelMapWritable(ulong gfn, KvmVcpu v) => _policy.Tdp ? TdpTranslate(v, gfn, holdView: false) : KernelMapWritable(gfn);
 
     public ShadowPage Page(int id) => _pages[id] ?? throw new InvalidOperationException($"shadow page {id} was freed");
 
@@ -195,7 +202,7 @@ public sealed partial class ShadowMmu
     private bool RmapWriteProtect(KvmVcpu v, ulong gfn, ref LockWork work)
     {
         bool flush = false;
-        if (_kernelMapWritable[gfn])
+        if (_kernelMapWritable is not null && _kernelMapWritable[gfn])
         {
             _kernelMapWritable[gfn] = false;
             flush = true;
@@ -244,11 +251,12 @@ public sealed partial class ShadowMmu
         return true;
     }
 
-    /// <summary>kvm_flush_remote_tlbs: make_all_cpus_request(KVM_REQ_TLB_FLUSH).</summary>
+    /// <summary>kvm_flush_remote_tlbs: make_all_cpus_request(KVM_REQ_TLB_FLUSH); the remote_tlb_flush
+    /// stat counts only the calls that sent an IPI (kvm_main.c 3.1.10:202-210, 3.3.8:204-212).</summary>
     private void FlushRemoteTlbs(ref LockWork work)
     {
-        Stats.RemoteFlushes++;
-        MakeAllCpusRequest(ref work);
+        Stats.RemoteFlushCalls++;
+        if (MakeAllCpusRequest(ref work)) Stats.RemoteFlushes++;
     }
 
     /// <summary>
@@ -257,7 +265,7 @@ public sealed partial class ShadowMmu
     /// nothing if no other vCPU is in guest mode. A vCPU handling an exit of its own, or halted, only
     /// sees the request bit at its next entry.
     /// </summary>
-    private void MakeAllCpusRequest(ref LockWork work, bool reload = false)
+    private bool MakeAllCpusRequest(ref LockWork work, bool reload = false)
     {
         bool called = false;
         foreach (var o in Vcpus)
@@ -272,6 +280,7 @@ public sealed partial class ShadowMmu
             o.GuestSince = _now + _cost.IpiExit;
         }
         if (called) work.Flushes++;
+        return called;
     }
 
     /// <summary>A change to this page's sptes reaches the vCPUs that translate through it as a

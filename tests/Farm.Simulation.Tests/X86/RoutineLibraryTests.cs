@@ -65,6 +65,7 @@ public sealed class RoutineLibraryTests
             KernelOp.PtepSetWrprotect or KernelOp.PtepGetAndClear or KernelOp.PteClear => [ptep],
             KernelOp.CopyPage => [PageB, PageA],
             KernelOp.Memset => [PageA + 5, 0x5a, 4097 + 3],
+            KernelOp.Memcpy => [PageB + 0x880, PageA + 0x880, 0x780 - 5], // pgd_ctor's kernel half, plus an odd tail
             _ => throw new ArgumentOutOfRangeException(nameof(op)),
         };
         var result = m.Call(entry, args);
@@ -110,6 +111,9 @@ public sealed class RoutineLibraryTests
                 break;
             case KernelOp.Memset:
                 Array.Fill(expected, (byte)0x5a, Off(PageA + 5), 4097 + 3);
+                break;
+            case KernelOp.Memcpy:
+                Array.Copy(pattern, 0x880, expected, Off(PageB + 0x880), 0x780 - 5);
                 break;
         }
         Assert.Equal(expected, m.ReadBytes(PageA - 0x1000, 0x5000));
