@@ -37,6 +37,7 @@ public class MalformedSweepTests
         { "axis over the seed", "name: s\n" + W + "axes: { seed: [1, 2] }\n", "axes.seed: seeds are set by 'seeds' (a count) and 'base.seed' (the first seed)" },
         { "axis also set by a variant", "name: s\n" + W + "variants: { a: { policy: kvm-3.1 } }\naxes: { policy: [kvm-3.3] }\n", "axes.policy: also set by variant 'a'" },
         { "empty variants", "name: s\n" + W + "variants: {}\n", "variants: empty; give at least one variant" },
+        { "base seed that wraps", "name: s\n" + W + "base: { seed: 9223372036854775807 }\nseeds: 2\n", "base.seed: 9223372036854775807 with 2 seeds goes past the largest seed; valid: 0..9223372036854775806" },
         { "seeds zero", "name: s\n" + W + "seeds: 0\n", "test.yaml:3: seeds: '0' is not valid; valid: a whole number of seeds, 1 or more" },
         { "seeds not a number", "name: s\n" + W + "seeds: three\n", "seeds: 'three' is not valid; valid: a whole number of seeds, 1 or more" },
         { "unknown baseline", "name: s\n" + W + "axes: { vm.vcpus: [1, 2] }\nbaseline: kvm-2.6\n", "baseline: 'kvm-2.6' is neither a variant, an axis value nor a policy of this sweep; valid: 1, 2, kvm-3.1, kvm-3.3" },

@@ -38,6 +38,9 @@ internal sealed partial class SweepSpecParser(string source, string? baseDir, IR
         ParseWorkloads(nodes.GetValueOrDefault("workload"), nodes.GetValueOrDefault("workloads"), root);
         int seeds = ParseSeeds(nodes.GetValueOrDefault("seeds").Value);
         var (baseSettings, baseSeed) = ParseBase(nodes.GetValueOrDefault("base").Value);
+        // Trials use seeds base.seed .. base.seed + seeds - 1: the last must still be a valid seed (no wrap).
+        if (baseSeed > long.MaxValue - (seeds - 1))
+            throw Error(nodes["base"].Value, "base.seed", $"{baseSeed} with {seeds} seeds goes past the largest seed; valid: 0..{long.MaxValue - (seeds - 1)}");
         var variants = ParseVariants(nodes.GetValueOrDefault("variants").Value);
         // The trial count from the lists' lengths alone, before any value is checked: a hostile
         // axis of a million values is refused at once rather than normalised value by value.
