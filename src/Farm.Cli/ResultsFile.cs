@@ -23,20 +23,7 @@ public sealed class ResultsFile : IDisposable
 
     public void Write(SweepResultItem item)
     {
-        _json.WriteStartObject();
-        _json.WriteNumber("position", item.Position);
-        _json.WriteString("trial", item.Trial.Value);
-        _json.WriteStartObject("labels");
-        foreach (var l in item.Labels) _json.WriteString(l.Key, l.Value);
-        _json.WriteEndObject();
-        _json.WriteString("status", item.Status);
-        if (item.ResultJson is not null)
-        {
-            _json.WritePropertyName("result");
-            JsonNode.Parse(item.ResultJson)!.WriteTo(_json); // re-indented like the rest of the file
-        }
-        if (item.Error is not null) _json.WriteString("error", item.Error);
-        _json.WriteEndObject();
+        item.WriteTo(_json, reindent: true);
         _json.Flush();
     }
 

@@ -203,7 +203,7 @@ public static partial class FarmHttpApi
         json.WriteStartArray();
         while (true)
         {
-            foreach (var item in page.Items) WriteItem(json, item);
+            foreach (var item in page.Items) item.WriteTo(json, reindent: false);
             await json.FlushAsync(ctx.RequestAborted);
             if (page.NextPosition is not { } next) break;
             page = await client.ResultsPage(sweep, next) ?? throw new FarmRequestException($"sweep '{sweep}' went away while its results were read", false);
@@ -212,23 +212,6 @@ public static partial class FarmHttpApi
         await json.FlushAsync(ctx.RequestAborted);
     }
 
-    private static void WriteItem(Utf8JsonWriter json, SweepResultItem item)
-    {
-        json.WriteStartObject();
-        json.WriteNumber("position", item.Position);
-        json.WriteString("trial", item.Trial.Value);
-        json.WriteStartObject("labels");
-        foreach (var l in item.Labels) json.WriteString(l.Key, l.Value);
-        json.WriteEndObject();
-        json.WriteString("status", item.Status);
-        if (item.ResultJson is not null)
-        {
-            json.WritePropertyName("result");
-            json.WriteRawValue(item.ResultJson, skipInputValidation: true); // validated when stored
-        }
-        if (item.Error is not null) json.WriteString("error", item.Error);
-        json.WriteEndObject();
-    }
 
     private static (int Status, string Message) Failure(Exception e) => e switch
     {

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using MessagePack;
 
 namespace Farm.Cluster.Protocol;
@@ -17,4 +19,28 @@ public sealed record SweepResultItem(
 {
     [IgnoreMember]
     public string Description => string.Join(' ', Labels);
+
+    /// <summary>
+    /// The item as one element of a sweep's results array (the shape of <c>farm sweep</c>'s
+    /// results.json and of <c>GET /api/sweeps/{id}/results</c>). <paramref name="reindent"/>: parse the
+    /// result so the writer's indentation applies to it too, else copy it as stored (validated then).
+    /// </summary>
+    public void WriteTo(Utf8JsonWriter json, bool reindent)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("position", Position);
+        json.WriteString("trial", Trial.Value);
+        json.WriteStartObject("labels");
+        foreach (var l in Labels) json.WriteString(l.Key, l.Value);
+        json.WriteEndObject();
+        json.WriteString("status", Status);
+        if (ResultJson is not null)
+        {
+            json.WritePropertyName("result");
+            if (reindent) JsonNode.Parse(ResultJson)!.WriteTo(json);
+            else json.WriteRawValue(ResultJson, skipInputValidation: true);
+        }
+        if (Error is not null) json.WriteString("error", Error);
+        json.WriteEndObject();
+    }
 }
