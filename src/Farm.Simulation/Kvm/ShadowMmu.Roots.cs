@@ -49,23 +49,30 @@ public sealed partial class ShadowMmu
         return id < 0 ? null : _pages[id];
     }
 
+    /// <summary>
+    /// mmu_free_roots: under one lock, each root's count drops and a root already invalid whose
+    /// last user this was is zapped. Also the tdp root's unload (Tdp/ShadowMmu.Tdp.cs).
+    /// </summary>
+    private void MmuFreeRoots(KvmVcpu v)
+    {
+        if (v.Roots.Length == 0) return;
+        var work = new LockWork();
+        foreach (var id in v.Roots)
+        {
+            if (id < 0) continue; // a PAE guest's not-present PDPTE had no root
+            var root = Page(id);
+            root.RootCount--;
+            if (root.RootCount == 0 && !root.IsValid) PrepareZapPage(root, ZapReason.Other, ref work);
+        }
+        CommitZapPage(ref work);
+        v.Roots = [];
+        Release(v, LockSite.Cr3, work);
+    }
+
     /// <summary>mmu_free_roots, then kvm_mmu_load: topup, one lock per root, one lock to sync.</summary>
     private void ReloadRoots(KvmVcpu v)
     {
-        if (v.Roots.Length > 0)
-        {
-            var work = new LockWork();
-            foreach (var id in v.Roots)
-            {
-                if (id < 0) continue; // a PAE guest's not-present PDPTE had no root
-                var root = Page(id);
-                root.RootCount--;
-                if (root.RootCount == 0 && !root.IsValid) PrepareZapPage(root, ZapReason.Other, ref work);
-            }
-            CommitZapPage(ref work);
-            v.Roots = [];
-            Release(v, LockSite.Cr3, work);
-        }
+        MmuFreeRoots(v);
         TopupCaches(v);
         var roots = new int[_mode.ShadowRoots];
         for (int i = 0; i < roots.Length; i++)

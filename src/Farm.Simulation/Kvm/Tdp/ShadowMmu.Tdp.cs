@@ -160,16 +160,7 @@ public sealed partial class ShadowMmu
         bool reload = v.ReloadPending;
         v.ReloadPending = false;
         if (v.Roots.Length > 0 && !reload && _pages[v.Roots[0]] is { IsValid: true }) return;
-        if (v.Roots.Length > 0)
-        {
-            var unload = new LockWork(); // mmu_free_roots
-            var old = Page(v.Roots[0]);
-            old.RootCount--;
-            if (old.RootCount == 0 && !old.IsValid) PrepareZapPage(old, ZapReason.Other, ref unload);
-            CommitZapPage(ref unload);
-            v.Roots = [];
-            Release(v, LockSite.Cr3, unload);
-        }
+        MmuFreeRoots(v);
         TopupCaches(v);
         var work = new LockWork();
         FreeSomePages(ref work);
