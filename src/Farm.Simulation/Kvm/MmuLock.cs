@@ -40,11 +40,17 @@ public sealed class MmuLock
         int s = (int)site;
         Acquisitions[s]++;
         HoldCycles[s] += hold;
-        WaitCycles[s] += wait;
-        if (wait > 0) Contended++;
-        if (wait > MaxWait) MaxWait = wait;
-        if (wait == 0) _noWait++;
-        else System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_waits, wait, out _)++;
+        if (wait == 0)
+        {
+            _noWait++; // the common case (every pte_write of one vCPU): nothing else to record
+        }
+        else
+        {
+            WaitCycles[s] += wait;
+            Contended++;
+            if (wait > MaxWait) MaxWait = wait;
+            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_waits, wait, out _)++;
+        }
         return start + hold;
     }
 

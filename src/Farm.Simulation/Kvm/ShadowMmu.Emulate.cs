@@ -5,7 +5,9 @@ namespace Farm.Simulation.Kvm;
 /// <summary>x86_emulate_instruction with EMULTYPE_RETRY (3.3) and the rep restart every 1024 elements.</summary>
 public sealed partial class ShadowMmu : IEmulatedWriteSink
 {
-    private KvmVcpu? _emulatingFor;
+    // Emulation runs for the vCPU being served (_serving, set by Serve and Continue); a flag
+    // rather than a second reference spares a GC write barrier on every emulated element.
+    private bool _emulating;
 
     /// <summary>
     /// Decode the faulting instruction; in 3.3, an instruction that is not page-table-writing
@@ -41,9 +43,10 @@ public sealed partial class ShadowMmu : IEmulatedWriteSink
     /// <summary>One element (or one whole non-string instruction); each write goes to kvm_mmu_pte_write.</summary>
     private MmuStep EmulateStep(KvmVcpu v)
     {
-        _emulatingFor = v;
+        System.Diagnostics.Debug.Assert(ReferenceEquals(v, _serving));
+        _emulating = true;
         bool retired = v.Interpreter.EmulateOne(this, 1, out var error);
-        _emulatingFor = null;
+        _emulating = false;
         if (error is not null) throw new ModelException($"emulation failed on vCPU {v.Id}: {error.Message}");
         if (retired) return Finish(v, ReplyKind.Emulated);
         ref readonly var ins = ref v.Interpreter.Code.Get(v.Interpreter.Cpu.Rip); // no copy of the decoded instruction
@@ -56,7 +59,7 @@ public sealed partial class ShadowMmu : IEmulatedWriteSink
     /// <summary>emulator_write_emulated: the write is in guest memory; now the shadow follows.</summary>
     void IEmulatedWriteSink.OnEmulatedWrite(ulong address, int size, ulong value)
     {
-        var v = _emulatingFor ?? throw new InvalidOperationException("emulated write outside emulation");
+        var v = _emulating ? _serving! : throw new InvalidOperationException("emulated write outside emulation");
         Stats.EmulatedElements++;
         _now += _cost.EmulateElement;
         PteWrite(v, address, size, guestInitiated: true, LockSite.PteWrite);

@@ -22,7 +22,7 @@ public sealed partial class ShadowMmu
 
         ulong gfn = gpa >> 12;
         int offset = (int)(gpa & 4095);
-        ulong gentry = FetchGpte(ref gpa, ref bytes);
+        WidenGpteWrite(ref gpa, ref bytes);
         // 3.1 measures misalignment from the offset as written with the widened size (so a 4-byte
         // write to a PAE pte's high half is misaligned); 3.3's detect_write_misaligned uses the
         // widened gpa. Both changed in the same rework; the misalignment switch selects them.
@@ -30,18 +30,24 @@ public sealed partial class ShadowMmu
 
         if (_policy.TopupOnPteWrite) TopupCaches(v);
         var work = new LockWork();
-        if (!_policy.TopupOnPteWrite) FreeSomePages(ref work);
+        // kvm_mmu_free_some_pages' own early return, tested here: the call is on every pte_write.
+        if (!_policy.TopupOnPteWrite && AvailablePages < MmuConstants.KVM_MIN_FREE_MMU_PAGES) FreeSomePages(ref work);
 
         bool flooded = !_policy.WriteCountFloodDetector && guestInitiated && DetectForkFlooding(v, gfn);
 
         bool zapPage = false, remoteFlush = false, misalignedSeen = false;
+        // mmu_pte_write_fetch_gpte's value, read when the first shadow page of gfn needs it: most
+        // calls (the rest of a rep stos over a page already zapped) find none, and guest memory
+        // does not change during the call, so reading it later gives the same value.
+        ulong gentry = 0;
+        bool gentryRead = false;
         var baseRole = BaseRole(1, MmuRole.AccAll, 0);
         var bucket = _hash[MmuConstants.HashFn(gfn)];
         for (int b = 0; b < bucket.Count; b++)
         {
             var sp = bucket[b];
             work.Buckets++;
-            if (sp.Gfn != gfn || !sp.IsValid || sp.Role.Direct) continue;
+            if (sp.Gfn != gfn || !sp.IsValid || sp.IsDirect) continue;
             bool misaligned = DetectWriteMisaligned(sp, misalignOffset, bytes);
             if (misaligned || (_policy.WriteCountFloodDetector ? DetectWriteFlooding(sp) : flooded))
             {
@@ -51,6 +57,11 @@ public sealed partial class ShadowMmu
             }
             int index = GetWrittenSptes(sp, gpa, out int npte);
             if (index < 0) continue;
+            if (!gentryRead)
+            {
+                gentry = FetchGpte(gpa, bytes);
+                gentryRead = true;
+            }
             for (int n = 0; n < npte; n++, index++)
             {
                 ulong entry = sp.Spt[index];
@@ -70,21 +81,23 @@ public sealed partial class ShadowMmu
         Release(v, site, work);
     }
 
-    /// <summary>mmu_pte_write_fetch_gpte: the new guest pte; a 4-byte write on a PAE guest reads the whole pte.</summary>
-    private ulong FetchGpte(ref ulong gpa, ref int bytes)
+    /// <summary>mmu_pte_write_fetch_gpte's first half: a 4-byte write on a PAE guest covers the whole pte.</summary>
+    private void WidenGpteWrite(ref ulong gpa, ref int bytes)
     {
-        if (_mode.Cr4Pae && bytes == 4)
+        if (bytes == 4 && _mode.Cr4Pae)
         {
             gpa &= ~7UL;
             bytes = 8;
         }
-        return bytes switch
-        {
-            4 => _memory.Read(gpa, 4),
-            8 => _memory.Read(gpa, 8),
-            _ => 0,
-        };
     }
+
+    /// <summary>mmu_pte_write_fetch_gpte's read: the new guest pte (of the widened write).</summary>
+    private ulong FetchGpte(ulong gpa, int bytes) => bytes switch
+    {
+        4 => _memory.Read(gpa, 4),
+        8 => _memory.Read(gpa, 8),
+        _ => 0,
+    };
 
     /// <summary>
     /// 3.1's per-vCPU fork detector: mark the last speculative spte accessed if it maps this gfn;

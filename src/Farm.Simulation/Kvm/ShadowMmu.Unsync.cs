@@ -17,7 +17,7 @@ public sealed partial class ShadowMmu
         {
             var s = bucket[i];
             work.Buckets++;
-            if (s.Gfn != gfn || !s.IsValid || s.Role.Direct) continue;
+            if (s.Gfn != gfn || !s.IsValid || s.IsDirect) continue;
             if (!canUnsync) return true;
             if (s.Level != 1) return true;
             if (!needUnsync && !s.Unsync)
@@ -37,7 +37,7 @@ public sealed partial class ShadowMmu
         for (int i = 0; i < bucket.Count; i++)
         {
             var s = bucket[i];
-            if (s.Gfn != gfn || !s.IsValid || s.Role.Direct || s.Unsync) continue;
+            if (s.Gfn != gfn || !s.IsValid || s.IsDirect || s.Unsync) continue;
             Stats.Unsync++;
             s.Unsync = true;
             MarkParentsUnsync(s);
@@ -142,7 +142,7 @@ public sealed partial class ShadowMmu
         for (int i = 0; i < bucket.Count; i++)
         {
             var s = bucket[i];
-            if (s.Gfn != gfn || !s.IsValid || s.Role.Direct || !s.Unsync) continue;
+            if (s.Gfn != gfn || !s.IsValid || s.IsDirect || !s.Unsync) continue;
             KvmSyncPage(v, s, clearUnsync: true, ref work);
         }
         CommitZapPage(ref work);

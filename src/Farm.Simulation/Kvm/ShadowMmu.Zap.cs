@@ -142,7 +142,7 @@ public sealed partial class ShadowMmu
         {
             var sp = bucket[i];
             work.Buckets++;
-            if (sp.Gfn != gfn || !sp.IsValid || sp.Role.Direct) continue;
+            if (sp.Gfn != gfn || !sp.IsValid || sp.IsDirect) continue;
             zapped += PrepareZapPage(sp, ZapReason.Unprotect, ref work);
         }
         CommitZapPage(ref work);

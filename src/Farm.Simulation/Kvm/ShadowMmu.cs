@@ -94,7 +94,7 @@ public sealed partial class ShadowMmu
         {
             var sp = bucket[i];
             work.Buckets++;
-            if (sp.Gfn != gfn || !sp.IsValid || sp.Role.Direct) continue;
+            if (sp.Gfn != gfn || !sp.IsValid || sp.IsDirect) continue;
             if (!needSync && sp.Unsync) needSync = true;
             if (sp.Role != role) continue;
             if (sp.Unsync && KvmSyncPage(v, sp, clearUnsync: false, ref work))

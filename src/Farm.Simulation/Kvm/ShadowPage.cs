@@ -5,7 +5,10 @@ public sealed class ShadowPage(int id, ulong gfn, MmuRole role)
 {
     public int Id { get; } = id;
     public ulong Gfn { get; } = gfn;
-    public MmuRole Role { get; set; } = role;
+    // A field behind Role so that IsValid and Level, read for every page of a hash bucket on
+    // each kvm_mmu_pte_write, inline to one load instead of a copy of the whole role.
+    private MmuRole _role = role;
+    public MmuRole Role { get => _role; set => _role = value; }
     public readonly ulong[] Spt = new ulong[MmuConstants.SptesPerPage];
     public PteList ParentPtes;
     public bool Unsync;
@@ -21,6 +24,8 @@ public sealed class ShadowPage(int id, ulong gfn, MmuRole role)
     /// delivering remote TLB flushes; not a KVM field).</summary>
     public ulong ViewHolders;
 
-    public int Level => Role.Level;
-    public bool IsValid => !Role.Invalid;
+    public int Level => _role.Level;
+    public bool IsValid => !_role.Invalid;
+    /// <summary>role.direct: a page of the guest's direct map or of tdp, never write-protected.</summary>
+    public bool IsDirect => _role.Direct;
 }
