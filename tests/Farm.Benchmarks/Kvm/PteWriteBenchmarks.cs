@@ -23,11 +23,12 @@ public class PteWriteBenchmarks
     [Params(50)]
     public int Rounds { get; set; }
 
-    private static TrialSpec Spec(int rounds)
+    private static TrialSpec Spec(int rounds, string flavour = "linux-3.x")
     {
         var workload = WorkloadRegistry.Get("pt-clear");
         var config = SimConfig.Resolve(
-            [KeyValuePair.Create("policy", "kvm-3.1"), KeyValuePair.Create("workload.rounds", rounds.ToString())], workload.Keys);
+            [KeyValuePair.Create("policy", "kvm-3.1"), KeyValuePair.Create("workload.rounds", rounds.ToString()),
+             KeyValuePair.Create("guest.flavour", flavour)], workload.Keys);
         return new TrialSpec("pt-clear", workload, config);
     }
 
@@ -43,33 +44,43 @@ public class PteWriteBenchmarks
     public TrialResult PtClearKvm31() => Trial.RunSequential(_spec);
 
     /// <summary>
-    /// `pte-write-rate [ROUNDS] [TRIALS] [REPEATS]`: the same trial (pt-clear, kvm-3.1, sequential
-    /// engine) run TRIALS times per repeat after one warm-up trial; prints pte_write calls per CPU
-    /// second of this process and bytes allocated per call, per repeat. CPU time rather than wall
-    /// time, for a shared machine (docs/performance.md, "pte_write path (mmu session)").
+    /// `pte-write-rate [ROUNDS] [TRIALS] [REPEATS]`: pt-clear under kvm-3.1 (sequential engine),
+    /// TRIALS trials per repeat after a warm-up, interleaved with the same trials of pt-clear-erms
+    /// (clear_page as rep stosb: twice the pte_write calls for the same guest work, so the
+    /// per-element path weighs more). Prints, per CPU second of this process, each trial's
+    /// pte_write calls (the first is the BenchmarkDotNet figure) and the bytes allocated per
+    /// call. CPU time rather than wall time, for a shared machine
+    /// (docs/performance.md, "pte_write path (mmu session)").
     /// </summary>
     public static int CpuRate(string[] args)
     {
-        int rounds = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 2000;
-        int trials = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
-        int repeats = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3;
-        var spec = Spec(rounds);
-        long calls = Trial.RunSequential(spec).Long("pte_write.calls"); // warm-up: JIT and tiering
-        var process = System.Diagnostics.Process.GetCurrentProcess();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        int rounds = args.Length > 0 ? int.Parse(args[0], inv) : 2000;
+        int trials = args.Length > 1 ? int.Parse(args[1], inv) : 3;
+        int repeats = args.Length > 2 ? int.Parse(args[2], inv) : 3;
+        var stosq = Spec(rounds);
+        var stosb = Spec(rounds, "linux-3.x-erms");
+        long calls = Trial.RunSequential(stosq).Long("pte_write.calls"); // warm-up: JIT and tiering
+        long callsB = Trial.RunSequential(stosb).Long("pte_write.calls");
         for (int r = 1; r <= repeats; r++)
         {
-            process.Refresh();
-            var cpu0 = process.TotalProcessorTime;
-            long bytes0 = GC.GetAllocatedBytesForCurrentThread();
-            int gc0 = GC.CollectionCount(0);
-            for (int t = 0; t < trials; t++) Trial.RunSequential(spec);
-            process.Refresh();
-            double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
-            double perCall = (double)(GC.GetAllocatedBytesForCurrentThread() - bytes0) / (calls * trials);
+            var (cpu, bytes) = Measure(stosq, trials);
+            var (cpuB, _) = Measure(stosb, trials);
             Console.WriteLine(System.FormattableString.Invariant(
-                $"pt-clear kvm-3.1 rounds={rounds} x{trials}: {calls * trials / cpu / 1e6:N2}M pte_write calls per CPU s ({cpu:N2} CPU s, {perCall:N1} B allocated per call, {GC.CollectionCount(0) - gc0} gen0 GCs)"));
+                $"pt-clear kvm-3.1 rounds={rounds} x{trials}: {calls * trials / cpu / 1e6:N2}M pte_write calls per CPU s ({cpu:N2} CPU s, {bytes / (calls * trials):N1} B allocated per call); rep stosb: {callsB * trials / cpuB / 1e6:N2}M ({cpuB:N2} CPU s)"));
         }
         return 0;
+    }
+
+    private static (double Cpu, long Bytes) Measure(TrialSpec spec, int trials)
+    {
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        process.Refresh();
+        var cpu0 = process.TotalProcessorTime;
+        long bytes0 = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < trials; t++) Trial.RunSequential(spec);
+        process.Refresh();
+        return ((process.TotalProcessorTime - cpu0).TotalSeconds, GC.GetAllocatedBytesForCurrentThread() - bytes0);
     }
 
     private sealed class PteWriteConfig : ManualConfig
