@@ -126,20 +126,29 @@ public sealed class Interpreter
         {
             ref DecodedSlot slot = ref _code.Slot(rip);
             slot.Handler!.Execute(this, in slot.Instruction);
-            Retired++;
-            return Cpu.Rip != rip;
         }
         catch (Exception e) when (e is GuestCodeException or GuestMemoryAccessException)
         {
+            EndEmulation();
             error = DescribeError(e);
             return false;
         }
-        finally
+        catch
         {
-            _emulating = false;
-            _sink = null;
-            _elementLimit = long.MaxValue;
+            EndEmulation(); // a sink that throws leaves the interpreter out of emulation mode
+            throw;
         }
+        EndEmulation();
+        Retired++;
+        return Cpu.Rip != rip;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EndEmulation()
+    {
+        _emulating = false;
+        _sink = null;
+        _elementLimit = long.MaxValue;
     }
 
     /// <summary>The decoded instruction at RIP (decoding it if needed), for KVM's decode step.</summary>

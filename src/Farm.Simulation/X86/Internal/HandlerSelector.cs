@@ -20,6 +20,8 @@ internal static class HandlerSelector
             ShiftHandler shift => Shift(shift.Op, ins),
             MovHandler => Mov(ins),
             LeaHandler => Lea(ins),
+            StringHandler str => String(str.IsMovs, ins),
+            _ when ins.Mnemonic == Mnemonic.Movsd && ins.IsStringInstruction => String(true, ins),
             JccHandler when ins.Op0Kind is OpKind.NearBranch64 or OpKind.NearBranch32 =>
                 new JccRel(ins.ConditionCode, ins.Op0Kind == OpKind.NearBranch64),
             _ => null,
@@ -202,5 +204,20 @@ internal static class HandlerSelector
             (false, Address.Base32) => Single<LeaR<Gpr32, Base32Disp>>.Instance,
             _ => null,
         };
+    }
+
+    private static readonly StringForm?[] StringForms = new StringForm?[32];
+
+    /// <summary>stos/movs with 32- or 64-bit addressing: size, address mask and rep fixed (one
+    /// shared instance per combination).</summary>
+    private static OpHandler? String(bool isMovs, in Instruction ins)
+    {
+        if (ins.Op0Kind is not (OpKind.MemoryESRDI or OpKind.MemoryESEDI)) return null;
+        int size = ins.MemorySize.GetSize();
+        if (size is not (1 or 2 or 4 or 8)) return null;
+        bool addr64 = ins.Op0Kind == OpKind.MemoryESRDI;
+        bool rep = ins.HasRepPrefix || ins.HasRepnePrefix;
+        int index = (isMovs ? 16 : 0) + System.Numerics.BitOperations.Log2((uint)size) * 4 + (addr64 ? 2 : 0) + (rep ? 1 : 0);
+        return StringForms[index] ??= new StringForm(isMovs, size, addr64 ? ulong.MaxValue : 0xffff_ffffUL, rep);
     }
 }
