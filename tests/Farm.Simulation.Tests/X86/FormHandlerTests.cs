@@ -19,12 +19,14 @@ public sealed class FormHandlerTests
     private const int Cases = 30_000;
 
     /// <summary>Opcodes of the specialised forms: ALU r/m,r and r,r/m, the 81/83 immediates, inc/dec/not/neg
-    /// (ff, f7), shifts by an immediate (c1, d1), mov (89, 8b, c7, b8+r), lea, jcc (7x, 0f 8x).</summary>
+    /// (ff, f7), shifts by an immediate (c1, d1), mov (89, 8b, c7, b8+r), lea, jcc (7x, 0f 8x), and
+    /// stos/movs with and without rep (a REX.W prefix makes them 8-byte, 0x67 32-bit addressed).</summary>
     private static readonly byte[][] Opcodes =
     [
         [0x01], [0x03], [0x09], [0x0b], [0x11], [0x13], [0x19], [0x1b], [0x21], [0x23], [0x29], [0x2b],
         [0x31], [0x33], [0x39], [0x3b], [0x85], [0x81], [0x83], [0xf7], [0xff], [0xc1], [0xd1],
         [0x89], [0x8b], [0xc7], [0xc7], [0xb8], [0xbb], [0xbf], [0x8d], [0x7c], [0x0f, 0x85],
+        [0xf3, 0xab], [0xf3, 0xaa], [0xab], [0xf3, 0xa5], [0xf3, 0xa4], [0xa5], // stos, movs (StringForm)
     ];
 
     private static readonly byte[] Prefixes64 = [0x48, 0x49, 0x4c, 0x4d, 0x41, 0x44, 0x67, 0x40];
@@ -74,7 +76,7 @@ public sealed class FormHandlerTests
         // Every family was exercised (a selector that stopped choosing one would fail here);
         // 32-bit mode has no r/m64 forms but the same families.
         string[] families = ["AluRR", "AluRI", "AluRM", "AluMR", "AluMI", "UnaryR", "ShiftRI",
-            "MovRR", "MovRI", "MovRM", "MovMR", "MovMI", "LeaR"];
+            "MovRR", "MovRI", "MovRM", "MovMR", "MovMI", "LeaR", nameof(StringForm)];
         foreach (var f in families)
             Assert.True(hits.GetValueOrDefault(f) >= 50, $"{f}: {hits.GetValueOrDefault(f)} cases ({string.Join(", ", hits.Select(h => $"{h.Key} {h.Value}"))})");
         Assert.True(hits.GetValueOrDefault(nameof(JccRel)) >= 50, $"JccRel: {hits.GetValueOrDefault(nameof(JccRel))} cases");
@@ -140,7 +142,7 @@ public sealed class FormHandlerTests
                     _ => (ulong)rng.NextInt64() ^ ((ulong)rng.Next(2) << 63),
                 };
             }
-            Cpu.Rflags = Flags.Reserved | ((ulong)rng.NextInt64() & Flags.Arith);
+            Cpu.Rflags = Flags.Reserved | ((ulong)rng.NextInt64() & (Flags.Arith | Flags.DF));
             Cpu.Rip = CodeAt;
             _gate.Protected.Clear();
             for (ulong gfn = 0; gfn < MemorySize >> GuestMemory.PageShift; gfn++)
