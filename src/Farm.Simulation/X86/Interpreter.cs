@@ -85,14 +85,14 @@ public sealed class Interpreter
         ulong sentinel = ReturnSentinel;
         try
         {
-            var handlers = HandlerTable.ByCode;
+            var code = _code;
             ulong rip;
             while ((rip = cpu.Rip) != sentinel)
             {
                 if (retired >= budget)
                     GuestCodeException.Throw("budget", $"instruction budget of {budget} exhausted (runaway loop?)");
-                ref readonly Instruction ins = ref _code.Get(rip);
-                if (!handlers[(int)ins.Code].Execute(this, in ins))
+                ref DecodedSlot slot = ref code.Slot(rip);
+                if (!slot.Handler!.Execute(this, in slot.Instruction))
                 {
                     Retired += retired;
                     return new ExecutionResult(ExecutionStatus.WriteFault, retired, _fault, null);
@@ -124,22 +124,31 @@ public sealed class Interpreter
         error = null;
         try
         {
-            ref readonly Instruction ins = ref _code.Get(rip);
-            HandlerTable.ByCode[(int)ins.Code].Execute(this, in ins);
-            Retired++;
-            return Cpu.Rip != rip;
+            ref DecodedSlot slot = ref _code.Slot(rip);
+            slot.Handler!.Execute(this, in slot.Instruction);
         }
         catch (Exception e) when (e is GuestCodeException or GuestMemoryAccessException)
         {
+            EndEmulation();
             error = DescribeError(e);
             return false;
         }
-        finally
+        catch
         {
-            _emulating = false;
-            _sink = null;
-            _elementLimit = long.MaxValue;
+            EndEmulation(); // a sink that throws leaves the interpreter out of emulation mode
+            throw;
         }
+        EndEmulation();
+        Retired++;
+        return Cpu.Rip != rip;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EndEmulation()
+    {
+        _emulating = false;
+        _sink = null;
+        _elementLimit = long.MaxValue;
     }
 
     /// <summary>The decoded instruction at RIP (decoding it if needed), for KVM's decode step.</summary>

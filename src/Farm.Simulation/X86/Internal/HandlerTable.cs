@@ -8,8 +8,8 @@ internal static class HandlerTable
 {
     public static readonly OpHandler[] ByMnemonic = Build();
 
-    /// <summary>The same handlers indexed by Iced's Code (a field of the instruction), which saves
-    /// the interpreter loop the Code-to-Mnemonic table lookup on every instruction.</summary>
+    /// <summary>The same handlers indexed by Iced's Code (a field of the instruction): the generic
+    /// handler of each decoded instruction, which HandlerSelector replaces for the common forms.</summary>
     public static readonly OpHandler[] ByCode = BuildByCode();
 
     private static OpHandler[] BuildByCode()

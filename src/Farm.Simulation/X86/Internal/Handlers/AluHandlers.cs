@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Iced.Intel;
 
 namespace Farm.Simulation.X86.Internal.Handlers;
@@ -7,38 +8,59 @@ internal enum AluOp { Add, Adc, Sub, Sbb, And, Or, Xor, Cmp, Test }
 /// <summary>Two-operand integer ALU: dst = dst op src (cmp and test only set flags).</summary>
 internal sealed class BinaryAluHandler(AluOp op) : OpHandler
 {
+    public AluOp Op => op;
+
     public override bool Execute(Interpreter it, in Instruction ins)
     {
         int size = Interpreter.OpSize(ins, 0);
         ulong a = it.ReadOp(ins, 0, size);
         ulong b = it.ReadOp(ins, 1, size);
-        ulong carry = it.Cpu.Rflags & Flags.CF;
-        ulong flags;
-        ulong r = op switch
-        {
-            AluOp.Add => Alu.Add(a, b, 0, size, out flags),
-            AluOp.Adc => Alu.Add(a, b, carry, size, out flags),
-            AluOp.Sub or AluOp.Cmp => Alu.Sub(a, b, 0, size, out flags),
-            AluOp.Sbb => Alu.Sub(a, b, carry, size, out flags),
-            AluOp.And or AluOp.Test => Alu.Logic(a & b, size, out flags),
-            AluOp.Or => Alu.Logic(a | b, size, out flags),
-            _ => Alu.Logic(a ^ b, size, out flags),
-        };
-        if (op is not (AluOp.Cmp or AluOp.Test) && !it.WriteOp(ins, 0, size, r)) return false;
+        ulong r = Compute(op, a, b, it.Cpu.Rflags & Flags.CF, size, out ulong flags);
+        if (Writes(op) && !it.WriteOp(ins, 0, size, r)) return false;
         SetArithFlags(it, flags);
         return Next(it, ins);
     }
+
+    /// <summary>The result and arithmetic flags of <paramref name="op"/>; shared with the
+    /// form-specialised handlers (FastAluHandlers), where op and size are constants.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong Compute(AluOp op, ulong a, ulong b, ulong carry, int size, out ulong flags) => op switch
+    {
+        AluOp.Add => Alu.Add(a, b, 0, size, out flags),
+        AluOp.Adc => Alu.Add(a, b, carry, size, out flags),
+        AluOp.Sub or AluOp.Cmp => Alu.Sub(a, b, 0, size, out flags),
+        AluOp.Sbb => Alu.Sub(a, b, carry, size, out flags),
+        AluOp.And or AluOp.Test => Alu.Logic(a & b, size, out flags),
+        AluOp.Or => Alu.Logic(a | b, size, out flags),
+        _ => Alu.Logic(a ^ b, size, out flags),
+    };
+
+    /// <summary>cmp and test only set flags.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool Writes(AluOp op) => op is not (AluOp.Cmp or AluOp.Test);
 }
 
 internal enum UnaryOp { Not, Neg, Inc, Dec }
 
 internal sealed class UnaryAluHandler(UnaryOp op) : OpHandler
 {
+    public UnaryOp Op => op;
+
     public override bool Execute(Interpreter it, in Instruction ins)
     {
         int size = Interpreter.OpSize(ins, 0);
         ulong a = it.ReadOp(ins, 0, size);
         ulong f = it.Cpu.Rflags;
+        ulong r = Compute(op, a, size, ref f);
+        if (!it.WriteOp(ins, 0, size, r)) return false;
+        it.Cpu.Rflags = f;
+        return Next(it, ins);
+    }
+
+    /// <summary>The result, and RFLAGS updated in <paramref name="f"/>; shared with the form-specialised handlers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong Compute(UnaryOp op, ulong a, int size, ref ulong f)
+    {
         ulong r;
         switch (op)
         {
@@ -55,9 +77,7 @@ internal sealed class UnaryAluHandler(UnaryOp op) : OpHandler
                 f = (f & ~(Flags.Arith & ~Flags.CF)) | (af & ~Flags.CF);
                 break;
         }
-        if (!it.WriteOp(ins, 0, size, r)) return false;
-        it.Cpu.Rflags = f;
-        return Next(it, ins);
+        return r;
     }
 }
 

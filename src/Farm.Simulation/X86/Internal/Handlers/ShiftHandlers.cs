@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Iced.Intel;
 
 namespace Farm.Simulation.X86.Internal.Handlers;
@@ -6,15 +7,28 @@ internal enum ShiftOp { Shl, Shr, Sar, Rol, Ror }
 
 internal sealed class ShiftHandler(ShiftOp op) : OpHandler
 {
+    public ShiftOp Op => op;
+
     public override bool Execute(Interpreter it, in Instruction ins)
     {
         int size = Interpreter.OpSize(ins, 0);
-        int bits = size * 8;
-        ulong mask = Interpreter.SizeMask(size);
         int count = (int)(it.ReadOp(ins, 1, 1) & (size == 8 ? 0x3fUL : 0x1fUL));
         ulong a = it.ReadOp(ins, 0, size);
         if (count == 0) return Next(it, ins); // no write, flags untouched
         ulong f = it.Cpu.Rflags;
+        ulong r = Compute(op, a, count, size, ref f);
+        if (!it.WriteOp(ins, 0, size, r)) return false;
+        it.Cpu.Rflags = f;
+        return Next(it, ins);
+    }
+
+    /// <summary>The result of a shift or rotate by a non-zero <paramref name="count"/>, and RFLAGS
+    /// updated in <paramref name="f"/>; shared with the form-specialised handlers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong Compute(ShiftOp op, ulong a, int count, int size, ref ulong f)
+    {
+        int bits = size * 8;
+        ulong mask = Interpreter.SizeMask(size);
         ulong r;
         bool cf;
         switch (op)
@@ -55,8 +69,6 @@ internal sealed class ShiftHandler(ShiftOp op) : OpHandler
                 break;
             }
         }
-        if (!it.WriteOp(ins, 0, size, r)) return false;
-        it.Cpu.Rflags = f;
-        return Next(it, ins);
+        return r;
     }
 }

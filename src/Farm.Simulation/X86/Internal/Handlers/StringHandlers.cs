@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Iced.Intel;
 
@@ -14,32 +15,41 @@ internal sealed class StringHandler(bool isMovs) : OpHandler
     public static readonly StringHandler Stos = new(false);
     public static readonly StringHandler Movs = new(true);
 
+    public bool IsMovs => isMovs;
+
     public override bool Execute(Interpreter it, in Instruction ins)
     {
         var kind = ins.Op0Kind;
         if (kind == OpKind.MemoryESDI) GuestCodeException.Throw("unsupported", "16-bit addressing is not supported");
         ulong amask = kind == OpKind.MemoryESRDI ? ulong.MaxValue : 0xffff_ffffUL;
-        int size = ins.MemorySize.GetSize();
+        return Run(isMovs, it, ins, ins.MemorySize.GetSize(), amask, ins.HasRepPrefix || ins.HasRepnePrefix);
+    }
+
+    /// <summary>The instruction with its element size, address mask and rep-ness already known
+    /// (<see cref="StringForm"/> fixes them at decode time).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool Run(bool isMovs, Interpreter it, in Instruction ins, int size, ulong amask, bool rep)
+    {
+        var r = it.R;
+        ulong value = r[0] & Interpreter.SizeMask(size);
+        if (it.Emulating) return Emulated(isMovs, it, ins, size, amask, rep, value);
         bool down = (it.Cpu.Rflags & Flags.DF) != 0;
         ulong step = down ? (ulong)(-size) : (ulong)size;
-        ulong value = it.R[0] & Interpreter.SizeMask(size);
-        var r = it.R;
 
-        if (!ins.HasRepPrefix && !ins.HasRepnePrefix)
+        if (!rep)
         {
-            if (!Element(it, ins, size, value, 0)) return false;
-            Advance(r, step, amask);
+            if (!Element(isMovs, it, ins, size, amask, value, 0)) return false;
+            Advance(isMovs, r, step, amask);
             return Next(it, ins);
         }
 
         ulong count = r[1] & amask;
-        long limit = it.ElementLimit, done = 0;
+        long done = 0;
         while (count != 0)
         {
-            if (done >= limit) return true; // emulation pauses mid-instruction; RIP stays
-            if (!down && !it.Emulating)
+            if (!down)
             {
-                ulong n = BulkRun(it, size, count, amask);
+                ulong n = BulkRun(isMovs, it, size, count, amask);
                 if (n != 0)
                 {
                     if (isMovs)
@@ -55,9 +65,9 @@ internal sealed class StringHandler(bool isMovs) : OpHandler
                     continue;
                 }
             }
-            if (!Element(it, ins, size, value, done)) return false;
+            if (!Element(isMovs, it, ins, size, amask, value, done)) return false;
             it.StringBytes += size;
-            Advance(r, step, amask);
+            Advance(isMovs, r, step, amask);
             count--;
             r[1] = count;
             done++;
@@ -65,14 +75,42 @@ internal sealed class StringHandler(bool isMovs) : OpHandler
         return Next(it, ins);
     }
 
-    private bool Element(Interpreter it, in Instruction ins, int size, ulong value, long index)
+    /// <summary>Under KVM's emulator: element by element, at most <see cref="Interpreter.ElementLimit"/>
+    /// of a rep run (each write goes to the sink; emulation writes are never refused).</summary>
+    private static bool Emulated(bool isMovs, Interpreter it, in Instruction ins, int size, ulong amask, bool rep, ulong value)
     {
-        ulong amask = ins.Op0Kind == OpKind.MemoryESRDI ? ulong.MaxValue : 0xffff_ffffUL;
+        var r = it.R;
+        ulong step = (it.Cpu.Rflags & Flags.DF) != 0 ? (ulong)(-size) : (ulong)size;
+        if (!rep)
+        {
+            Element(isMovs, it, ins, size, amask, value, 0);
+            Advance(isMovs, r, step, amask);
+            return Next(it, ins);
+        }
+        ulong count = r[1] & amask;
+        long limit = it.ElementLimit, done = 0;
+        while (count != 0)
+        {
+            if (done >= limit) return true; // emulation pauses mid-instruction; RIP stays
+            Element(isMovs, it, ins, size, amask, value, done);
+            it.StringBytes += size;
+            Advance(isMovs, r, step, amask);
+            count--;
+            r[1] = count;
+            done++;
+        }
+        return Next(it, ins);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Element(bool isMovs, Interpreter it, in Instruction ins, int size, ulong amask, ulong value, long index)
+    {
         if (isMovs) value = it.ReadMem(it.R[6] & amask, size);
         return it.TryWrite(it.R[7] & amask, size, value, ins, index);
     }
 
-    private void Advance(ulong[] r, ulong step, ulong amask)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Advance(bool isMovs, ulong[] r, ulong step, ulong amask)
     {
         r[7] = (r[7] + step) & amask;
         if (isMovs) r[6] = (r[6] + step) & amask;
@@ -80,7 +118,7 @@ internal sealed class StringHandler(bool isMovs) : OpHandler
 
     /// <summary>Whole elements that can be done natively in one go: within one destination
     /// frame (and one source frame), writable, without forward overlap hazards.</summary>
-    private ulong BulkRun(Interpreter it, int size, ulong count, ulong amask)
+    private static ulong BulkRun(bool isMovs, Interpreter it, int size, ulong count, ulong amask)
     {
         ulong dst = it.R[7] & amask;
         ulong n = Math.Min(count, (GuestMemory.PageSize - (dst & GuestMemory.PageMask)) / (ulong)size);
@@ -113,6 +151,14 @@ internal sealed class StringHandler(bool isMovs) : OpHandler
             default: MemoryMarshal.Cast<byte, ulong>(span).Fill(value); break;
         }
     }
+}
+
+/// <summary>stos or movs with its element size, address width and rep prefix fixed when it was
+/// decoded (HandlerSelector), so an emulated element (KVM emulates rep one element per step)
+/// does not look them up again.</summary>
+internal sealed class StringForm(bool isMovs, int size, ulong amask, bool rep) : OpHandler
+{
+    public override bool Execute(Interpreter it, in Instruction ins) => StringHandler.Run(isMovs, it, ins, size, amask, rep);
 }
 
 /// <summary>lods (no memory write).</summary>
