@@ -68,14 +68,17 @@ public sealed partial class ResultStore
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         using var cmd = Command("""
-            SELECT t.id, t.workload, t.workload_source, w.text, t.overrides
-            FROM trials t JOIN workloads w ON w.hash = t.workload_hash
-            WHERE t.status = 'queued' ORDER BY t.queue_order LIMIT $n
+            SELECT id, workload, workload_hash, workload_source, config
+            FROM trials WHERE status = 'queued' ORDER BY queue_order LIMIT $n
             """, ("$n", count));
         using var r = cmd.ExecuteReader();
         var tickets = new List<TrialTicket>();
         while (r.Read())
-            tickets.Add(new TrialTicket(new TrialId(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetString(3), StoreJson.Settings(r.GetString(4))));
+        {
+            string hash = r.GetString(2);
+            var file = _workloads.Get(hash, r.GetString(3), () => (string)Scalar("SELECT text FROM workloads WHERE hash = $hash", ("$hash", hash))!);
+            tickets.Add(TrialTicket.Of(new TrialId(r.GetString(0)), r.GetString(1), file.Kind, hash, StoreJson.ConfigOf(r.GetString(4)), file.Routines));
+        }
         return tickets;
     }
 
