@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Farm.Cluster.Protocol;
 
 namespace Farm.Cluster.Store;
@@ -84,10 +83,12 @@ public sealed partial class ResultStore
 
     private bool SetRunning(TrialId trial, WorkerId worker)
     {
-        if (StatusOf(trial).Status != TrialStatus.Queued) return false;
-        Execute("UPDATE trials SET status = 'running', worker = $worker, attempts = attempts + 1, updated = $now WHERE id = $id",
-            ("$id", trial.Value), ("$worker", worker.Value), ("$now", Now()));
-        return true;
+        // One statement for the usual case (dispatch takes queued trials); the status is read only to say why not.
+        if (Execute("UPDATE trials SET status = 'running', worker = $worker, attempts = attempts + 1, updated = $now WHERE id = $id AND status = 'queued'",
+                ("$id", trial.Value), ("$worker", worker.Value), ("$now", Now())) == 1)
+            return true;
+        _ = StatusOf(trial); // an unknown trial throws
+        return false;
     }
 
     private (string Status, string ConfigId) StatusOf(TrialId trial)
@@ -97,12 +98,34 @@ public sealed partial class ResultStore
         return r.Read() ? (r.GetString(0), r.GetString(1)) : throw new UnknownTrialException(trial);
     }
 
-    /// <summary>The <c>trial.id</c> of a result JSON, or null when the text is not shaped like a trial result.</summary>
-    private static string? ResultTrialId(string json)
+    /// <summary>
+    /// The <c>trial.id</c> of a result JSON, or null when the text is not shaped like a trial result
+    /// or is not valid JSON. Read with a reader, not into a document: the whole text is still checked
+    /// (a result is stored only if it is JSON), without building a tree for one field of it.
+    /// </summary>
+    internal static string? ResultTrialId(string json)
     {
         try
         {
-            return JsonNode.Parse(json) is JsonObject o && o["trial"] is JsonObject t && t["id"] is JsonValue v && v.TryGetValue(out string? id) ? id : null;
+            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = 256 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            string? id = null;
+            bool inTrial = false;
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName) continue;
+                if (reader.CurrentDepth == 1)
+                {
+                    inTrial = reader.ValueTextEquals("trial"u8);
+                    if (inTrial && reader.Read() && reader.TokenType != JsonTokenType.StartObject) inTrial = false;
+                }
+                else if (inTrial && reader.CurrentDepth == 2 && id is null && reader.ValueTextEquals("id"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String) id = reader.GetString();
+                }
+            }
+            return id;
         }
         catch (JsonException)
         {
