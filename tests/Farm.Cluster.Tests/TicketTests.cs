@@ -146,4 +146,32 @@ public sealed class TicketTests : IDisposable
             Assert.Equal(2, reopened.WorkloadParses);
         }
     }
+
+    [Fact]
+    public void ATrialWhoseStoredWorkloadNoLongerParses_FailsAtDispatch_AndTheQueueGoesOn()
+    {
+        // pt-clear × 2 seeds, then wrprotect × 2 seeds: the broken workload's trials are first in the queue.
+        var spec = Specs.Parse("name: broken\nworkloads: [../micro/pt-clear.yaml, ../micro/wrprotect.yaml]\nseeds: 2\n");
+        string db = Path.Combine(_dir.Path, "farm.db");
+        using (var store = new ResultStore(db)) store.SubmitSweep(spec);
+        // As if a newer build's parser refused the stored text of pt-clear.yaml.
+        using (var raw = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            raw.Open();
+            using var cmd = raw.CreateCommand();
+            cmd.CommandText = "UPDATE workloads SET text = 'kind: [' WHERE hash = $hash";
+            cmd.Parameters.AddWithValue("$hash", spec.Trials[0].Workload.Hash);
+            Assert.Equal(1, cmd.ExecuteNonQuery());
+        }
+        using var reopened = new ResultStore(db);
+        var wrprotect = spec.Trials.Where(t => t.Workload.Name == "wrprotect").Select(t => t.Ticket).ToList();
+        Assert.Equal(wrprotect, reopened.NextQueued(10)); // read-only: passed over, still queued
+        Assert.Equal(wrprotect, reopened.Dispatch(2, new WorkerId("w"))); // two asked, two given: past the broken ones
+        foreach (var t in spec.Trials.Where(t => t.Workload.Name == "pt-clear"))
+        {
+            var record = reopened.FindTrial(t.Id)!;
+            Assert.Equal(TrialStatus.Failed, record.Status);
+            Assert.Contains("the coordinator cannot build its ticket", record.Error);
+        }
+    }
 }

@@ -6,13 +6,15 @@ namespace Farm.Cluster.Store;
 public sealed partial class ResultStore
 {
     /// <summary>Up to <paramref name="count"/> queued trials, oldest first, as tickets; their status is unchanged.</summary>
-    public IReadOnlyList<TrialTicket> NextQueued(int count) => Read(() => QueuedTickets(count));
+    public IReadOnlyList<TrialTicket> NextQueued(int count) => Read(() => QueuedTickets(count, failUnbuildable: false));
 
     /// <summary>Takes up to <paramref name="count"/> queued trials for <paramref name="worker"/>: <see cref="NextQueued"/>
-    /// and <see cref="MarkRunning"/> in one transaction (what a coordinator answers <see cref="RequestWork"/> with).</summary>
+    /// and <see cref="MarkRunning"/> in one transaction (what a coordinator answers <see cref="RequestWork"/> with).
+    /// A queued trial whose ticket cannot be built any more (its stored workload text no longer parses,
+    /// e.g. under a newer build) is marked failed with the reason instead, and the next one is taken.</summary>
     public IReadOnlyList<TrialTicket> Dispatch(int count, WorkerId worker) => Write(() =>
     {
-        var tickets = QueuedTickets(count);
+        var tickets = QueuedTickets(count, failUnbuildable: true);
         foreach (var t in tickets) SetRunning(t.Id, worker);
         return tickets;
     });
@@ -63,22 +65,47 @@ public sealed partial class ResultStore
         Execute("UPDATE trials SET status = 'queued', worker = NULL, updated = $now WHERE id = $id AND status IN ('running', 'failed')",
             ("$id", t.Value), ("$now", Now()))));
 
-    private List<TrialTicket> QueuedTickets(int count)
+    private List<TrialTicket> QueuedTickets(int count, bool failUnbuildable)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        using var cmd = Command("""
-            SELECT id, workload, workload_hash, workload_source, config
-            FROM trials WHERE status = 'queued' ORDER BY queue_order LIMIT $n
-            """, ("$n", count));
-        using var r = cmd.ExecuteReader();
         var tickets = new List<TrialTicket>();
-        while (r.Read())
+        var seen = new List<string>(); // taken or passed over: not read again
+        for (bool more = true; more && tickets.Count < count;)
         {
-            string hash = r.GetString(2);
-            var file = _workloads.Get(hash, r.GetString(3), () => (string)Scalar("SELECT text FROM workloads WHERE hash = $hash", ("$hash", hash))!);
-            tickets.Add(TrialTicket.Of(new TrialId(r.GetString(0)), r.GetString(1), file.Kind, hash, StoreJson.ConfigOf(r.GetString(4)), file.Routines));
+            var rows = QueuedRows(count - tickets.Count, seen);
+            more = false; // another round only to replace trials whose ticket could not be built
+            foreach (var (id, name, hash, source, config) in rows)
+            {
+                seen.Add(id);
+                try
+                {
+                    var file = _workloads.Get(hash, source, () => (string)Scalar("SELECT text FROM workloads WHERE hash = $hash", ("$hash", hash))!);
+                    tickets.Add(TrialTicket.Of(new TrialId(id), name, file.Kind, hash, StoreJson.ConfigOf(config), file.Routines));
+                }
+                catch (Simulation.Config.ConfigException e)
+                {
+                    more = true;
+                    // Dispatch fails it with the reason; NextQueued (read-only) leaves it queued and passes over it.
+                    if (failUnbuildable)
+                        Execute("UPDATE trials SET status = 'failed', error = $error, updated = $now WHERE id = $id",
+                            ("$id", id), ("$error", $"the coordinator cannot build its ticket: {e.Message}"), ("$now", Now()));
+                }
+            }
         }
         return tickets;
+    }
+
+    private List<(string Id, string Name, string Hash, string Source, string Config)> QueuedRows(int count, List<string> seen)
+    {
+        using var cmd = Command($"""
+            SELECT id, workload, workload_hash, workload_source, config
+            FROM trials WHERE status = 'queued' {(seen.Count > 0 ? "AND id NOT IN (SELECT value FROM json_each($seen))" : "")}
+            ORDER BY queue_order LIMIT $n
+            """, ("$n", count), ("$seen", JsonSerializer.Serialize(seen)));
+        using var r = cmd.ExecuteReader();
+        var rows = new List<(string, string, string, string, string)>();
+        while (r.Read()) rows.Add((r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4)));
+        return rows;
     }
 
     private bool SetRunning(TrialId trial, WorkerId worker)
