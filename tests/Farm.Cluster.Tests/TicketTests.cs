@@ -81,6 +81,12 @@ public sealed class TicketTests : IDisposable
         // A ticket of an older coordinator (workload text, no resolved trial) is refused by name.
         var old = Assert.Throws<ConfigException>(() => (ticket with { WorkloadKind = null!, Config = null! }).ToSpec());
         Assert.Contains("carries no resolved trial", old.Message);
+        // The same from the bytes an older coordinator sends: WorkItems([Id, WorkloadName, WorkloadSource, WorkloadText, Overrides]).
+        object[] oldTicket = [ticket.Id.Value, "pt-clear", "../micro/pt-clear.yaml", Workload, new object[] { new object[] { "seed", "1" } }];
+        byte[] oldBytes = MessagePack.MessagePackSerializer.Serialize(new object[] { new object[] { oldTicket } }, FarmCodec.Options);
+        var decoded = Assert.IsType<WorkItems>(FarmCodec.Deserialize(oldBytes, "farm.work-items")).Tickets.Single();
+        Assert.Equal(ticket.Id, decoded.Id);
+        Assert.Contains("carries no resolved trial", Assert.Throws<ConfigException>(() => decoded.ToSpec()).Message);
         var op = Assert.Throws<ConfigException>(() => (ticket with { Routines = [ticket.Routines[0] with { Op = "1" }] }).ToSpec());
         Assert.Contains("not a kernel operation", op.Message);
     }

@@ -59,9 +59,9 @@ public sealed record TrialTicket(
     // Value equality over the lists too (a record compares lists by reference).
     public bool Equals(TrialTicket? other) =>
         other is not null && Id == other.Id && WorkloadName == other.WorkloadName && WorkloadKind == other.WorkloadKind
-        && WorkloadHash == other.WorkloadHash && Config.SequenceEqual(other.Config) && Routines.SequenceEqual(other.Routines);
+        && WorkloadHash == other.WorkloadHash && (Config ?? []).SequenceEqual(other.Config ?? []) && (Routines ?? []).SequenceEqual(other.Routines ?? []);
 
-    public override int GetHashCode() => HashCode.Combine(Id, WorkloadName, Config.Count);
+    public override int GetHashCode() => HashCode.Combine(Id, WorkloadName, Config?.Count ?? 0); // an older coordinator's ticket has no Config
 }
 
 /// <summary>A routine override of a ticket: the kernel operation it replaces (<see cref="KernelOp"/>'s name), its name, bitness and machine code.</summary>
@@ -84,7 +84,7 @@ public sealed record TicketRoutine(
 
     // Value equality over the bytes (a record compares arrays by reference).
     public bool Equals(TicketRoutine? other) =>
-        other is not null && Op == other.Op && Name == other.Name && Bitness == other.Bitness && Bytes.AsSpan().SequenceEqual(other.Bytes);
+        other is not null && Op == other.Op && Name == other.Name && Bitness == other.Bitness && Bytes.AsSpan().SequenceEqual(other.Bytes.AsSpan());
 
-    public override int GetHashCode() => HashCode.Combine(Op, Name, Bitness, Bytes.Length);
+    public override int GetHashCode() => HashCode.Combine(Op, Name, Bitness, Bytes?.Length ?? 0);
 }
