@@ -23,7 +23,7 @@ internal static class ProtocolSamples
             new TrialFinished(trial.Id, worker, Specs.FakeResult(trial)),
             new TrialFailed(trial.Id, worker, "ticket did not rebuild: unknown key 'x'"),
             new Ack(trial.Id),
-            new SubmitSweep(Specs.Small, "/srv/farm/workloads", new Dictionary<string, string> { ["../micro/pt-clear.yaml"] = trial.Ticket.WorkloadText }),
+            new SubmitSweep(Specs.Small, "/srv/farm/workloads", new Dictionary<string, string> { ["../micro/pt-clear.yaml"] = trial.Workload.Text }),
             new SubmitSweep(Specs.Small),
             new SweepAccepted(sweep, "small", 4, 3, 1, true),
             new SweepRejected("test.yaml:3: seeds: '0' is not valid; valid: a whole number of seeds, 1 or more"),

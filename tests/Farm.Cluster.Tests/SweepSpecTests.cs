@@ -153,7 +153,7 @@ public class SweepSpecTests
         {
             var rebuilt = trial.Ticket.ToSpec();
             Assert.Equal(trial.Spec.Config.Canonical(false), rebuilt.Config.Canonical(false));
-            Assert.Equal(trial.Id, TrialIdentity.Compute(rebuilt, trial.Ticket.WorkloadText));
+            Assert.Equal(trial.Id, TrialIdentity.Compute(rebuilt, trial.Workload.Hash));
         }
         // A ticket whose id this node would not compute (another model or workload) is refused.
         var forged = spec.Trials[0].Ticket with { Id = spec.Trials[1].Id };

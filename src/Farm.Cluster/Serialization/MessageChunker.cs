@@ -16,7 +16,7 @@ public static class MessageChunker
         return groups.Select((g, i) => new ResultsChunk(sweep, i, groups.Count, g)).ToList();
     }
 
-    /// <summary>Tickets as <see cref="WorkItems"/> messages (a workload file's text travels in each ticket).</summary>
+    /// <summary>Tickets as <see cref="WorkItems"/> messages (each ticket carries its trial's whole resolved configuration).</summary>
     public static IReadOnlyList<WorkItems> Work(IReadOnlyList<TrialTicket> tickets, int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
     {
         int overhead = FarmCodec.SizeOf(new WorkItems([]));

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Farm.Cluster.Protocol;
 
 namespace Farm.Cluster.Store;
@@ -7,13 +6,15 @@ namespace Farm.Cluster.Store;
 public sealed partial class ResultStore
 {
     /// <summary>Up to <paramref name="count"/> queued trials, oldest first, as tickets; their status is unchanged.</summary>
-    public IReadOnlyList<TrialTicket> NextQueued(int count) => Read(() => QueuedTickets(count));
+    public IReadOnlyList<TrialTicket> NextQueued(int count) => Read(() => QueuedTickets(count, failUnbuildable: false));
 
     /// <summary>Takes up to <paramref name="count"/> queued trials for <paramref name="worker"/>: <see cref="NextQueued"/>
-    /// and <see cref="MarkRunning"/> in one transaction (what a coordinator answers <see cref="RequestWork"/> with).</summary>
+    /// and <see cref="MarkRunning"/> in one transaction (what a coordinator answers <see cref="RequestWork"/> with).
+    /// A queued trial whose ticket cannot be built any more (its stored workload text no longer parses,
+    /// e.g. under a newer build) is marked failed with the reason instead, and the next one is taken.</summary>
     public IReadOnlyList<TrialTicket> Dispatch(int count, WorkerId worker) => Write(() =>
     {
-        var tickets = QueuedTickets(count);
+        var tickets = QueuedTickets(count, failUnbuildable: true);
         foreach (var t in tickets) SetRunning(t.Id, worker);
         return tickets;
     });
@@ -64,27 +65,57 @@ public sealed partial class ResultStore
         Execute("UPDATE trials SET status = 'queued', worker = NULL, updated = $now WHERE id = $id AND status IN ('running', 'failed')",
             ("$id", t.Value), ("$now", Now()))));
 
-    private List<TrialTicket> QueuedTickets(int count)
+    private List<TrialTicket> QueuedTickets(int count, bool failUnbuildable)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        using var cmd = Command("""
-            SELECT t.id, t.workload, t.workload_source, w.text, t.overrides
-            FROM trials t JOIN workloads w ON w.hash = t.workload_hash
-            WHERE t.status = 'queued' ORDER BY t.queue_order LIMIT $n
-            """, ("$n", count));
-        using var r = cmd.ExecuteReader();
         var tickets = new List<TrialTicket>();
-        while (r.Read())
-            tickets.Add(new TrialTicket(new TrialId(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetString(3), StoreJson.Settings(r.GetString(4))));
+        var seen = new List<string>(); // taken or passed over: not read again
+        for (bool more = true; more && tickets.Count < count;)
+        {
+            var rows = QueuedRows(count - tickets.Count, seen);
+            more = false; // another round only to replace trials whose ticket could not be built
+            foreach (var (id, name, hash, source, config) in rows)
+            {
+                seen.Add(id);
+                try
+                {
+                    var file = _workloads.Get(hash, source, () => (string)Scalar("SELECT text FROM workloads WHERE hash = $hash", ("$hash", hash))!);
+                    tickets.Add(TrialTicket.Of(new TrialId(id), name, file.Kind, hash, StoreJson.ConfigOf(config), file.Routines));
+                }
+                catch (Simulation.Config.ConfigException e)
+                {
+                    more = true;
+                    // Dispatch fails it with the reason; NextQueued (read-only) leaves it queued and passes over it.
+                    if (failUnbuildable)
+                        Execute("UPDATE trials SET status = 'failed', error = $error, updated = $now WHERE id = $id",
+                            ("$id", id), ("$error", $"the coordinator cannot build its ticket: {e.Message}"), ("$now", Now()));
+                }
+            }
+        }
         return tickets;
+    }
+
+    private List<(string Id, string Name, string Hash, string Source, string Config)> QueuedRows(int count, List<string> seen)
+    {
+        using var cmd = Command($"""
+            SELECT id, workload, workload_hash, workload_source, config
+            FROM trials WHERE status = 'queued' {(seen.Count > 0 ? "AND id NOT IN (SELECT value FROM json_each($seen))" : "")}
+            ORDER BY queue_order LIMIT $n
+            """, ("$n", count), ("$seen", JsonSerializer.Serialize(seen)));
+        using var r = cmd.ExecuteReader();
+        var rows = new List<(string, string, string, string, string)>();
+        while (r.Read()) rows.Add((r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4)));
+        return rows;
     }
 
     private bool SetRunning(TrialId trial, WorkerId worker)
     {
-        if (StatusOf(trial).Status != TrialStatus.Queued) return false;
-        Execute("UPDATE trials SET status = 'running', worker = $worker, attempts = attempts + 1, updated = $now WHERE id = $id",
-            ("$id", trial.Value), ("$worker", worker.Value), ("$now", Now()));
-        return true;
+        // One statement for the usual case (dispatch takes queued trials); the status is read only to say why not.
+        if (Execute("UPDATE trials SET status = 'running', worker = $worker, attempts = attempts + 1, updated = $now WHERE id = $id AND status = 'queued'",
+                ("$id", trial.Value), ("$worker", worker.Value), ("$now", Now())) == 1)
+            return true;
+        _ = StatusOf(trial); // an unknown trial throws
+        return false;
     }
 
     private (string Status, string ConfigId) StatusOf(TrialId trial)
@@ -94,12 +125,34 @@ public sealed partial class ResultStore
         return r.Read() ? (r.GetString(0), r.GetString(1)) : throw new UnknownTrialException(trial);
     }
 
-    /// <summary>The <c>trial.id</c> of a result JSON, or null when the text is not shaped like a trial result.</summary>
-    private static string? ResultTrialId(string json)
+    /// <summary>
+    /// The <c>trial.id</c> of a result JSON, or null when the text is not shaped like a trial result
+    /// or is not valid JSON. Read with a reader, not into a document: the whole text is still checked
+    /// (a result is stored only if it is JSON), without building a tree for one field of it.
+    /// </summary>
+    internal static string? ResultTrialId(string json)
     {
         try
         {
-            return JsonNode.Parse(json) is JsonObject o && o["trial"] is JsonObject t && t["id"] is JsonValue v && v.TryGetValue(out string? id) ? id : null;
+            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = 256 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            string? id = null;
+            bool inTrial = false;
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName) continue;
+                if (reader.CurrentDepth == 1)
+                {
+                    inTrial = reader.ValueTextEquals("trial"u8);
+                    if (inTrial && reader.Read() && reader.TokenType != JsonTokenType.StartObject) inTrial = false;
+                }
+                else if (inTrial && reader.CurrentDepth == 2 && id is null && reader.ValueTextEquals("id"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String) id = reader.GetString();
+                }
+            }
+            return id;
         }
         catch (JsonException)
         {

@@ -23,7 +23,10 @@ public sealed partial class ResultStore
                 ("$baseline", spec.Baseline), ("$positions", spec.Trials.Count), ("$now", Now()));
 
         foreach (var w in spec.Workloads)
+        {
+            _workloads.Add(w.Hash, w.File);
             Execute("INSERT OR IGNORE INTO workloads (hash, text) VALUES ($hash, $text)", ("$hash", w.Hash), ("$text", w.Text));
+        }
 
         long order = (long)Scalar("SELECT coalesce(max(queue_order), 0) FROM trials")!;
         int toRun = 0, reused = 0;
@@ -58,7 +61,7 @@ public sealed partial class ResultStore
             VALUES ($id, $config_id, $workload, $hash, $source, $overrides, $config, $seed, 'queued', $order, $now)
             """,
             ("$id", trial.Id.Value), ("$config_id", trial.ConfigId), ("$workload", trial.Workload.Name), ("$hash", trial.Workload.Hash),
-            ("$source", trial.Workload.Path), ("$overrides", StoreJson.Settings(trial.Ticket.Overrides)),
+            ("$source", trial.Workload.Path), ("$overrides", StoreJson.Settings(trial.Overrides)),
             ("$config", StoreJson.Config(trial.Spec.Config.Values)), ("$seed", trial.Seed), ("$order", queueOrder), ("$now", Now()));
 
     /// <summary>

@@ -15,6 +15,10 @@ public sealed partial class ResultStore : IDisposable
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _clock;
     private SqliteTransaction? _tx;
+    private readonly StoreWorkloads _workloads = new();
+
+    /// <summary>Workload texts parsed to build tickets (a submitted sweep's files need none).</summary>
+    internal int WorkloadParses => _workloads.Parses;
 
     /// <summary>Test hook: runs just before a write transaction commits; throwing from it must leave the store unchanged.</summary>
     internal Action? BeforeCommit { get; set; }

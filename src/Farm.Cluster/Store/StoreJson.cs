@@ -13,4 +13,6 @@ internal static class StoreJson
         (JsonSerializer.Deserialize<string[][]>(json) ?? []).Select(p => new Setting(p[0], p[1])).ToList();
 
     public static string Config(IReadOnlyDictionary<string, string> values) => JsonSerializer.Serialize(values);
+
+    public static Dictionary<string, string> ConfigOf(string json) => JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
 }

@@ -54,9 +54,9 @@ internal static class SweepExpander
         {
             throw new ConfigException($"{source}: trial '{string.Join(' ', labels)}': {e.Message}");
         }
-        var id = TrialIdentity.Compute(spec, workload.Text);
-        var ticket = new TrialTicket(id, workload.Name, workload.Path, workload.Text, overrides);
-        return new SweepTrial(position, id, spec.Config.TrialId(spec.WorkloadName), workload, labels, ticket, spec);
+        var id = TrialIdentity.Compute(spec, workload.Hash);
+        var ticket = TrialTicket.Of(id, spec.WorkloadName, workload.File.Kind, workload.Hash, spec.Config.Values, workload.File.Routines);
+        return new SweepTrial(position, id, spec.Config.TrialId(spec.WorkloadName), workload, labels, overrides, ticket, spec);
     }
 
     /// <summary>Every point of the grid, first axis outermost; one empty point when there are no axes.</summary>

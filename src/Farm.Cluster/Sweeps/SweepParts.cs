@@ -28,8 +28,11 @@ public sealed record SweepAxis(string Key, IReadOnlyList<string> Values);
 /// <see cref="Labels"/> say where it sits in the grid (workload, variant, each axis, seed), and
 /// <see cref="Description"/> is them as one line. Two positions may hold the same trial id (two
 /// variants that resolve to the same configuration): the trial is stored and run once.
+/// <see cref="Overrides"/> are the keys over the workload file's own, in the order they apply (the
+/// store keeps them); <see cref="Ticket"/> is the resolved trial a worker runs.
 /// </summary>
-public sealed record SweepTrial(int Position, TrialId Id, string ConfigId, SweepWorkload Workload, IReadOnlyList<Setting> Labels, TrialTicket Ticket, TrialSpec Spec)
+public sealed record SweepTrial(int Position, TrialId Id, string ConfigId, SweepWorkload Workload, IReadOnlyList<Setting> Labels,
+    IReadOnlyList<Setting> Overrides, TrialTicket Ticket, TrialSpec Spec)
 {
     public string Description => string.Join(' ', Labels);
     public long Seed => Spec.Config.Int("seed");

@@ -17,13 +17,14 @@ public static class TrialIdentity
     /// <summary>The workload file's content hash: 16 hex digits of SHA-256 over its text with LF line endings.</summary>
     public static string WorkloadHash(string workloadText) => Hashing.Hex16(Hashing.NormalizeNewlines(workloadText));
 
-    /// <summary>The farm id of <paramref name="spec"/>, built from the workload file <paramref name="workloadText"/>.</summary>
-    public static TrialId Compute(TrialSpec spec, string workloadText)
+    /// <summary>The farm id of <paramref name="spec"/>, built from the workload file whose <see cref="WorkloadHash"/> is
+    /// <paramref name="workloadHash"/> (a worker has the hash in its ticket, not the file).</summary>
+    public static TrialId Compute(TrialSpec spec, string workloadHash)
     {
         var routines = (spec.Routines ?? new Dictionary<Simulation.GuestCode.KernelOp, Simulation.GuestCode.GuestRoutine>())
             .OrderBy(r => r.Key.ToString(), StringComparer.Ordinal)
             .Select(r => $"{r.Key}:{r.Value.Bitness}:{Convert.ToHexStringLower(r.Value.Bytes)}");
-        string text = $"{Version}\nconfig_id={spec.Config.TrialId(spec.WorkloadName)}\nworkload_sha256={WorkloadHash(workloadText)}\nroutines={string.Join(';', routines)}";
+        string text = $"{Version}\nconfig_id={spec.Config.TrialId(spec.WorkloadName)}\nworkload_sha256={workloadHash}\nroutines={string.Join(';', routines)}";
         return new TrialId(Hashing.Hex16(text));
     }
 }

@@ -29,7 +29,6 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Tickets beyond the free slots (a request answered twice: the first was held, the
     /// second a resend); each starts when a slot frees, none is dropped.</summary>
     private readonly Queue<TrialTicket> _backlog = new();
-    private readonly WorkloadCache _workloads = new(); // each workload text parsed once, not once per trial
     private readonly FarmMetrics _metrics = FarmMetrics.Get(Context.System);
     private int _running;
     private DateTime _askedAt = DateTime.MinValue;
@@ -100,7 +99,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                var result = await TrialRunner.RunAsync(ticket.ToSpec(_workloads), system);
+                // The ticket is the resolved trial: a worker parses no YAML (issue 14 item 3).
+                var result = await TrialRunner.RunAsync(ticket.ToSpec(), system);
                 metrics.RecordTrial(_id, done: true, System.Diagnostics.Stopwatch.GetElapsedTime(start));
                 return new Completed(ticket.Id, new TrialFinished(ticket.Id, _id, result.ToJson(indented: false)));
             }

@@ -39,6 +39,9 @@ public sealed class TrialResult(JsonObject root)
     /// <summary>The JSON text; <paramref name="withRun"/> false drops the non-deterministic part.</summary>
     public string ToJson(bool withRun = true, bool indented = true)
     {
+        // Written as it is when nothing is dropped: a worker writes every result, and a copy costs
+        // two more passes over it (the same text: ResultJsonTests).
+        if (withRun) return Root.ToJsonString(indented ? Indented : Compact);
         var copy = JsonNode.Parse(Root.ToJsonString())!.AsObject();
         if (!withRun) copy.Remove("run");
         return copy.ToJsonString(indented ? Indented : Compact);

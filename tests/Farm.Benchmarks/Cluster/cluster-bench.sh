@@ -10,17 +10,19 @@
 #     process and in two at once, without a farm: what two cores give right now (shared machines).
 #     Prints where the time goes: each worker's busy share, the idle gap between a worker's
 #     trials, CPU seconds per process, and what other processes on the machine used meanwhile.
-# Usage: tests/Farm.Benchmarks/Cluster/cluster-bench.sh [TRIALS [ROUNDS [WARM [REPEATS]]]]   (builds Release first)
+# Usage: tests/Farm.Benchmarks/Cluster/cluster-bench.sh [TRIALS [ROUNDS [WARM [REPEATS [PARTS]]]]]   (builds Release first)
 #   TRIALS: CPU-bound trials in a measured sweep (default 16, even so that two workers split it);
 #   ROUNDS: pt-clear rounds a trial (default 5000: 1.2-1.5 s a trial on a 2.1 GHz EPYC core);
 #   WARM: seconds the nodes run before the first measured sweep (default 60; 0: fresh processes);
-#   REPEATS: measured sweeps a case (default 3).
+#   REPEATS: measured sweeps a case (default 3);
+#   PARTS: which measurements, "12" (default), "1" or "2".
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 trials=${1:-16}
 rounds=${2:-5000}
 warm=${3:-60}
 repeats=${4:-3}
+parts=${5:-12}
 dotnet build src/Farm.Cli -c Release -v q -nologo >/dev/null
 F="dotnet src/Farm.Cli/bin/Release/net10.0/farm.dll"
 work=$(mktemp -d)
@@ -34,7 +36,9 @@ trap 'stop_nodes; rm -rf "$work"' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average $(load)"
 
-# 1. 1,000 trivial trials (one page, sequential engine).
+# 1. 1,000 trivial trials (one page, sequential engine): the farm's overhead per trial, in wall
+#    time (less the node's start-up and the trials' own time on 2 slots) and in CPU time (less the
+#    same trials' CPU in one `farm run` process: robust to other processes taking the cores).
 cat > "$work/trivial.yaml" <<YAML
 name: trivial
 workload: $PWD/workloads/micro/wrprotect.yaml
@@ -42,17 +46,41 @@ base: { workload.pages: 1, engine: sequential }
 seeds: 1000
 YAML
 sed 's/seeds: 1000/seeds: 1/; s/name: trivial/name: one/' "$work/trivial.yaml" > "$work/one.yaml"
-t0=$(date +%s.%N); $F sweep "$work/one.yaml" -o "$work/one" --slots 2 >/dev/null 2>&1; t1=$(date +%s.%N)
-$F sweep "$work/trivial.yaml" -o "$work/trivial" --slots 2 >/dev/null 2>&1
-t2=$(date +%s.%N)
-python3 - "$work/trivial/results.json" "$t0" "$t1" "$t2" <<'PY'
-import json, sys
-items = json.load(open(sys.argv[1])); t0, t1, t2 = map(float, sys.argv[2:5])
-fixed = t1 - t0; wall = t2 - t1; trial = sum(i["result"]["run"]["wall_seconds"] for i in items)
+timed() { /usr/bin/time -f '%e %U %S' -o "$work/$1.time" "${@:2}" >/dev/null 2>&1; } # NAME COMMAND...: wall, user, sys seconds
+trivial_run=(run workloads/micro/wrprotect.yaml --set workload.pages=1 --set engine=sequential --format json --seeds)
+if [[ $parts == *1* ]]; then
+timed one $F sweep "$work/one.yaml" -o "$work/one" --slots 2
+timed trivial $F sweep "$work/trivial.yaml" -o "$work/trivial" --slots 2
+# The same trials without a farm, one process, one after another: what they cost in CPU themselves.
+timed run-one $F "${trivial_run[@]}" 1
+timed run-trivial $F "${trivial_run[@]}" 1000
+python3 - "$work" "$(load)" <<'PY'
+import json, sqlite3, sys
+from datetime import datetime
+work, load = sys.argv[1], sys.argv[2]
+t = {n: list(map(float, open(f"{work}/{n}.time").read().split()[-3:])) for n in ("one", "trivial", "run-one", "run-trivial")}
+items = json.load(open(f"{work}/trivial/results.json"))
+fixed, wall = t["one"][0], t["trivial"][0]
+trial = sum(i["result"]["run"]["wall_seconds"] for i in items)
 over = (wall - fixed - trial / 2) / len(items)
+# Inside the sweep, from the store's own timestamps (farm sweep has stopped: the store is free):
+# submission to the last result stored, without the node's start-up and the report.
+db = sqlite3.connect(f"{work}/trivial/farm.db")
+ts = lambda text: datetime.fromisoformat(text).timestamp()
+created = ts(db.execute("SELECT created FROM sweeps").fetchone()[0])
+last = max(ts(u) for (u,) in db.execute("SELECT updated FROM trials"))
+span = last - created
+cpu = lambda n: t[n][1] + t[n][2]
+cpu_over = ((cpu("trivial") - cpu("one")) - (cpu("run-trivial") - cpu("run-one"))) / (len(items) - 1)
 print(f"1. {len(items)} trivial trials: {wall:.2f} s wall; node start/stop (a 1-trial sweep) {fixed:.2f} s; trials themselves {trial:.2f} s"
-      f" on 2 slots; farm overhead per trial {1000*over:.2f} ms")
+      f" on 2 slots; farm overhead per trial {1000*over:.2f} ms wall")
+print(f"   inside the sweep (store timestamps): submission to last result {span:.2f} s; less the trials' own time on 2 slots:"
+      f" {1000 * (span - trial / 2) / len(items):.2f} ms a trial")
+print(f"   CPU: the sweeps {cpu('trivial'):.2f} s (1,000 trials) and {cpu('one'):.2f} s (1); the same trials in one `farm run` process"
+      f" {cpu('run-trivial'):.2f} s and {cpu('run-one'):.2f} s: {1000*cpu_over:.2f} ms of CPU a trial more in the farm"
+      f" (the report of 1,000 trials and the nodes' idle ticks included); load average {load}")
 PY
+fi
 
 # 2. CPU-bound trials: pt-clear under kvm-3.1, all of one length; seeds differ, so each is its own trial.
 sweep() { # NAME FIRST-SEED COUNT
@@ -96,7 +124,8 @@ run_with() { # WORKERS: prints a line of JSON (best and median trials/s), then t
   local n=$1 port=$((25700 + $1 * 10)) api="http://127.0.0.1:$((8800 + $1))" d="$work/case-$1" started id
   mkdir -p "$d"
   started=$(date +%s)
-  $F serve --roles coordinator --port "$port" --db "$d/farm.db" --http "$api" --config cluster-config/local.conf >"$d/coordinator.log" 2>&1 &
+  FARM_LOG_FORMAT=json $F serve --roles coordinator --port "$port" --db "$d/farm.db" --http "$api" --config cluster-config/local.conf \
+    >"$d/coordinator.log" 2>&1 &
   pids+=($!)
   for i in $(seq 1 "$n"); do
     $F serve --roles worker --port $((port + i)) --seed-nodes "akka.tcp://farm@127.0.0.1:$port" --slots 1 \
@@ -115,11 +144,17 @@ run_with() { # WORKERS: prints a line of JSON (best and median trials/s), then t
     while :; do
       sweep warm-up $((100000 + round * 1000)) $((2 * n)) > "$d/warm.yaml"
       id=$(submit "$api" "$d/warm.yaml"); wait_complete "$api" "$id"
-      python3 - "$d/farm.db" "$id" "$n" <<'PY' && break
-import sqlite3, sys
-rows = sqlite3.connect(sys.argv[1]).execute("""SELECT t.worker, count(*) FROM sweep_trials st JOIN trials t ON t.id = st.trial_id
-                                               WHERE st.sweep_id = ? GROUP BY t.worker""", (sys.argv[2],)).fetchall()
-sys.exit(0 if len(rows) == int(sys.argv[3]) and all(c >= 2 for _, c in rows) else 1)
+      # Who ran what, from the coordinator's log (the store is the coordinator's alone while it runs).
+      python3 - "$d/coordinator.log" "$id" "$n" <<'PY' && break
+import json, sys
+log, sweep, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+counts = {}
+for line in open(log):
+    try: e = json.loads(line)
+    except ValueError: continue
+    if e.get("Category") == "Farm.Coordinator" and e.get("EventId") == 1003 and sweep in e["State"]["SweepId"].split(","):
+        counts[e["State"]["WorkerId"]] = counts.get(e["State"]["WorkerId"], 0) + 1
+sys.exit(0 if len(counts) == n and all(c >= 2 for c in counts.values()) else 1)
 PY
       round=$((round + 1))
       if [ $round -ge 5 ]; then echo "warm-up: not every worker took part" >&2; exit 1; fi
@@ -137,7 +172,7 @@ PY
     c1=$(cpu_ticks); m1=$(machine_ticks); t1=$(date +%s.%N)
     echo "$id $t0 $t1 $m0 $m1 $c0 / $c1" >> "$d/runs"
   done
-  stop_nodes
+  stop_nodes # the store is held exclusively by its coordinator (issue 16): read once it stopped
   python3 - "$d/farm.db" "$d/runs" "$n" "$(getconf CLK_TCK)" "$(load)" <<'PY'
 import json, sqlite3, statistics, sys
 from datetime import datetime
@@ -172,6 +207,7 @@ print(f"   {n} worker(s): best {max(rates):.3f} trials/s, median {statistics.med
 PY
 }
 
+[[ $parts == *2* ]] || exit 0
 if [ "$warm" -gt 0 ]; then how="on nodes up for ${warm} s (200 trivial trials, then 2 CPU-bound trials a worker)"; else how="on fresh nodes"; fi
 echo "2. $trials CPU-bound trials (pt-clear, $rounds rounds, kvm-3.1) $how, $repeats times a case:"
 machine

@@ -116,7 +116,7 @@ public class SensitivitySpecTests
         var file = plain.Workload.File;
         var withoutKey = file.ToTrial([KeyValuePair.Create("policy", "kvm-3.1")]);
         var atDefault = file.ToTrial([KeyValuePair.Create("policy", "kvm-3.1"), KeyValuePair.Create("cost.exit", "1600"), KeyValuePair.Create("cost.syscall", "20000")]);
-        Assert.Equal(TrialIdentity.Compute(withoutKey, plain.Workload.Text), TrialIdentity.Compute(atDefault, plain.Workload.Text));
+        Assert.Equal(TrialIdentity.Compute(withoutKey, plain.Workload.Hash), TrialIdentity.Compute(atDefault, plain.Workload.Hash));
         Assert.Equal(TrialRunner.Run(withoutKey).ToJson(withRun: false), TrialRunner.Run(atDefault).ToJson(withRun: false));
     }
 
