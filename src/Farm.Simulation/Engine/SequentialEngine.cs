@@ -43,8 +43,9 @@ public static class SequentialEngine
         {
             // Every other vCPU waits or is done (none runs here), so nothing they hold changes
             // while this one is served: its requests and steps stamped before the earliest of
-            // theirs are the ones Next would pick, one after the other. Serving them in a row
-            // saves the scan per event and keeps the order and the event count.
+            // theirs are the ones Next would pick, one after the other. They are served in a row,
+            // here or, once its guest code runs, under the lease inside its awaits (VcpuContext),
+            // which keeps the order and the event count.
             var (horizonTime, horizonId) = order.HorizonFor(id) ?? throw new InvalidOperationException("a vCPU is running while the sequential engine serves");
             var v = vcpus[id];
             do
@@ -52,7 +53,15 @@ public static class SequentialEngine
                 events++;
                 var step = order.Serve(vm.Mmu, v.Kvm, id);
                 if (!step.Finished) continue;
-                v.Context.Resume(step.Reply, step.Time);
+                v.Context.Lease(vm.Mmu, v.Kvm, horizonTime, horizonId);
+                try
+                {
+                    v.Context.Resume(step.Reply, step.Time);
+                }
+                finally
+                {
+                    events += v.Context.EndLease();
+                }
                 Stopped(id);
             }
             while (order.HasPending(id) && ServiceOrder.Before(order.Time(id), id, horizonTime, horizonId));
@@ -67,6 +76,12 @@ public static class SequentialEngine
             {
                 tasks[i].GetAwaiter().GetResult(); // rethrows a model failure of the guest code
                 order.Finish(i);
+                return;
+            }
+            if (ctx.Continuing)
+            {
+                ctx.TakeContinuation(); // a request begun under the lease has steps after the horizon
+                order.Continue(i, ctx.PendingTime);
                 return;
             }
             if (ctx.Pending is null)

@@ -71,7 +71,7 @@ public sealed partial class GuestVcpu : IWriteGate
     private readonly struct MmuReplyAwaitable(GuestVcpu vcpu, VcpuContext.MmuAwaitable reply) : ICriticalNotifyCompletion
     {
         public MmuReplyAwaitable GetAwaiter() => this;
-        public bool IsCompleted => false;
+        public bool IsCompleted => reply.IsCompleted; // answered under the engine's lease
         public void OnCompleted(Action continuation) => reply.OnCompleted(continuation);
         public void UnsafeOnCompleted(Action continuation) => reply.UnsafeOnCompleted(continuation);
 
