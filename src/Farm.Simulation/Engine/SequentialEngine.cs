@@ -14,15 +14,20 @@ public static class SequentialEngine
     {
         // Guest code never reads an AsyncLocal, so the execution context need not flow into its
         // awaits: with flow suppressed each resumption calls the state machine directly instead of
-        // going through ExecutionContext.RunInternal (the run is synchronous, so the flow is
-        // restored on this thread before Run returns).
+        // going through ExecutionContext.RunInternal. And guest continuations must run inline, on
+        // this thread, when the engine resumes them: the guest model's pooled ValueTasks would post
+        // them to a captured SynchronizationContext (a test framework's) instead. The run is
+        // synchronous, so both are restored on this thread before Run returns.
         var flow = ExecutionContext.IsFlowSuppressed() ? default(AsyncFlowControl?) : ExecutionContext.SuppressFlow();
+        var context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
         try
         {
             return Serve(vm, GuestVcpu.ThenHalt(script));
         }
         finally
         {
+            SynchronizationContext.SetSynchronizationContext(context);
             flow?.Undo();
         }
     }
