@@ -60,7 +60,7 @@ public sealed partial class GuestVcpu
         for (int attempt = 0; !KernelCanAccess(gfn, write: false); attempt++)
         {
             if (attempt > 16) throw new ModelException($"vCPU {Id}: kernel read of frame 0x{gfn:x} did not resolve after {attempt} faults");
-            NoteKernelTranslation(gfn, await Mmu(new KernelReadRequest(gfn << 12)));
+            NoteKernelTranslation(gfn, await Mmu(_kernelRead.Reuse(gfn << 12)));
         }
     }
 

@@ -24,6 +24,12 @@ public sealed partial class GuestVcpu : IWriteGate
     private readonly Dictionary<ulong, bool> _view = [];
     private readonly ulong[] _args = new ulong[3];
     private readonly ulong _stackTop;
+    // One request of each kind, reused (MmuRequest: at most one is pending per vCPU).
+    private readonly UserAccessRequest _userAccess = new(0, false);
+    private readonly KernelWriteRequest _kernelWrite = new(0);
+    private readonly KernelReadRequest _kernelRead = new(0);
+    private readonly Cr3Request _cr3 = new(0);
+    private readonly InvlpgRequest _invlpg = new(0);
 
     internal GuestVcpu(GuestVm vm, int id, FramePool pool, ulong stackGfn, ulong idlePgd, RoutineImage routines, ulong seed)
     {
@@ -111,7 +117,7 @@ public sealed partial class GuestVcpu : IWriteGate
             }
             if (faults > 10_000)
                 throw new ModelException($"vCPU {Id}: guest routine {Routines.Flavour.Routines[op].Name} did not get past 0x{result.Fault.Address:x} after {faults} faults (shadow-page budget too small?)");
-            var reply = await Mmu(new KernelWriteRequest(result.Fault.Address));
+            var reply = await Mmu(_kernelWrite.Reuse(result.Fault.Address));
             NoteKernelTranslation(result.Fault.Address >> 12, reply);
             result = Interpreter.Run(budget: 100_000);
         }
@@ -131,7 +137,7 @@ public sealed partial class GuestVcpu : IWriteGate
         {
             if (_view.TryGetValue(vpn, out bool w) && (!write || w)) return;
             if (attempt > 16) throw new ModelException($"vCPU {Id}: access to 0x{va:x} did not resolve after {attempt} faults");
-            var reply = await Mmu(new UserAccessRequest(va, write));
+            var reply = await Mmu(_userAccess.Reuse(va, write));
             switch (reply.Kind)
             {
                 case ReplyKind.Hit:
@@ -157,7 +163,7 @@ public sealed partial class GuestVcpu : IWriteGate
         Current = proc;
         _view.Clear();
         DropKernelView();
-        await Mmu(new Cr3Request(pgd << 12));
+        await Mmu(_cr3.Reuse(pgd << 12));
     }
 
     /// <summary>flush_tlb_mm on the current mm: a same-CR3 write.</summary>
@@ -166,7 +172,7 @@ public sealed partial class GuestVcpu : IWriteGate
     {
         _view.Clear();
         DropKernelView();
-        await Mmu(new Cr3Request((Current?.PgdGfn ?? IdlePgd) << 12));
+        await Mmu(_cr3.Reuse((Current?.PgdGfn ?? IdlePgd) << 12));
     }
 
     /// <summary>The vCPU's work is done: it halts (out of guest mode, so remote requests send it no IPI).</summary>
@@ -185,6 +191,6 @@ public sealed partial class GuestVcpu : IWriteGate
     public async ValueTask Invlpg(ulong va)
     {
         _view.Remove(va >> 12);
-        await Mmu(new InvlpgRequest(va));
+        await Mmu(_invlpg.Reuse(va));
     }
 }
