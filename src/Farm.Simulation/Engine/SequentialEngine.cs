@@ -44,14 +44,13 @@ public static class SequentialEngine
             tasks[i] = script(vcpus[i]);
             Stopped(i);
         }
-        for (int id; (id = order.Next()) >= 0;)
+        for (int id; (id = order.NextWithHorizon(out long horizonTime, out int horizonId)) >= 0;)
         {
             // Every other vCPU waits or is done (none runs here), so nothing they hold changes
             // while this one is served: its requests and steps stamped before the earliest of
             // theirs are the ones Next would pick, one after the other. They are served in a row,
             // here or, once its guest code runs, under the lease inside its awaits (VcpuContext),
             // which keeps the order and the event count.
-            var (horizonTime, horizonId) = order.HorizonFor(id) ?? throw new InvalidOperationException("a vCPU is running while the sequential engine serves");
             var v = vcpus[id];
             do
             {

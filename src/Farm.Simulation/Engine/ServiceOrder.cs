@@ -84,6 +84,39 @@ public sealed class ServiceOrder
         return next;
     }
 
+    /// <summary>
+    /// For an engine that runs every vCPU to its next request before serving (the sequential one:
+    /// no vCPU is ever running here): <see cref="Next"/> and, in the same scan, its horizon, the
+    /// earliest request pending elsewhere (long.MaxValue, int.MaxValue when none; <see cref="HorizonFor"/>).
+    /// </summary>
+    public int NextWithHorizon(out long horizonTime, out int horizonId)
+    {
+        int next = -1;
+        horizonTime = long.MaxValue;
+        horizonId = int.MaxValue;
+        for (int i = 0; i < _state.Length; i++)
+        {
+            var state = _state[i];
+            if (state == State.Done) continue;
+            if (state == State.Running) throw new InvalidOperationException($"vCPU {i} is running while requests are served in one scan");
+            if (next < 0 || Before(_time[i], i, _time[next], next))
+            {
+                if (next >= 0)
+                {
+                    horizonTime = _time[next];
+                    horizonId = next;
+                }
+                next = i;
+            }
+            else if (Before(_time[i], i, horizonTime, horizonId))
+            {
+                horizonTime = _time[i];
+                horizonId = i;
+            }
+        }
+        return next;
+    }
+
     /// <summary>The timestamp of vCPU <paramref name="id"/>'s pending request or step.</summary>
     public long Time(int id) => _time[id];
 

@@ -128,8 +128,13 @@ public sealed partial class GuestVcpu : IWriteGate
     /// either finds a valid spte (no exit) or takes the shadow fault, possibly injecting a #PF
     /// that the guest kernel handles before the access is retried.
     /// </summary>
+    public ValueTask Touch(GuestProcess proc, ulong va, bool write) =>
+        ReferenceEquals(Current, proc) && _view.TryGetValue(va >> 12, out bool w) && (!write || w)
+            ? default // a hit in the view: most touches, and no state machine for them
+            : TouchMiss(proc, va, write);
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask Touch(GuestProcess proc, ulong va, bool write)
+    private async ValueTask TouchMiss(GuestProcess proc, ulong va, bool write)
     {
         if (!ReferenceEquals(Current, proc)) throw new ModelException($"vCPU {Id}: process {proc.Pid} touched memory while not current");
         ulong vpn = va >> 12;
