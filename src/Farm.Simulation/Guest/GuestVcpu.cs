@@ -15,7 +15,7 @@ namespace Farm.Simulation.Guest;
 /// The guest model's async methods (here and in the workloads that drive it) use the pooling
 /// builder: each one that waits on the MMU would otherwise allocate its state machine on the heap,
 /// on every call, and at millions of requests per run those boxes were most of the allocation
-/// and GC time (docs/performance.md, "Kernbench: this round's engine work").
+/// and GC time (docs/performance.md, "Kernbench: what this round's engine work bought").
 /// </para>
 /// </summary>
 public sealed partial class GuestVcpu : IWriteGate
