@@ -12,25 +12,63 @@ public static class SequentialEngine
 {
     public static long Run(GuestVm vm, Func<GuestVcpu, ValueTask> script)
     {
+        // Guest code never reads an AsyncLocal, so the execution context need not flow into its
+        // awaits: with flow suppressed each resumption calls the state machine directly instead of
+        // going through ExecutionContext.RunInternal. And guest continuations must run inline, on
+        // this thread, when the engine resumes them: the guest model's pooled ValueTasks would post
+        // them to a captured SynchronizationContext (a test framework's) instead. The run is
+        // synchronous, so both are restored on this thread before Run returns.
+        var flow = ExecutionContext.IsFlowSuppressed() ? default(AsyncFlowControl?) : ExecutionContext.SuppressFlow();
+        var context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        try
+        {
+            return Serve(vm, GuestVcpu.ThenHalt(script));
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
+            flow?.Undo();
+        }
+    }
+
+    private static long Serve(GuestVm vm, Func<GuestVcpu, ValueTask> script)
+    {
         var vcpus = vm.Vcpus;
         var tasks = new ValueTask[vcpus.Length];
         var order = new ServiceOrder(vcpus.Length);
         long events = 0;
 
-        script = GuestVcpu.ThenHalt(script);
         for (int i = 0; i < vcpus.Length; i++)
         {
             tasks[i] = script(vcpus[i]);
             Stopped(i);
         }
-        for (int id; (id = order.Next()) >= 0;)
+        for (int id; (id = order.NextWithHorizon(out long horizonTime, out int horizonId)) >= 0;)
         {
-            events++;
+            // Every other vCPU waits or is done (none runs here), so nothing they hold changes
+            // while this one is served: its requests and steps stamped before the earliest of
+            // theirs are the ones Next would pick, one after the other. They are served in a row,
+            // here or, once its guest code runs, under the lease inside its awaits (VcpuContext),
+            // which keeps the order and the event count.
             var v = vcpus[id];
-            var step = order.Serve(vm.Mmu, v.Kvm, id);
-            if (!step.Finished) continue;
-            v.Context.Resume(step.Reply, step.Time);
-            Stopped(id);
+            do
+            {
+                events++;
+                var step = order.Serve(vm.Mmu, v.Kvm, id);
+                if (!step.Finished) continue;
+                v.Context.Lease(vm.Mmu, v.Kvm, horizonTime, horizonId);
+                try
+                {
+                    v.Context.Resume(step.Reply, step.Time);
+                }
+                finally
+                {
+                    events += v.Context.EndLease();
+                }
+                Stopped(id);
+            }
+            while (order.HasPending(id) && ServiceOrder.Before(order.Time(id), id, horizonTime, horizonId));
         }
         return events;
 
@@ -42,6 +80,12 @@ public static class SequentialEngine
             {
                 tasks[i].GetAwaiter().GetResult(); // rethrows a model failure of the guest code
                 order.Finish(i);
+                return;
+            }
+            if (ctx.Continuing)
+            {
+                ctx.TakeContinuation(); // a request begun under the lease has steps after the horizon
+                order.Continue(i, ctx.PendingTime);
                 return;
             }
             if (ctx.Pending is null)

@@ -22,14 +22,21 @@ public sealed class ServiceOrder
 
     private readonly State[] _state;
     private readonly long[] _time;            // Waiting/Continuing: the request's or step's timestamp; Running: the resume time
-    private readonly MmuRequest?[] _request;  // Waiting: the request
+    private readonly PendingSlot[] _request;  // Waiting: the request
+
+    // A struct around the reference: storing into an array of an unsealed class type costs a
+    // covariance check per store (one per request); into an array of structs it does not.
+    private struct PendingSlot
+    {
+        public MmuRequest? Request;
+    }
 
     /// <summary>Every vCPU starts running at time 0.</summary>
     public ServiceOrder(int vcpus)
     {
         _state = new State[vcpus];
         _time = new long[vcpus];
-        _request = new MmuRequest?[vcpus];
+        _request = new PendingSlot[vcpus];
     }
 
     public int Count => _state.Length;
@@ -56,7 +63,7 @@ public sealed class ServiceOrder
     {
         _state[id] = state;
         _time[id] = time;
-        _request[id] = request;
+        _request[id].Request = request;
     }
 
     /// <summary>Whether every vCPU is done.</summary>
@@ -77,14 +84,50 @@ public sealed class ServiceOrder
         return next;
     }
 
+    /// <summary>
+    /// For an engine that runs every vCPU to its next request before serving (the sequential one:
+    /// no vCPU is ever running here): <see cref="Next"/> and, in the same scan, its horizon, the
+    /// earliest request pending elsewhere (long.MaxValue, int.MaxValue when none; <see cref="HorizonFor"/>).
+    /// </summary>
+    public int NextWithHorizon(out long horizonTime, out int horizonId)
+    {
+        int next = -1;
+        horizonTime = long.MaxValue;
+        horizonId = int.MaxValue;
+        for (int i = 0; i < _state.Length; i++)
+        {
+            var state = _state[i];
+            if (state == State.Done) continue;
+            if (state == State.Running) throw new InvalidOperationException($"vCPU {i} is running while requests are served in one scan");
+            if (next < 0 || Before(_time[i], i, _time[next], next))
+            {
+                if (next >= 0)
+                {
+                    horizonTime = _time[next];
+                    horizonId = next;
+                }
+                next = i;
+            }
+            else if (Before(_time[i], i, horizonTime, horizonId))
+            {
+                horizonTime = _time[i];
+                horizonId = i;
+            }
+        }
+        return next;
+    }
+
     /// <summary>The timestamp of vCPU <paramref name="id"/>'s pending request or step.</summary>
     public long Time(int id) => _time[id];
+
+    /// <summary>Whether vCPU <paramref name="id"/> waits with a request or a step of one.</summary>
+    public bool HasPending(int id) => _state[id] is State.Waiting or State.Continuing;
 
     /// <summary>Whether vCPU <paramref name="id"/> is in the middle of a multi-step request.</summary>
     public bool Continuing(int id) => _state[id] == State.Continuing;
 
     /// <summary>vCPU <paramref name="id"/>'s pending request (not a step of one).</summary>
-    public MmuRequest Pending(int id) => _request[id] ?? throw new InvalidOperationException($"vCPU {id} has no request pending");
+    public MmuRequest Pending(int id) => _request[id].Request ?? throw new InvalidOperationException($"vCPU {id} has no request pending");
 
     /// <summary>
     /// Serves vCPU <paramref name="id"/>'s pending request or its next step on <paramref name="mmu"/>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Farm.Simulation.GuestCode;
 using Farm.Simulation.Kvm;
 
@@ -53,17 +54,19 @@ public sealed partial class GuestVcpu
     internal ValueTask KernelRead(ulong gfn) =>
         _kernelView is null || KernelCanAccess(gfn, write: false) ? default : KernelReadFault(gfn);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask KernelReadFault(ulong gfn)
     {
         for (int attempt = 0; !KernelCanAccess(gfn, write: false); attempt++)
         {
             if (attempt > 16) throw new ModelException($"vCPU {Id}: kernel read of frame 0x{gfn:x} did not resolve after {attempt} faults");
-            NoteKernelTranslation(gfn, await Mmu(new KernelReadRequest(gfn << 12)));
+            NoteKernelTranslation(gfn, await Mmu(_kernelRead.Reuse(gfn << 12)));
         }
     }
 
     /// <summary>pgd_alloc: a cleared page, then pgd_ctor's clone_pgd_range copies the kernel half of
     /// swapper_pg_dir (a memcpy of KERNEL_PGD_PTRS entries) so the process shares the direct map.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ulong> AllocPgd()
     {
         ulong pgd = await AllocTable(Mode.Levels);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Farm.Simulation.GuestCode;
 using Farm.Simulation.Kvm;
 
@@ -15,6 +16,7 @@ public sealed partial class GuestVcpu
 
     /// <summary>A fresh page-table page: allocated from the pool and cleared by clear_page; it
     /// becomes a live table of <paramref name="level"/> once cleared.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ulong> AllocTable(int level)
     {
         ulong gfn = Pool.Alloc();
@@ -34,6 +36,7 @@ public sealed partial class GuestVcpu
     }
 
     /// <summary>A data frame for anonymous memory, cleared.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ulong> AllocData()
     {
         ulong gfn = Pool.Alloc();
@@ -56,6 +59,7 @@ public sealed partial class GuestVcpu
         PagingMode.Present | PagingMode.User | PagingMode.Accessed | (writable ? PagingMode.Rw : 0) | (dirty ? PagingMode.Dirty : 0);
 
     /// <summary>Walks to the leaf table of va, allocating and linking missing tables (pmd_populate etc.).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<ulong> WalkAlloc(GuestProcess proc, ulong va)
     {
         ulong table = proc.PgdGfn;
@@ -92,6 +96,7 @@ public sealed partial class GuestVcpu
     }
 
     /// <summary><see cref="FindPte"/> as the guest kernel does it: each table it reads goes through the direct map.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<ulong> FindPteRead(GuestProcess proc, ulong va)
     {
         if (_kernelView is null) return FindPte(proc, va);
@@ -108,6 +113,7 @@ public sealed partial class GuestVcpu
     }
 
     /// <summary>handle_mm_fault: demand faults (anonymous, zero page, page cache) and COW.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask HandlePageFault(GuestProcess proc, ulong va, bool write)
     {
         Stats.PageFaults++;
@@ -144,6 +150,7 @@ public sealed partial class GuestVcpu
 
     /// <summary>do_wp_page: reuse a private page only we hold, else copy it (or clear, for the
     /// zero page), clearing the old pte and flushing that page before setting the new one.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CopyOnWrite(Vma vma, ulong va, ulong ptep, ulong pte)
     {
         ulong old = Mode.PteFrame(pte);

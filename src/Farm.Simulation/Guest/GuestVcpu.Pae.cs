@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Farm.Simulation.GuestCode;
 
 namespace Farm.Simulation.Guest;
@@ -20,6 +21,7 @@ public sealed partial class GuestVcpu
 
     /// <summary>pgd_alloc: a cleared pgd page with the kernel half copied (<see cref="AllocPgd"/>); on PAE
     /// also the preallocated user pmds.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ulong> PgdAlloc()
     {
         if (!Mode.HasPdpt) return await AllocPgd();
@@ -43,6 +45,7 @@ public sealed partial class GuestVcpu
     /// visited and pgd_free's pgd_mop_up_pmds clears them with a plain 8-byte store (two 4-byte
     /// stores, low half first, as pte_clear's code). Each page directory goes back to the pool.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FreePgtablesPae(GuestProcess proc)
     {
         for (int i = 0; i < Mode.UserTopEntries; i++)

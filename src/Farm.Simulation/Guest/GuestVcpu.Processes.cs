@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Farm.Simulation.GuestCode;
 using Farm.Simulation.Kvm;
 
@@ -9,6 +10,7 @@ public sealed partial class GuestVcpu
     private int _processesCreated;
 
     /// <summary>A new process with an empty mm (pgd_alloc clears its pgd).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<GuestProcess> CreateProcess(IEnumerable<Vma> vmas)
     {
         Spend(Cost.Syscall);
@@ -25,6 +27,7 @@ public sealed partial class GuestVcpu
     /// read-only in the child. Shared file mappings are not copied (faulted in lazily). The
     /// parent's TLB is flushed at the end (flush_tlb_mm).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<GuestProcess> Fork(GuestProcess parent)
     {
         Stats.Forks++;
@@ -53,6 +56,7 @@ public sealed partial class GuestVcpu
     }
 
     /// <summary>exec: a new mm replaces the old one, which is torn down after the switch.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask Exec(GuestProcess proc, IEnumerable<Vma> vmas)
     {
         Stats.Execs++;
@@ -75,6 +79,7 @@ public sealed partial class GuestVcpu
     }
 
     /// <summary>exit: unmap everything, free the page tables, switch away, free the pgd.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask Exit(GuestProcess proc, GuestProcess? next)
     {
         Spend(Cost.Syscall);
@@ -85,6 +90,7 @@ public sealed partial class GuestVcpu
         FreeTable(proc.PgdGfn);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask TearDown(GuestProcess old)
     {
         await ZapAll(old, flush: false);
@@ -92,6 +98,7 @@ public sealed partial class GuestVcpu
     }
 
     /// <summary>unmap_vmas on a full mm: pte_clear each present pte and drop the page.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ZapAll(GuestProcess proc, bool flush)
     {
         foreach (ulong vpn in proc.Mapped)
@@ -109,12 +116,14 @@ public sealed partial class GuestVcpu
 
     /// <summary>free_pgtables: post-order by address; each table's entry in its parent is cleared
     /// (pmd_clear and friends) before the table goes back to the pool.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FreePgtables(GuestProcess proc)
     {
         if (Mode.HasPdpt) await FreePgtablesPae(proc);
         else await FreeLevel(proc.PgdGfn, Mode.Levels);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FreeLevel(ulong table, int level)
     {
         if (level == 1) return;

@@ -5,7 +5,7 @@ namespace Farm.Simulation.GuestCode;
 /// <summary>A flavour's routines laid out in guest memory (the guest kernel's text).</summary>
 public sealed class RoutineImage
 {
-    private readonly Dictionary<KernelOp, ulong> _entries = [];
+    private readonly ulong[] _entries = new ulong[Enum.GetValues<KernelOp>().Length]; // by op: one lookup per routine call
 
     public RoutineImage(GuestFlavour flavour, GuestMemory memory, ulong textBase)
     {
@@ -14,7 +14,7 @@ public sealed class RoutineImage
         foreach (var (op, routine) in flavour.Routines.OrderBy(kv => kv.Key))
         {
             memory.WriteBytes(at, routine.Bytes);
-            _entries[op] = at;
+            _entries[(int)op] = at;
             at += ((ulong)routine.Bytes.Length + 15) & ~15UL;
         }
         End = at;
@@ -22,5 +22,6 @@ public sealed class RoutineImage
 
     public GuestFlavour Flavour { get; }
     public ulong End { get; }
-    public ulong EntryOf(KernelOp op) => _entries[op];
+    public ulong EntryOf(KernelOp op) =>
+        _entries[(int)op] is var at && at != 0 ? at : throw new KeyNotFoundException($"guest flavour {Flavour.Name} has no routine for {op}");
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Farm.Simulation.Guest;
 using static Farm.Simulation.Workloads.GuestLayout;
 
@@ -60,6 +61,7 @@ public abstract class ImageTask
     }
 
     /// <summary>fork: the child gets a copy of this mm and will exec <paramref name="program"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     protected async ValueTask<ImageTask> Fork(ProgramProfile program)
     {
         var child = await V.Fork(Process);
@@ -68,6 +70,7 @@ public abstract class ImageTask
     }
 
     /// <summary>Draws this run's sizes and touches the startup pages.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected async ValueTask Start(string binary)
     {
         var sampler = Scheduler.Sampler;
@@ -94,6 +97,7 @@ public abstract class ImageTask
     /// The compute, interleaved with the run-time touches (text pages and heap pages in
     /// proportion). Returns false when the slice ended first, true when the compute is done.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     protected async ValueTask<bool> Compute(long sliceEnd)
     {
         while (true)
@@ -132,12 +136,14 @@ public abstract class ImageTask
     };
 
     /// <summary>A forked child's writes before it execs (copied on write).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected async ValueTask ChildWrites()
     {
         for (int i = 0; i < Scheduler.Settings.ChildWrites; i++) await V.Touch(Process, WriteTarget(i), write: true);
     }
 
     /// <summary>A parent's writes once fork has returned (its ptes were write-protected by the fork).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected async ValueTask ParentWrites()
     {
         for (int i = 0; i < Scheduler.Settings.ParentWrites; i++) await V.Touch(Process, WriteTarget(i), write: true);
@@ -148,6 +154,7 @@ public abstract class ImageTask
     /// text pages and its most recent heap pages. Pages with a valid spte are hits; pages whose
     /// shadow was zapped meanwhile take a shadow fault (no guest fault: the guest pte is there).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask Retouch(int pages)
     {
         if (!Running || pages <= 0) return;

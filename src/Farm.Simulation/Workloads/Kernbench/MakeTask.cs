@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Farm.Simulation.Guest;
 
 namespace Farm.Simulation.Workloads.Kernbench;
@@ -15,6 +16,7 @@ public sealed class MakeTask(VcpuScheduler scheduler, GuestProcess process, Prog
     private bool _started, _computed;
     private long _dispatched;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<SliceEnd> Run(long sliceEnd)
     {
         var s = Scheduler;

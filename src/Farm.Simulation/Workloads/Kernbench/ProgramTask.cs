@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Farm.Simulation.Guest;
 
 namespace Farm.Simulation.Workloads.Kernbench;
@@ -16,6 +17,7 @@ public sealed class ProgramTask(VcpuScheduler scheduler, GuestProcess process, P
     private Phase _phase;
     private int _nextChild;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<SliceEnd> Run(long sliceEnd)
     {
         while (true)

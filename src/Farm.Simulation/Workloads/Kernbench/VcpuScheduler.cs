@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Farm.Simulation.Guest;
 
 namespace Farm.Simulation.Workloads.Kernbench;
@@ -42,6 +43,7 @@ public sealed class VcpuScheduler
         _runnable.Enqueue(new Job(first));
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask Run()
     {
         await V.SwitchTo(null);
