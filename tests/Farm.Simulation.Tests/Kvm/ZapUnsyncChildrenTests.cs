@@ -91,6 +91,8 @@ public class ZapUnsyncChildrenTests
     {
         var o = FloodThePmd(policy, vcpus: 1);
         Assert.Equal(Leaves + 1, o.After.ZapPages - o.Before.ZapPages);
+        // The model's zap.flooded counts pages, the leaves under the reason of the write that zapped
+        // their parent; KVM's mmu_flooded stat counts 1 here (one per page the write matched).
         Assert.Equal(Leaves + 1, o.After.ZapFlooded - o.Before.ZapFlooded);
         Assert.All(o.LeafTables.Append(o.Pmd), t => Assert.Empty(o.Vm.Mmu.PagesOf(t)));
         Assert.Equal(0, o.After.Resync - o.Before.Resync); // zapped, not synced
