@@ -10,6 +10,8 @@ public static class Program
             return Cluster.ResultSetGenerator.Generate(db, rest is [var n] ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 10_000);
         if (args is ["cpu-rates", .. var rates])
             return CpuRates.Run(rates);
+        if (args is ["engine-ratio", .. var ratio])
+            return Engine.EngineRatio.Run(ratio);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

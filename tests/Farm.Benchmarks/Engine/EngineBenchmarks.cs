@@ -49,7 +49,7 @@ public class EngineBenchmarks
     }
 
     /// <summary>The result without "run" and trial.engine, which may differ between engines.</summary>
-    private static string Comparable(TrialResult r)
+    internal static string Comparable(TrialResult r)
     {
         var o = JsonNode.Parse(r.ToJson(withRun: false))!.AsObject();
         o["trial"]!.AsObject().Remove("engine");
@@ -58,12 +58,20 @@ public class EngineBenchmarks
 
     private TrialSpec Spec(string engine)
     {
+        if (Workload == "kernbench") return KernbenchSpec(Vcpus, engine, "0.002");
         var workload = WorkloadRegistry.Get(Workload);
-        string[] sets = Workload == "kernbench"
-            ? [.. KernbenchYaml, "workload.scale=0.002"]
-            : ["policy=kvm-3.3", "vm.memory_mb=1024", "workload.rounds=50"];
-        var config = SimConfig.Resolve(KeyValueArgs.Parse([.. sets, $"vm.vcpus={Vcpus}", $"engine={engine}"]), workload.Keys);
+        var config = SimConfig.Resolve(
+            KeyValueArgs.Parse(["policy=kvm-3.3", "vm.memory_mb=1024", "workload.rounds=50", $"vm.vcpus={Vcpus}", $"engine={engine}"]), workload.Keys);
         return new TrialSpec(Workload, workload, config);
+    }
+
+    /// <summary>workloads/kernbench.yaml at <paramref name="scale"/> on <paramref name="vcpus"/> vCPUs and <paramref name="engine"/>.</summary>
+    internal static TrialSpec KernbenchSpec(int vcpus, string engine, string scale)
+    {
+        var workload = WorkloadRegistry.Get("kernbench");
+        var config = SimConfig.Resolve(
+            KeyValueArgs.Parse([.. KernbenchYaml, $"workload.scale={scale}", $"vm.vcpus={vcpus}", $"engine={engine}"]), workload.Keys);
+        return new TrialSpec("kernbench", workload, config);
     }
 
     [Benchmark(Baseline = true)]
