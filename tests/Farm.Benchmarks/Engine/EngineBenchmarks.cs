@@ -10,11 +10,12 @@ namespace Farm.Benchmarks.Engine;
 
 /// <summary>
 /// Wall time of one trial on each engine, the same trial, measured in one run: the Ratio column
-/// is actors/sequential, the cost of running the model as actors (the actor-engine issue's goal:
-/// at most 1.5 on kernbench at a small scale, at 1, 4 and 8 vCPUs). kernbench is
-/// workloads/kernbench.yaml at workload.scale=0.002 (8 compile units, about 135,000 MMU service
+/// is actors/sequential for each of 1, 4 and 8 vCPUs, the cost of running the model as actors
+/// (issue 18: at most 1.1 on kernbench at 1, 4 and 8 vCPUs). kernbench is
+/// workloads/kernbench.yaml at workload.scale=0.002 (8 compile units, about 190,000 MMU service
 /// steps); pt-clear (kvm-3.3, 50 rounds) is the worst case, a stream of short requests.
-/// On a shared machine compare medians and minimums too (Ratio is a ratio of means).
+/// On a shared machine compare medians and minimums too (Ratio is a ratio of means), or use
+/// `engine-ratio` (<see cref="EngineRatio"/>): CPU time of paired trials, median ratio.
 /// Run: dotnet run -c Release --project tests/Farm.Benchmarks -- --filter '*EngineBenchmarks*' --job short
 /// </summary>
 [MemoryDiagnoser]
