@@ -59,8 +59,8 @@ public class EngineEquivalenceTests
     }
 
     /// <summary>
-    /// On the default dispatcher the vCPU actors and the VM actor run in parallel on the thread
-    /// pool (not one strand per trial): the results must not depend on it.
+    /// On the default dispatcher every message of the trial is a thread-pool dispatch, and the
+    /// lease moves between threads (not one strand per trial): the results must not depend on it.
     /// </summary>
     [Theory]
     [InlineData("pt-clear", "kvm-3.1", 1)]

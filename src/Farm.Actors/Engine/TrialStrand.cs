@@ -16,9 +16,12 @@ namespace Farm.Actors.Engine;
 /// </summary>
 internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : MessageDispatcher(configurator), IThreadPoolWorkItem
 {
-    /// <summary>Time after which a busy strand lets other thread-pool work go first (a trial that
-    /// runs for seconds otherwise holds its thread throughout, as on the sequential engine).</summary>
+    /// <summary>Time after which a busy strand lets other thread-pool work, if any waits, go first (a
+    /// trial that runs for seconds otherwise holds its thread throughout, as on the sequential engine).
+    /// Re-queuing when nothing waits would only wake an idle worker to spin.</summary>
     private static readonly long Slice = Stopwatch.Frequency / 50; // 20 ms
+
+    private const int ClockEvery = 32;
 
     private readonly ConcurrentQueue<IRunnable> _queue = new();
     private int _scheduled;
@@ -32,16 +35,20 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
     void IThreadPoolWorkItem.Execute()
     {
         long end = Stopwatch.GetTimestamp() + Slice;
+        int runs = 0;
         while (true)
         {
             while (_queue.TryDequeue(out var run))
             {
                 run.Run();
-                if (Stopwatch.GetTimestamp() > end)
+                // A run is usually a few microseconds (one message): read the clock every ClockEvery runs.
+                if (++runs % ClockEvery != 0 || Stopwatch.GetTimestamp() <= end) continue;
+                if (ThreadPool.PendingWorkItemCount > 0)
                 {
                     ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // still marked scheduled
                     return;
                 }
+                end = Stopwatch.GetTimestamp() + Slice; // nothing else waits for a thread: go on
             }
             // Unschedule (a full fence, so the check below cannot read the queue before it): a run
             // enqueued after the last TryDequeue may have seen the strand scheduled and left it to us.

@@ -4,74 +4,52 @@ using Farm.Simulation.Guest;
 namespace Farm.Actors.Engine;
 
 /// <summary>
-/// Owns one simulated vCPU and its guest address space: runs its guest work locally between
-/// interactions with the MMU, sends each request to the VM actor and resumes on the reply.
-/// With a lease (<see cref="MmuLease"/>) it serves its own requests that come before the lease's
-/// horizon itself, with no message, and sends the first one that does not. The model code is the
-/// same as the sequential engine's; this actor only runs it.
+/// Owns one simulated vCPU and its guest address space. When the lease (<see cref="MmuLease"/>)
+/// arrives it starts or resumes the vCPU's guest code, which runs locally until it awaits the MMU
+/// or ends; then it records that in the lease's service order and serves on, in place, until a
+/// request finishes: its own, and its guest code resumes; another vCPU's, and the lease goes to
+/// that vCPU's actor. The model code is the same as the sequential engine's; this actor only runs it.
 /// </summary>
-internal sealed class VcpuActor : ReceiveActor
+internal sealed class VcpuActor(GuestVcpu vcpu, Func<GuestVcpu, ValueTask> script, IActorRef vm) : UntypedActor
 {
-    private readonly GuestVcpu _vcpu;
-    private readonly Func<GuestVcpu, ValueTask> _script;
-    private readonly IActorRef _vm;
     private ValueTask _task;
 
-    public VcpuActor(GuestVcpu vcpu, Func<GuestVcpu, ValueTask> script, IActorRef vm)
+    protected override void OnReceive(object message)
     {
-        _vcpu = vcpu;
-        _script = script;
-        _vm = vm;
-        Receive<StartVcpu>(_ => Run(null));
-        Receive<VcpuReply>(Run);
-    }
-
-    /// <summary>Runs guest code until it waits for the MMU beyond a lease or ends, and says which to the VM actor.</summary>
-    private void Run(VcpuReply? reply)
-    {
-        var ctx = _vcpu.Context;
-        long served = 0;
+        if (message is not MmuLease lease)
+        {
+            Unhandled(message);
+            return;
+        }
+        var ctx = vcpu.Context;
         try
         {
-            if (reply is null) _task = _script(_vcpu);
-            else ctx.Resume(reply.Reply, reply.Time);
-
-            var lease = reply?.Lease;
-            while (lease is not null && !_task.IsCompleted && ctx.Pending is { } request && lease.Admits(ctx.PendingTime, _vcpu.Id))
+            if (lease.Start) _task = script(vcpu);
+            else ctx.Resume(lease.Reply, lease.Time);
+            do
             {
-                // The earliest request that can exist: every other vCPU waits or is done.
-                served++;
-                var step = lease.Mmu.Serve(_vcpu.Kvm, request, ctx.PendingTime);
-                while (!step.Finished)
+                // The guest code ran until it awaited the MMU or ended.
+                if (_task.IsCompleted)
                 {
-                    if (!lease.Admits(step.Time, _vcpu.Id))
-                    {
-                        _vm.Tell(new VcpuRequest(_vcpu.Id, step.Time, null, Continuing: true, served));
-                        return;
-                    }
-                    served++;
-                    step = lease.Mmu.Continue(_vcpu.Kvm, step.Time);
+                    _task.GetAwaiter().GetResult(); // rethrows a model failure of the guest code
+                    lease.Finished(vcpu.Id);
                 }
-                ctx.Resume(step.Reply, step.Time);
+                else if (ctx.Pending is { } request)
+                {
+                    lease.Waits(vcpu.Id, request, ctx.PendingTime);
+                }
+                else
+                {
+                    throw new InvalidOperationException($"vCPU {vcpu.Id} is neither waiting for the MMU nor finished: guest code awaited something other than the MMU");
+                }
+                if (!lease.ServeFor(vcpu.Id)) return; // the lease went on
+                ctx.Resume(lease.Reply, lease.Time);
             }
-
-            if (_task.IsCompleted)
-            {
-                _task.GetAwaiter().GetResult(); // rethrows a model failure of the guest code
-                _vm.Tell(new VcpuDone(_vcpu.Id, served));
-            }
-            else if (ctx.Pending is { } pending)
-            {
-                _vm.Tell(new VcpuRequest(_vcpu.Id, ctx.PendingTime, pending, Continuing: false, served));
-            }
-            else
-            {
-                throw new InvalidOperationException($"vCPU {_vcpu.Id} is neither waiting for the MMU nor finished");
-            }
+            while (true);
         }
         catch (Exception e)
         {
-            _vm.Tell(new VcpuFailed(_vcpu.Id, e));
+            vm.Tell(new TrialFailed(e));
         }
     }
 }

@@ -1,0 +1,92 @@
+using Akka.Actor;
+using Farm.Simulation.Engine;
+using Farm.Simulation.Guest;
+using Farm.Simulation.Kvm;
+
+namespace Farm.Actors.Engine;
+
+/// <summary>
+/// The VM's shadow MMU with its <see cref="ServiceOrder"/> (the rule shared with the sequential
+/// engine), lent by the VM actor for the length of the trial and passed from vCPU actor to vCPU
+/// actor as the one message between them. Only its holder runs: the vCPU actor that received it
+/// runs its guest code to the next request, records it, and serves in order whatever the rule
+/// allows; when the step served finishes another vCPU's request, it sends the lease, with that
+/// reply, to that vCPU's actor. Its own finished requests it serves in place, with no message.
+/// <para>
+/// Who holds the lease is always the only vCPU running (or about to start), every other one
+/// waiting or done: this is the sequential engine's schedule, each change of vCPU one message.
+/// The lease carries no state of the holder's: the reply and the resume time are for the receiver.
+/// </para>
+/// </summary>
+internal sealed class MmuLease(GuestVm vm, IActorRef owner, IActorRef[] vcpus)
+{
+    private readonly ServiceOrder _order = new(vcpus.Length);
+    private int _started; // vCPUs 0 .. _started - 1 have started their guest code
+
+    /// <summary>MMU service steps so far.</summary>
+    public long Events { get; private set; }
+
+    /// <summary>For the receiving vCPU: start its guest code (else resume it with <see cref="Reply"/>).</summary>
+    public bool Start { get; private set; }
+
+    /// <summary>For the receiving vCPU: the reply to its request.</summary>
+    public MmuReply Reply { get; private set; }
+
+    /// <summary>For the receiving vCPU: the virtual time at which it resumes.</summary>
+    public long Time { get; private set; }
+
+    /// <summary>vCPU <paramref name="id"/>'s guest code awaits <paramref name="request"/> stamped <paramref name="time"/>.</summary>
+    public void Waits(int id, MmuRequest request, long time) => _order.Request(id, request, time);
+
+    /// <summary>vCPU <paramref name="id"/>'s guest code finished.</summary>
+    public void Finished(int id) => _order.Finish(id);
+
+    /// <summary>
+    /// Serves in order until a request finishes: if it is <paramref name="id"/>'s own, returns
+    /// true (its reply in <see cref="Reply"/> and <see cref="Time"/>); else the lease has gone to
+    /// the vCPU whose request it was (or to the next vCPU to start, or back to the VM actor when
+    /// every vCPU is done) and it returns false. A model failure is thrown to the caller.
+    /// </summary>
+    public bool ServeFor(int id)
+    {
+        while (true)
+        {
+            int next = _order.Next();
+            if (next < 0)
+            {
+                HandOn();
+                return false;
+            }
+            Events++;
+            var step = _order.Serve(vm.Mmu, vm.Vcpus[next].Kvm, next);
+            if (!step.Finished) continue; // the next element of an emulated rep string: queued at its own time
+            Start = false;
+            Reply = step.Reply;
+            Time = step.Time;
+            if (next == id) return true;
+            vcpus[next].Tell(this, ActorRefs.NoSender);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Nothing can be served: a vCPU that has not started yet could still issue an earlier
+    /// request (it starts, in id order, as on the sequential engine), or every vCPU is done.
+    /// </summary>
+    public void HandOn()
+    {
+        if (_started < vcpus.Length)
+        {
+            Start = true;
+            vcpus[_started++].Tell(this, ActorRefs.NoSender);
+        }
+        else if (_order.AllDone)
+        {
+            owner.Tell(this, ActorRefs.NoSender); // the trial is over
+        }
+        else
+        {
+            throw new InvalidOperationException("no vCPU can go on: the MMU's service order is blocked although every vCPU waits or is done");
+        }
+    }
+}
