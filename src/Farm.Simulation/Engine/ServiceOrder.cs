@@ -12,8 +12,9 @@ namespace Farm.Simulation.Engine;
 /// <para>
 /// One <see cref="ServiceOrder"/> tracks the vCPUs of one VM: each is running (since a time),
 /// waiting with a request, continuing a multi-step one, or done. The sequential engine runs every
-/// vCPU to its next request before asking <see cref="Next"/>; the actor engine asks whenever a
-/// message arrives, and may find the earliest request blocked by a vCPU still running.
+/// vCPU to its next request before asking <see cref="Next"/>; in the actor engine the vCPU actor
+/// holding the MMU's lease asks, and only a vCPU that has not started yet can block the earliest
+/// request.
 /// </para>
 /// </summary>
 public sealed class ServiceOrder
