@@ -57,10 +57,15 @@ internal sealed class ServeProcess : IDisposable
     /// <summary>A real kill: no graceful leave, the cluster must notice by itself.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>SIGSTOP: the node freezes as a hung process does (no heartbeats, no answers) until killed or continued.</summary>
+    public void Suspend() => Signal("-STOP");
+
     /// <summary>SIGTERM, as Kubernetes sends before it stops a pod: the node should leave gracefully.</summary>
-    public void Terminate()
+    public void Terminate() => Signal("-TERM");
+
+    private void Signal(string signal)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 
