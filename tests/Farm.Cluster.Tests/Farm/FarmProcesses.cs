@@ -39,7 +39,8 @@ internal sealed class ServeProcess : IDisposable
         if (!ready.Wait(ClusterTestKit.Stall) || ready.Result is null) // ends at the ready line or the exit; the limit bounds a hang
         {
             Dispose(); // never leave the child behind
-            throw new InvalidOperationException($"farm serve {string.Join(' ', args)} did not start: {string.Join(" | ", seen)}");
+            throw new InvalidOperationException($"farm serve {string.Join(' ', args)} did not start: {string.Join(" | ", seen)}"
+                + $"; its last errors: {string.Join(" | ", _stderr.TakeLast(5))}");
         }
         Address = ready.Result;
         // Keep draining stdout so that the child never blocks on a full pipe.

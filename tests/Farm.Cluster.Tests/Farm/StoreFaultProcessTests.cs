@@ -211,7 +211,7 @@ public class StoreFaultProcessTests
             return (m.Sum("farm_worker_slots_busy"), m.Sum("farm_worker_results_unacknowledged"));
         }
 
-        var first = new ServeProcess(Coordinator(lostDb));
+        using var first = new ServeProcess(Coordinator(lostDb)); // killed, frozen or not, whatever fails
         using var w1 = new ServeProcess(Worker(first.Address, m1));
         using var w2 = new ServeProcess(Worker(first.Address, m2));
         using var api = new Api($"http://127.0.0.1:{http}");
@@ -229,7 +229,6 @@ public class StoreFaultProcessTests
         Assert.True(held >= 1, "the workers hold no result for a coordinator");
         first.Kill();
         Assert.NotNull(await first.WaitForExit(Long));
-        first.Dispose();
         HashSet<TrialId> oldTrials;
         using (var lost = new ResultStore(lostDb))
             oldTrials = [.. lost.Results(new SweepId(old)).Select(i => i.Trial)];
