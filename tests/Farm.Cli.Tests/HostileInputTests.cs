@@ -78,6 +78,14 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void APageBudgetBelowKvmsMinimum_IsRefused()
+    {
+        // KVM's kvm_vm_ioctl_set_nr_mmu_pages refuses fewer than KVM_MIN_ALLOC_MMU_PAGES (64): no host runs with such a budget.
+        AssertBadInput(FarmProcess.Run("run", Workload("micro/pt-clear.yaml"), "--set", "mmu.pages_max=8"),
+            "mmu.pages_max: 8 is out of range (valid: 0 for KVM's default, or 64..16777216; KVM refuses fewer than KVM_MIN_ALLOC_MMU_PAGES = 64 shadow pages in kvm_vm_ioctl_set_nr_mmu_pages)");
+    }
+
+    [Fact]
     public void SweepSlotsZero_IsRefusedLikeServe()
     {
         AssertBadInput(FarmProcess.Run("sweep", Workload("sweeps/seed-ablation.yaml"), "--slots", "0", "-o", Path.Combine(_dir, "out")),

@@ -29,6 +29,7 @@ public class MalformedSweepTests
         { "wrong value type in base", "name: s\n" + W + "base: { vm.vcpus: many }\n", "base.vm.vcpus: vm.vcpus: 'many' is not an integer (valid: 1..64)" },
         { "wrong value type in an axis", "name: s\n" + W + "axes:\n  mmu.prefetch: [true, maybe]\n", "test.yaml:4: axes.mmu.prefetch[1]: mmu.prefetch: 'maybe' is not a boolean; valid: true, false" },
         { "value out of range", "name: s\n" + W + "axes: { vm.vcpus: [1, 128] }\n", "axes.vm.vcpus[1]: vm.vcpus: 128 is out of range (valid: 1..64)" },
+        { "page budget below KVM's minimum", "name: s\n" + W + "axes: { mmu.pages_max: [0, 8] }\n", "axes.mmu.pages_max[1]: mmu.pages_max: 8 is out of range (valid: 0 for KVM's default, or 64..16777216; KVM refuses fewer than KVM_MIN_ALLOC_MMU_PAGES = 64" },
         { "invalid policy in a variant", "name: s\n" + W + "variants:\n  new: { policy: kvm-4.0 }\n", "variants.new.policy: policy: 'kvm-4.0' is not valid; valid: kvm-3.1, kvm-3.3" },
         { "list where a value belongs", "name: s\n" + W + "base:\n  vm.vcpus: [1, 2]\n", "base.vm.vcpus: must be a single value (lists go under 'axes'), not a list" },
         { "axis that is not a list", "name: s\n" + W + "axes:\n  vm.vcpus: 4\n", "axes.vm.vcpus: must be a list of values, e.g. [1, 2, 4]" },

@@ -23,7 +23,7 @@ public static class ConfigSchema
         new("mmu.invlpg_direct", ConfigType.Bool, "true", "3.3 invlpg: one lock, drop and re-read the spte, no nested kvm_mmu_pte_write"),
         new("mmu.prefetch", ConfigType.Bool, "true", "prefetch up to 8 neighbouring sptes on a shadow fault"),
         new("mmu.unsync", ConfigType.Bool, "true", "allow leaf shadow pages to go out of sync (3.1's oos_shadow)"),
-        new("mmu.pages_max", ConfigType.Int, "0", "shadow-page budget; 0 = KVM's default (2% of guest pages, at least 64)", Min: 0, Max: 1 << 24),
+        new("mmu.pages_max", ConfigType.Int, "0", "shadow-page budget; 0 = KVM's default (2% of guest pages, at least 64); else at least 64, KVM's minimum (KVM_MIN_ALLOC_MMU_PAGES)", Min: 0, Max: 1 << 24),
         new("mmu.continue_after_bug", ConfigType.Bool, "false", "count a BUG_ON (desc cache empty) and go on instead of ending the trial as host-bug"),
 
         new("vm.vcpus", ConfigType.Int, "1", "vCPUs of the VM", Min: 1, Max: 64),

@@ -39,7 +39,8 @@ internal sealed class ServeProcess : IDisposable
         if (!ready.Wait(ClusterTestKit.Stall) || ready.Result is null) // ends at the ready line or the exit; the limit bounds a hang
         {
             Dispose(); // never leave the child behind
-            throw new InvalidOperationException($"farm serve {string.Join(' ', args)} did not start: {string.Join(" | ", seen)}");
+            throw new InvalidOperationException($"farm serve {string.Join(' ', args)} did not start: {string.Join(" | ", seen)}"
+                + $"; its last errors: {string.Join(" | ", _stderr.TakeLast(5))}");
         }
         Address = ready.Result;
         // Keep draining stdout so that the child never blocks on a full pipe.
@@ -57,10 +58,15 @@ internal sealed class ServeProcess : IDisposable
     /// <summary>A real kill: no graceful leave, the cluster must notice by itself.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
+    /// <summary>SIGSTOP: the node freezes as a hung process does (no heartbeats, no answers) until killed or continued.</summary>
+    public void Suspend() => Signal("-STOP");
+
     /// <summary>SIGTERM, as Kubernetes sends before it stops a pod: the node should leave gracefully.</summary>
-    public void Terminate()
+    public void Terminate() => Signal("-TERM");
+
+    private void Signal(string signal)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 

@@ -10,7 +10,7 @@ namespace Farm.Cluster.Tests.Farm;
 /// <summary>
 /// Store faults under real `farm serve` processes (issue 16, items 4, 6 and 7): a second
 /// coordinator, a store that is read-only at start, a disk that fills, a file system that fails,
-/// the database deleted, The process must never die
+/// the database deleted, a coordinator restarted on a lost store. The process must never die
 /// of them, must say what is wrong (status, /ready, its log), and must lose nothing it stored.
 /// </summary>
 [Collection(nameof(ClusterProcesses))]
@@ -181,5 +181,91 @@ public class StoreFaultProcessTests
             Assert.Equal(done, store.Status(new SweepId(id)).Done);
             Assert.True(done >= 1);
         }
+    }
+
+    /// <summary>
+    /// Issue 16 item 4 with real processes. The coordinator is frozen (SIGSTOP) while each worker
+    /// runs a trial of its store's sweep, so that the workers finish them and hold their results
+    /// unacknowledged; then it is killed and comes back as a new incarnation of the same address
+    /// (what a restarted service does) on an empty store, joining through the workers. Akka removes
+    /// the old incarnation when the new one asks to join (cluster.md, "What happens when things
+    /// fail"), so the split-brain resolver decides nothing here, and failure detection is patient:
+    /// nothing alive is ever unreachable on a loaded machine. The workers send the held results to
+    /// the new coordinator, which does not know them: each is acknowledged and dropped, logged once,
+    /// while a new sweep runs each of its trials once.
+    /// </summary>
+    [Fact]
+    public async Task ACoordinatorRestartedOnALostStore_DropsTheOldResults_AndRunsEachNewTrialOnce()
+    {
+        string lostDb = ClusterSweepTests.TempDb(), newDb = ClusterSweepTests.TempDb();
+        string patient = Path.Combine(Path.GetTempPath(), $"farm-patient-{Guid.NewGuid():N}.conf");
+        File.WriteAllText(patient, "akka.cluster.failure-detector.acceptable-heartbeat-pause = 60s\n");
+        int http = FreePort(), remoting = FreePort(), m1 = FreePort(), m2 = FreePort();
+        string[] Coordinator(string db) =>
+            ["--roles", "coordinator", "--port", $"{remoting}", "--db", db, "--http", $"http://127.0.0.1:{http}", "--config", patient];
+        string[] Worker(string seed, int management) =>
+            ["--roles", "worker", "--port", "0", "--seed-nodes", seed, "--slots", "1", "--management-port", $"{management}", "--config", patient];
+        async Task<(double Busy, double Unacked)> WorkerState(int management)
+        {
+            var m = PrometheusText.Parse(await Http.GetStringAsync($"http://127.0.0.1:{management}/metrics"));
+            return (m.Sum("farm_worker_slots_busy"), m.Sum("farm_worker_results_unacknowledged"));
+        }
+
+        using var first = new ServeProcess(Coordinator(lostDb)); // killed, frozen or not, whatever fails
+        using var w1 = new ServeProcess(Worker(first.Address, m1));
+        using var w2 = new ServeProcess(Worker(first.Address, m2));
+        using var api = new Api($"http://127.0.0.1:{http}");
+        // Trials of a few seconds each, so that the freeze lands in the first ones. Running is what
+        // the workers say: a trial the store calls running may still be on its way to its worker,
+        // and a frozen coordinator never sends it.
+        string old = await api.Submit(ClusterSweepTests.SweepText("micro/pt-clear.yaml", 4, "workload.rounds: 1000"));
+        await WaitUntil(async () => (await WorkerState(m1)).Busy == 1 && (await WorkerState(m2)).Busy == 1, Long, "a trial running on each worker");
+        first.Suspend();
+        await WaitUntil(async () => (await WorkerState(m1)).Busy == 0 && (await WorkerState(m2)).Busy == 0, Long, "both workers done with their trials");
+        // What the workers hold for a coordinator to acknowledge: each its trial's result (and any
+        // result whose acknowledgement the freeze caught on its way), unless a worker finished
+        // between the look and the freeze, had it acknowledged and never got the next trial.
+        int held = (int)((await WorkerState(m1)).Unacked + (await WorkerState(m2)).Unacked);
+        Assert.True(held >= 1, "the workers hold no result for a coordinator");
+        first.Kill();
+        Assert.NotNull(await first.WaitForExit(Long));
+        HashSet<TrialId> oldTrials;
+        using (var lost = new ResultStore(lostDb))
+            oldTrials = [.. lost.Results(new SweepId(old)).Select(i => i.Trial)];
+
+        using var second = new ServeProcess([.. Coordinator(newDb), "--seed-nodes", $"{w1.Address},{w2.Address}"]);
+        // The singleton starts once the new incarnation has joined: until then the API answers 503.
+        await WaitUntil(async () => (await api.Get("/api/sweeps"))?.Code == 200, Long, "the new coordinator answers");
+        string id = await api.Submit(SlowSweep(301)); // other trials than the old sweep's
+        await WaitForDone(api, id, 8);
+        await WaitUntil(async () => (await WorkerState(m1)) == (0, 0) && (await WorkerState(m2)) == (0, 0), Long, "every result acknowledged");
+
+        // Every node is still up and in one cluster: nobody was downed, and the coordinator never
+        // died of a stale result.
+        Assert.Null(await second.WaitForExit(TimeSpan.Zero));
+        foreach (int m in new[] { m1, m2 })
+        {
+            var members = PrometheusText.Parse(await Http.GetStringAsync($"http://127.0.0.1:{m}/metrics"));
+            Assert.Equal(3, members.Sum("farm_cluster_members", ("status", "up")));
+            Assert.Equal(0, members.Sum("farm_cluster_members", ("status", "down")));
+        }
+        Assert.Equal(0, (int)(await api.Status(id))!["failed"]!);
+        second.Kill(); // the store is the coordinator's alone while it runs
+        Assert.NotNull(await second.WaitForExit(Long));
+
+        // Each held result dropped and logged once, though its worker sent it every poll until the
+        // acknowledgement came; each is a trial of the lost store's sweep (running there, or done with
+        // its acknowledgement lost in the kill).
+        var drops = second.Errors.Where(l => l.Contains("coordinator: dropped a report from worker", StringComparison.Ordinal))
+            .Select(l => new TrialId(System.Text.RegularExpressions.Regex.Match(l, "for trial ([0-9a-f]{16})").Groups[1].Value)).ToList();
+        Assert.Equal(held, drops.Count);
+        Assert.Equal(held, drops.Distinct().Count());
+        Assert.Subset(oldTrials, drops.ToHashSet());
+        using var store = new ResultStore(newDb);
+        ClusterSweepTests.AssertEveryTrialStoredOnce(store.Results(new SweepId(id)), 8);
+        // Once 24 of 30 ran twice: a restart per unknown result re-queued the running trials.
+        Assert.All(store.Results(new SweepId(id)), i => Assert.Equal(1, store.FindTrial(i.Trial)!.Attempts));
+        Assert.All(drops, t => Assert.Null(store.FindTrial(t))); // dropped, not stored
+        Assert.Null(store.FindSweep(new SweepId(old)));
     }
 }

@@ -16,12 +16,23 @@ public class ConfigTests
     [InlineData("cost.guest_ghz=fast", "cost.guest_ghz", "not a number")]
     [InlineData("vm.paging=pae64", "vm.paging", "x86-64, i386, pae")]
     [InlineData("guest.flavour=linux-3.x-pea", "guest.flavour", "linux-3.x-i386, linux-3.x-pae")]
+    [InlineData("mmu.pages_max=8", "mmu.pages_max", "0 for KVM's default, or 64..16777216; KVM refuses fewer than KVM_MIN_ALLOC_MMU_PAGES = 64")]
+    [InlineData("mmu.pages_max=63", "mmu.pages_max", "64..16777216")]
+    [InlineData("mmu.pages_max=16777217", "mmu.pages_max", "0..16777216")]
     public void BadValues_NameTheKeyAndWhatIsValid(string set, string mentions, string valid)
     {
         var e = Assert.Throws<ConfigException>(() => SimConfig.Resolve(MicroHarness.Pairs([set])));
         Assert.Contains(mentions, e.Message);
         Assert.Contains(valid, e.Message);
     }
+
+    /// <summary>0 asks for KVM's default; otherwise KVM's own floor, KVM_MIN_ALLOC_MMU_PAGES (64), up to the schema's maximum.</summary>
+    [Theory]
+    [InlineData("0")]
+    [InlineData("64")]
+    [InlineData("16777216")]
+    public void PageBudgets_KvmAccepts_AreAccepted(string pages) =>
+        Assert.Equal(pages, SimConfig.Resolve(MicroHarness.Pairs([$"mmu.pages_max={pages}"])).Text("mmu.pages_max"));
 
     [Fact]
     public void PresetSetsSwitches_ExplicitKeysWin()

@@ -154,23 +154,30 @@ public class TdpTests
     [Fact]
     public void TinyBudget_ReclaimsDirectPages_AndEachVcpuReloadsOntoItsOwnRoot()
     {
-        // A budget of 8 pages with 5 in use (root, level 3, level 2, two leaf pages): every fault
-        // reclaims (fewer than 5 free) until 25 would be, i.e. zaps every active page, the roots in
-        // use included; KVM_REQ_MMU_RELOAD then makes each vCPU load a new root at its next entry,
-        // one vCPU after the other. The gate must ask about the vCPU's own root: a vCPU on the
-        // new root would otherwise see the other's old mappings and never fault (it looped).
-        var tiny = MicroHarness.Run("wrprotect", "policy=tdp", "mmu.pages_max=8", "vm.vcpus=2");
-        var normal = MicroHarness.Run("wrprotect", "policy=tdp", "vm.vcpus=2");
+        // 64 vCPUs, each faulting in pages at the low end of its own frame pool (1/64 of guest memory,
+        // 4 MiB apart): the direct map needs a root, a level-3 and a level-2 page and a leaf page per
+        // 2 MiB touched, more than KVM's smallest budget, 64 (KVM_MIN_ALLOC_MMU_PAGES; smaller is
+        // refused). Faults then reclaim (fewer than 5 free) until 25 are free, oldest first: the shared
+        // root, made first, is zapped while every vCPU uses it; KVM_REQ_MMU_RELOAD makes each vCPU
+        // load a new root at its next entry, one vCPU after another. The gate must ask about the
+        // vCPU's own root: a vCPU on the new root would otherwise see the others' old mappings and
+        // never fault (it looped).
+        const int vcpus = 64;
+        var tiny = MicroHarness.Run("wrprotect", "policy=tdp", "mmu.pages_max=64", $"vm.vcpus={vcpus}");
+        var normal = MicroHarness.Run("wrprotect", "policy=tdp", $"vm.vcpus={vcpus}");
+        Assert.True(normal.Long("shadow.pages_created") > 64, $"{normal.Long("shadow.pages_created")} pages fit the budget: nothing to reclaim");
+        Assert.Equal(0, normal.Long("zap.pages"));
         Assert.True(tiny.Outcome == Outcome.Completed, tiny.Error);
         Assert.Equal(normal.Root["guest"]!.ToJsonString(), tiny.Root["guest"]!.ToJsonString());
         Assert.True(tiny.Long("zap.reclaim") > 0);
         Assert.True(tiny.Long("zap.roots_in_use") > 0);
-        // Reclaimed frames fault again; loads of new roots take mmu_lock at site cr3 beyond the 2 × 2
-        // of the first entries; the other vCPU in guest mode is kicked by the reload requests.
+        // Reclaimed frames fault again; loads of new roots take mmu_lock at site cr3 beyond the 2 per
+        // vCPU of the first entries (all the normal run takes); the other vCPUs in guest mode are
+        // kicked by the reload requests.
         Assert.True(tiny.Long("exits.ept_violation") > normal.Long("exits.ept_violation"));
-        Assert.True(tiny.Long("mmu_lock.by_site.cr3.acquisitions") > 2 * 2);
+        Assert.Equal(2 * vcpus, normal.Long("mmu_lock.by_site.cr3.acquisitions"));
+        Assert.True(tiny.Long("mmu_lock.by_site.cr3.acquisitions") > 2 * vcpus);
         Assert.True(tiny.Long("exits.ipi") > 0);
-        Assert.Equal(0, normal.Long("zap.pages"));
     }
 
     private static SimConfig ConfigWith(params string[] sets) =>
