@@ -29,7 +29,7 @@ public static class ConfigSchema
         new("vm.vcpus", ConfigType.Int, "1", "vCPUs of the VM", Min: 1, Max: 64),
         new("vm.paging", ConfigType.Choice, "x86-64", "guest paging mode (x86-64 4-level; i386 2-level non-PAE; pae 32-bit 3-level PAE); guest.flavour must match it", ["x86-64", "i386", "pae"]),
         new("vm.memory_mb", ConfigType.Int, "256", "guest memory in MiB", Min: 4, Max: 65536),
-        new("vm.direct_map", ConfigType.Choice, "sptes", "the guest kernel's direct map: real guest tables (2 MiB/4 MiB pages) shadowed by 4 KiB sptes through the shadow fault path (sptes), or one writable bit per frame, the farm-model-2 simplification (bit)", ["sptes", "bit"]),
+        new("vm.direct_map", ConfigType.Choice, "sptes", "the guest kernel's direct map: real guest tables (2 MiB/4 MiB pages) shadowed by 4 KiB sptes through the shadow fault path (sptes), or one writable bit per frame, the farm-model-2 simplification (bit); a PAE guest (vm.paging: pae) always uses the bit, and under policy tdp the guest keeps the tables but they are walked through EPT, never shadowed (docs/model-decisions.md)", ["sptes", "bit"]),
         new("guest.flavour", ConfigType.Choice, "linux-3.x", "which machine code implements the guest kernel's page-table routines",
             ["linux-3.x", "linux-3.x-erms", "recent", "linux-3.x-i386", "linux-3.x-pae"]),
 
