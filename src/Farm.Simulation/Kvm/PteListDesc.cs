@@ -1,11 +1,22 @@
+using System.Runtime.CompilerServices;
+
 namespace Farm.Simulation.Kvm;
 
-/// <summary>struct pte_list_desc: PTE_LIST_EXT spte pointers and a link to the next desc.</summary>
+/// <summary>struct pte_list_desc: PTE_LIST_EXT spte pointers and a link to the next desc. The
+/// pointers are held inline (one object per desc, as in KVM's slab) rather than in an array of
+/// their own: a kernbench run allocates over a million descs and walks them on every rmap change.</summary>
 public sealed class PteListDesc
 {
-    public readonly long[] Sptes = new long[MmuConstants.PTE_LIST_EXT];
+    public SpteSlots Sptes;
     public int Count;
     public PteListDesc? More;
+}
+
+/// <summary>pte_list_desc.sptes[PTE_LIST_EXT].</summary>
+[InlineArray(MmuConstants.PTE_LIST_EXT)]
+public struct SpteSlots
+{
+    private long _element;
 }
 
 /// <summary>
