@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace Farm.Cluster.Hosting;
 
 /// <summary>
-/// A node's actor system through Akka.Hosting: remoting, clustering with keep-majority downing,
+/// A node's actor system through Akka.Hosting: remoting, clustering with keep-oldest downing,
 /// the coordinator singleton and its proxy, the worker, cluster bootstrap (started by the host once
 /// the management routes answer: <see cref="FarmNode"/>), Akka's log events into
 /// Microsoft.Extensions.Logging, and last the <c>--config</c> overlays, which win over everything.
@@ -37,7 +37,11 @@ internal static class NodeAkka
         {
             Roles = [.. o.Roles],
             SeedNodes = [.. o.SeedNodes],
-            SplitBrainResolver = new KeepMajorityOption(),
+            // keep-oldest with down-if-alone: a dead worker never downs the coordinator, nor a dead
+            // coordinator the workers. keep-majority counted only Up members, so a worker killed
+            // before another had become Up made it one against one, and the lowest address (a coin
+            // flip of ports) downed the coordinator and the surviving worker (docs/failure-behaviour.md).
+            SplitBrainResolver = new KeepOldestOption { DownIfAlone = true },
             FailureDetector = new PhiAccrualFailureDetectorOptions { AcceptableHeartbeatPause = o.HeartbeatPause },
         });
         if (o.Discovery != Discovery.None)
