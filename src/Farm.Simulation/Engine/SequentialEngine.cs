@@ -6,7 +6,8 @@ namespace Farm.Simulation.Engine;
 /// The reference engine: one thread. Every runnable vCPU runs its guest work up to its next
 /// request before the next request is served (<see cref="ServiceOrder"/>: by (timestamp, vcpu
 /// id)), so no vCPU could still issue an earlier one. Multi-step requests (emulated rep strings)
-/// are re-queued at each step's own timestamp.
+/// are re-queued at each step's own timestamp; the steps due before every other vCPU's request
+/// are served in one call to the MMU (still an event each).
 /// </summary>
 public static class SequentialEngine
 {
@@ -52,10 +53,12 @@ public static class SequentialEngine
             // here or, once its guest code runs, under the lease inside its awaits (VcpuContext),
             // which keeps the order and the event count.
             var v = vcpus[id];
+            long through = ServiceOrder.LastBefore(id, horizonTime, horizonId);
             do
             {
-                events++;
-                var step = order.Serve(vm.Mmu, v.Kvm, id);
+                // The steps of an emulated rep string due before the horizon, in one call (an event each).
+                var step = order.Serve(vm.Mmu, v.Kvm, id, through, out long steps);
+                events += steps;
                 if (!step.Finished) continue;
                 v.Context.Lease(vm.Mmu, v.Kvm, horizonTime, horizonId);
                 try

@@ -135,13 +135,26 @@ public sealed class ServiceOrder
     /// and records where it stands then: continuing at the next step's time, or running from the
     /// reply's time (the caller delivers the reply).
     /// </summary>
-    public MmuStep Serve(ShadowMmu mmu, KvmVcpu kvm, int id)
+    public MmuStep Serve(ShadowMmu mmu, KvmVcpu kvm, int id) => Serve(mmu, kvm, id, long.MinValue, out _);
+
+    /// <summary>
+    /// As <see cref="Serve(ShadowMmu, KvmVcpu, int)"/>, and a multi-step request's further steps
+    /// due at or before <paramref name="through"/> in the same call (<see cref="LastBefore"/>: the ones
+    /// served next whatever happens); <paramref name="steps"/> counts the steps served.
+    /// </summary>
+    public MmuStep Serve(ShadowMmu mmu, KvmVcpu kvm, int id, long through, out long steps)
     {
-        var step = Continuing(id) ? mmu.Continue(kvm, _time[id]) : mmu.Serve(kvm, Pending(id), _time[id]);
+        var step = Continuing(id) ? mmu.Continue(kvm, _time[id], through, out steps) : mmu.Serve(kvm, Pending(id), _time[id], through, out steps);
         if (step.Finished) Resume(id, step.Time);
         else Continue(id, step.Time);
         return step;
     }
+
+    /// <summary>
+    /// The last timestamp at which a step of vCPU <paramref name="id"/> is still served before
+    /// (<paramref name="horizonTime"/>, <paramref name="horizonId"/>): <see cref="Before"/> as one comparison.
+    /// </summary>
+    public static long LastBefore(int id, long horizonTime, int horizonId) => id < horizonId ? horizonTime : horizonTime - 1;
 
     /// <summary>
     /// When every vCPU other than <paramref name="id"/> waits or is done: the earliest request

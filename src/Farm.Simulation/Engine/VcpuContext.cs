@@ -61,18 +61,19 @@ public sealed class VcpuContext(int id)
     /// </summary>
     private void ServeUnderLease(MmuRequest request)
     {
-        _servedUnderLease++;
-        var step = _leaseMmu!.Serve(_leaseKvm!, request, Clock);
+        long through = ServiceOrder.LastBefore(Id, _horizonTime, _horizonId);
+        var step = _leaseMmu!.Serve(_leaseKvm!, request, Clock, through, out long steps);
+        _servedUnderLease += steps;
         while (!step.Finished)
         {
-            if (!ServiceOrder.Before(step.Time, Id, _horizonTime, _horizonId))
+            if (step.Time > through)
             {
                 Continuing = true;
                 PendingTime = step.Time;
                 return;
             }
-            _servedUnderLease++;
-            step = _leaseMmu.Continue(_leaseKvm!, step.Time);
+            step = _leaseMmu.Continue(_leaseKvm!, step.Time, through, out steps);
+            _servedUnderLease += steps;
         }
         _reply = step.Reply;
         Clock = step.Time;

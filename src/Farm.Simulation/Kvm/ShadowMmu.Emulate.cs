@@ -8,6 +8,8 @@ public sealed partial class ShadowMmu : IEmulatedWriteSink
     // Emulation runs for the vCPU being served (_serving, set by Serve and Continue); a flag
     // rather than a second reference spares a GC write barrier on every emulated element.
     private bool _emulating;
+    // Steps served by the current Serve or Continue call (the first and the elements after it).
+    private long _steps;
 
     /// <summary>
     /// Decode the faulting instruction; in 3.3, an instruction that is not page-table-writing
@@ -40,21 +42,37 @@ public sealed partial class ShadowMmu : IEmulatedWriteSink
         return EmulateStep(v);
     }
 
-    /// <summary>One element (or one whole non-string instruction); each write goes to kvm_mmu_pte_write.</summary>
+    /// <summary>
+    /// One element (or one whole non-string instruction); each write goes to kvm_mmu_pte_write.
+    /// The elements after it whose steps are due at or before <see cref="_through"/> are emulated
+    /// in the same call (each still its own step: <see cref="_steps"/>), with the interpreter's
+    /// instruction set up once for them.
+    /// </summary>
     private MmuStep EmulateStep(KvmVcpu v)
     {
         System.Diagnostics.Debug.Assert(ReferenceEquals(v, _serving));
+        var it = v.Interpreter;
+        ref readonly var ins = ref it.Code.Get(it.Cpu.Rip); // no copy of the decoded instruction
+        // stos/movs address ES:rDI; the count is rCX of the instruction's address size.
+        bool wide = ins.Op0Kind == Iced.Intel.OpKind.MemoryESRDI;
+        bool repString = (wide || ins.Op0Kind == Iced.Intel.OpKind.MemoryESEDI) && (ins.HasRepPrefix || ins.HasRepnePrefix);
+        ulong before = RepCount(it, wide);
+        // A rep string goes back to the guest (Reenter) when its count reaches a multiple of 1024:
+        // no run of elements goes past that; OnEmulatedWrite ends it at the first step not due by _through.
+        long limit = (before & 1023) == 0 ? 1024 : (long)(before & 1023);
         _emulating = true;
-        bool retired = v.Interpreter.EmulateOne(this, 1, out var error);
+        bool retired = it.EmulateOne(this, limit, out var error);
         _emulating = false;
         if (error is not null) throw new ModelException($"emulation failed on vCPU {v.Id}: {error.Message}");
+        ulong count = RepCount(it, wide);
+        if (repString && before - count > 1) _steps += (long)(before - count) - 1; // one step per element
         if (retired) return Finish(v, ReplyKind.Emulated);
-        ref readonly var ins = ref v.Interpreter.Code.Get(v.Interpreter.Cpu.Rip); // no copy of the decoded instruction
-        ulong count = ins.Op0Kind == Iced.Intel.OpKind.MemoryESRDI ? v.Interpreter.Cpu.Rcx : (uint)v.Interpreter.Cpu.Rcx;
         if ((count & 1023) == 0) return Finish(v, ReplyKind.Reenter);
         v.GuestSince = long.MaxValue; // still in the host, emulating
         return new MmuStep(false, _now, default);
     }
+
+    private static ulong RepCount(Interpreter it, bool wide) => wide ? it.Cpu.Rcx : (uint)it.Cpu.Rcx;
 
     /// <summary>emulator_write_emulated: the write is in guest memory; now the shadow follows.</summary>
     void IEmulatedWriteSink.OnEmulatedWrite(ulong address, int size, ulong value)
@@ -63,6 +81,8 @@ public sealed partial class ShadowMmu : IEmulatedWriteSink
         Stats.EmulatedElements++;
         _now += _cost.EmulateElement;
         PteWrite(v, address, size, guestInitiated: true, LockSite.PteWrite);
+        // The next element's step is due now; past _through it is the engine's to serve, later.
+        if (_now > _through) v.Interpreter.PauseEmulation();
     }
 
     /// <summary>A user-space store to a write-protected page table, emulated as one 8-byte element.</summary>

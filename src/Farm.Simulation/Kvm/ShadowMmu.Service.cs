@@ -5,10 +5,32 @@ public sealed partial class ShadowMmu
 {
     private long _now;
     private KvmVcpu? _serving;
+    // Steps of a multi-step request due at or before _through are served within the same call
+    // (an engine that would serve them next anyway asks for it); long.MinValue: one step a call.
+    private long _through = long.MinValue;
 
-    /// <summary>Serves <paramref name="request"/> of vCPU <paramref name="v"/> stamped <paramref name="time"/>.
-    /// Forced exits this vCPU took since its last request delay it first.</summary>
-    public MmuStep Serve(KvmVcpu v, MmuRequest request, long time)
+    /// <summary>Serves <paramref name="request"/> of vCPU <paramref name="v"/> stamped <paramref name="time"/>
+    /// (its first step only, if it has several).</summary>
+    public MmuStep Serve(KvmVcpu v, MmuRequest request, long time) => Serve(v, request, time, long.MinValue, out _);
+
+    /// <summary>
+    /// Serves <paramref name="request"/> of vCPU <paramref name="v"/> stamped <paramref name="time"/> and,
+    /// while it has another step due at or before <paramref name="through"/>, that step too, exactly
+    /// as if each had been asked for in turn by <see cref="Continue(KvmVcpu, long)"/>: for an engine
+    /// that would serve no other request before them. <paramref name="steps"/>: the steps served
+    /// (each an engine event). The step returned is the last one served.
+    /// </summary>
+    public MmuStep Serve(KvmVcpu v, MmuRequest request, long time, long through, out long steps)
+    {
+        _through = through;
+        _steps = 1;
+        var step = ServeFirst(v, request, time);
+        steps = _steps;
+        return step;
+    }
+
+    /// <summary>Forced exits this vCPU took since its last request delay it first.</summary>
+    private MmuStep ServeFirst(KvmVcpu v, MmuRequest request, long time)
     {
         _now = time + v.OwedCycles;
         v.OwedCycles = 0;
@@ -48,11 +70,19 @@ public sealed partial class ShadowMmu
     }
 
     /// <summary>The next step of a multi-step request (an emulated rep string, element by element).</summary>
-    public MmuStep Continue(KvmVcpu v, long time)
+    public MmuStep Continue(KvmVcpu v, long time) => Continue(v, time, long.MinValue, out _);
+
+    /// <summary>The next step of a multi-step request and the steps after it due at or before
+    /// <paramref name="through"/> (as <see cref="Serve(KvmVcpu, MmuRequest, long, long, out long)"/>).</summary>
+    public MmuStep Continue(KvmVcpu v, long time, long through, out long steps)
     {
         _now = time;
         _serving = v;
-        return EmulateStep(v);
+        _through = through;
+        _steps = 1;
+        var step = EmulateStep(v);
+        steps = _steps;
+        return step;
     }
 
     private MmuStep Finish(KvmVcpu v, ReplyKind kind) => Finish(v, new MmuReply(kind, false));

@@ -143,6 +143,10 @@ public sealed class Interpreter
         return Cpu.Rip != rip;
     }
 
+    /// <summary>Called by the sink during <see cref="EmulateOne"/>: a rep string stops after the
+    /// element being written (it retires if that was its last one).</summary>
+    public void PauseEmulation() => _elementLimit = 0;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EndEmulation()
     {

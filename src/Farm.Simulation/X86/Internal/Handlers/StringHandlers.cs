@@ -76,7 +76,8 @@ internal sealed class StringHandler(bool isMovs) : OpHandler
     }
 
     /// <summary>Under KVM's emulator: element by element, at most <see cref="Interpreter.ElementLimit"/>
-    /// of a rep run (each write goes to the sink; emulation writes are never refused).</summary>
+    /// of a rep run, which the sink may lower to stop after the current element (each write goes
+    /// to the sink; emulation writes are never refused).</summary>
     private static bool Emulated(bool isMovs, Interpreter it, in Instruction ins, int size, ulong amask, bool rep, ulong value)
     {
         var r = it.R;
@@ -88,10 +89,11 @@ internal sealed class StringHandler(bool isMovs) : OpHandler
             return Next(it, ins);
         }
         ulong count = r[1] & amask;
-        long limit = it.ElementLimit, done = 0;
+        long done = 0;
         while (count != 0)
         {
-            if (done >= limit) return true; // emulation pauses mid-instruction; RIP stays
+            // Read each time: the sink may pause emulation during an element (Interpreter.PauseEmulation).
+            if (done >= it.ElementLimit) return true; // emulation pauses mid-instruction; RIP stays
             Element(isMovs, it, ins, size, amask, value, done);
             it.StringBytes += size;
             Advance(isMovs, r, step, amask);
