@@ -203,6 +203,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void Dispatch(RequestWork w)
     {
+        if (FarmProtocol.Mismatch(w.Protocol, w.Model) is { } mismatch) { Refuse(w, mismatch); return; } // never a ticket it cannot read
         if (!_watched.ContainsKey(Sender))
         {
             Context.Watch(Sender);
