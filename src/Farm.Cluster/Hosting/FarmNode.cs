@@ -71,8 +71,13 @@ public sealed class FarmNode : IAsyncDisposable
         IHost? host = null;
         try
         {
-            var carry = new NodeCarry { Unacked = unacked, LeftRunning = store?.RunningTrials() ?? [] };
-            int requeued = carry.LeftRunning.Count;
+            // Without a grace (farm sweep: its node is its only worker) they are queued again at once.
+            var carry = new NodeCarry
+            {
+                Unacked = unacked,
+                LeftRunning = store is null || options.ResumeGrace <= TimeSpan.Zero ? [] : store.RunningTrials(),
+            };
+            int requeued = store is null ? 0 : options.ResumeGrace <= TimeSpan.Zero ? store.RequeueRunning() : carry.LeftRunning.Count;
             host = NodeHost.Build(options, overlay, api, store, carry);
             // The actor system is created here, so that a remoting port in use is this call's exception.
             var system = host.Services.GetRequiredService<ActorSystem>();

@@ -23,7 +23,7 @@ public sealed record NodeOptions
 
     /// <summary>A worker-only node in a cluster without a coordinator for this long finishes its trials and rejoins.</summary>
     public TimeSpan CoordinatorGrace { get; init; } = NodeDefaults.CoordinatorGrace;
-    /// <summary>How long a starting coordinator waits for reports of the trials a previous one left running before it queues them again.</summary>
+    /// <summary>How long a starting coordinator waits for reports of the trials a previous one left running before it queues them again; zero: at once.</summary>
     public TimeSpan ResumeGrace { get; init; } = NodeDefaults.ResumeGrace;
 
     /// <summary>Static seeds (<see cref="Discovery.None"/>) or Akka.Management cluster bootstrap.</summary>
