@@ -18,6 +18,8 @@ internal static class ProtocolSamples
         return
         [
             new RequestWork(worker, 8),
+            new RequestWork(worker, 8, 0, null), // as a build before versions reads
+            new WorkerRefused(2, "farm-model-4"),
             new WorkItems([trial.Ticket, spec.Trials[2].Ticket]),
             new WorkItems([]),
             new TrialFinished(trial.Id, worker, Specs.FakeResult(trial)),

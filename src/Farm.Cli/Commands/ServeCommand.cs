@@ -223,6 +223,29 @@ public sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
             Console.Out.WriteLine($"ready {node.Address}");
             await node.WaitForShutdownAsync(); // SIGTERM, Ctrl+C, or downed by the cluster: CoordinatedShutdown, then the host stops
         }
+        // A worker whose cluster lost its coordinator, or that was downed, starts again and rejoins
+        // through its seeds or discovery, in this process: it keeps the results no coordinator
+        // acknowledged, and a laptop has no supervisor to restart it (docs/failure-behaviour.md).
+        while (node.Rejoins && !cancellationToken.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"farm serve: {node.Address} left the cluster; starting again to rejoin through "
+                + (options.Discovery == Discovery.None ? $"the seed nodes {string.Join(',', options.SeedNodes)}" : $"{settings.Discovery} discovery"));
+            try
+            {
+                node = await node.StartAgainAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Nothing restarts it here: a supervisor (Kubernetes) does, with this exit code.
+                Console.Error.WriteLine($"farm serve: cannot start again to rejoin the cluster: {e.Message}");
+                return ExitCodes.NodeFailure;
+            }
+            await using (node)
+            {
+                Console.Error.WriteLine($"farm serve: {node.Address} started again; joining");
+                await node.WaitForShutdownAsync();
+            }
+        }
         Console.Error.WriteLine("farm serve: left the cluster");
         return 0;
     }

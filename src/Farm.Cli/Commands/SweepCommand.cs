@@ -67,6 +67,8 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
             DatabasePath = Path.Combine(settings.Output, "farm.db"),
             Slots = settings.Slots ?? Environment.ProcessorCount,
             PollInterval = TimeSpan.FromMilliseconds(200),
+            // Its node is its only worker: what a killed farm sweep left running died with it.
+            ResumeGrace = TimeSpan.Zero,
             // The embedded node's progress and shutdown chatter are not the user's business: the progress bar says it.
             Logging = new NodeLogging { MinimumLevel = Microsoft.Extensions.Logging.LogLevel.Error },
         };

@@ -65,6 +65,10 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         _store = store;
         _health = health ?? new StoreHealth();
         _events = events ?? NullLogger.Instance;
+        // Left running by a previous coordinator: in flight, on their workers' old ids, until a worker
+        // reports one or the grace ends and the deadline check queues it again (never run twice for a restart).
+        var resumeBy = DateTime.UtcNow + options.ResumeGrace;
+        foreach (var (trial, worker) in options.LeftRunning) _inFlight[trial] = new InFlight(worker ?? new WorkerId("?"), ActorRefs.Nobody, resumeBy);
 
         Handle<SubmitSweep>(Submit);
         Handle<Parsed>(StoreSweep);
@@ -203,6 +207,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void Dispatch(RequestWork w)
     {
+        if (FarmProtocol.Mismatch(w.Protocol, w.Model) is { } mismatch) { Refuse(w, mismatch); return; } // never a ticket it cannot read
         if (!_watched.ContainsKey(Sender))
         {
             Context.Watch(Sender);
@@ -433,4 +438,8 @@ public sealed record CoordinatorOptions
     public TimeSpan TrialDeadline { get; init; } = Hosting.NodeDefaults.TrialDeadline;
     /// <summary>Also how often a store that failed is probed for writes.</summary>
     public TimeSpan DeadlineCheckInterval { get; init; } = Hosting.NodeDefaults.StoreCheckInterval;
+    /// <summary>Trials a previous coordinator left running, as the store says at start (the node reads them once per process).</summary>
+    public IReadOnlyList<(TrialId Trial, WorkerId? Worker)> LeftRunning { get; init; } = [];
+    /// <summary>How long their workers have to report them (they may be rejoining) before they are queued again.</summary>
+    public TimeSpan ResumeGrace { get; init; } = Hosting.NodeDefaults.ResumeGrace;
 }

@@ -43,6 +43,6 @@ internal static partial class CoordinatorLog
     public static partial void DeadlineMissed(ILogger logger, string trialId, string sweepId, string workerId);
 
     [LoggerMessage(EventId = 1009, EventName = "RequeuedAtStart", Level = LogLevel.Warning,
-        Message = "{Requeued} trial(s) left running by a previous coordinator were queued again")]
+        Message = "{Requeued} trial(s) left running by a previous coordinator: each is queued again unless its worker reports it first (docs/failure-behaviour.md)")]
     public static partial void RequeuedAtStart(ILogger logger, int requeued);
 }

@@ -23,11 +23,17 @@ public sealed class FarmNode : IAsyncDisposable
     public const string SystemName = "farm";
 
     private readonly IHost _host;
+    private readonly Config? _overlay;
+    private readonly HttpApiOptions? _api;
+    private readonly NodeCarry _carry;
     private int _disposed;
 
-    private FarmNode(IHost host, NodeOptions options)
+    private FarmNode(IHost host, NodeOptions options, Config? overlay, HttpApiOptions? api, NodeCarry carry)
     {
         _host = host;
+        _overlay = overlay;
+        _api = api;
+        _carry = carry;
         Options = options;
         System = host.Services.GetRequiredService<ActorSystem>();
         Coordinator = host.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorProxy>();
@@ -53,16 +59,26 @@ public sealed class FarmNode : IAsyncDisposable
     /// over every built-in setting; <paramref name="api"/> serves the HTTP API on a coordinator node.
     /// Anything that cannot listen (remoting, management, API) throws, with nothing left running.
     /// </summary>
-    public static async Task<FarmNode> StartAsync(NodeOptions options, Config? overlay = null, HttpApiOptions? api = null, CancellationToken cancel = default)
+    public static Task<FarmNode> StartAsync(NodeOptions options, Config? overlay = null, HttpApiOptions? api = null, CancellationToken cancel = default) =>
+        StartAsync(options, overlay, api, [], cancel);
+
+    private static async Task<FarmNode> StartAsync(NodeOptions options, Config? overlay, HttpApiOptions? api, Dictionary<Protocol.TrialId, Protocol.IFarmMessage> unacked, CancellationToken cancel)
     {
         // Once per process, before the actor system: the store is this process's for its whole life,
-        // and trials left running by a previous process go back to the queue exactly once.
+        // and trials left running by a previous process are handed to the coordinator once, which
+        // queues each again unless its worker reports it within the resume grace.
         var store = options.IsCoordinator ? new ResultStore(options.DatabasePath) : null;
         IHost? host = null;
         try
         {
-            int requeued = store?.RequeueRunning() ?? 0;
-            host = NodeHost.Build(options, overlay, api, store);
+            // Without a grace (farm sweep: its node is its only worker) they are queued again at once.
+            var carry = new NodeCarry
+            {
+                Unacked = unacked,
+                LeftRunning = store is null || options.ResumeGrace <= TimeSpan.Zero ? [] : store.RunningTrials(),
+            };
+            int requeued = store is null ? 0 : options.ResumeGrace <= TimeSpan.Zero ? store.RequeueRunning() : carry.LeftRunning.Count;
+            host = NodeHost.Build(options, overlay, api, store, carry);
             // The actor system is created here, so that a remoting port in use is this call's exception.
             var system = host.Services.GetRequiredService<ActorSystem>();
             if (store is not null) system.RegisterOnTermination(store.Dispose);
@@ -80,7 +96,7 @@ public sealed class FarmNode : IAsyncDisposable
                 await system.Terminate().WaitAsync(NodeDefaults.ShutdownTimeout, CancellationToken.None);
                 throw;
             }
-            return new FarmNode(host, options);
+            return new FarmNode(host, options, overlay, api, carry);
         }
         catch
         {
@@ -103,6 +119,29 @@ public sealed class FarmNode : IAsyncDisposable
 
     /// <summary>Completes when the node has stopped: SIGTERM or Ctrl+C (a node that owns the process), or downed by the cluster.</summary>
     public Task WaitForShutdownAsync() => _host.WaitForShutdownAsync();
+
+    /// <summary>
+    /// Once stopped: whether the node should start again and rejoin. True when a worker-only node
+    /// left because its cluster lost the coordinator (<see cref="CoordinatorWatch"/>) or because the
+    /// cluster downed it (it was on the side that lost a partition); never after SIGTERM or Ctrl+C.
+    /// </summary>
+    public bool Rejoins => CoordinatedShutdown.Get(System).ShutdownReason switch
+    {
+        RejoinReason => true,
+        CoordinatedShutdown.ClusterDowningReason => Options.IsWorker && !Options.IsCoordinator && Options.OwnsProcess,
+        _ => false,
+    };
+
+    /// <summary>
+    /// A new incarnation of this stopped node: the same options on the same address (the port it
+    /// bound, if it was given 0), joining through its seeds or discovery, with the reports its
+    /// worker held unacknowledged.
+    /// </summary>
+    public Task<FarmNode> StartAgainAsync(CancellationToken cancel = default)
+    {
+        int port = Akka.Cluster.Cluster.Get(System).SelfAddress.Port ?? Options.Port;
+        return StartAsync(Options with { Port = port }, _overlay, _api, _carry.Unacked, cancel);
+    }
 
     /// <summary>Leaves the cluster gracefully (CoordinatedShutdown, run by the host's stop), as on SIGTERM.</summary>
     public async ValueTask DisposeAsync()

@@ -23,7 +23,7 @@ namespace Farm.Cluster.Hosting;
 /// </summary>
 internal static class NodeAkka
 {
-    public static void Configure(AkkaConfigurationBuilder akka, IServiceProvider services, NodeOptions o, Config? overlay, ResultStore? store)
+    public static void Configure(AkkaConfigurationBuilder akka, IServiceProvider services, NodeOptions o, Config? overlay, ResultStore? store, NodeCarry carry)
     {
         akka.AddHocon(BaseConfig(o), HoconAddMode.Append);
         akka.ConfigureLoggers(l =>
@@ -61,7 +61,10 @@ internal static class NodeAkka
         {
             var health = services.GetRequiredService<StoreHealth>();
             var events = services.GetRequiredService<ILoggerFactory>().CreateLogger("Farm.Coordinator");
-            var coordinator = new CoordinatorOptions { TrialDeadline = o.TrialDeadline, DeadlineCheckInterval = o.StoreCheckInterval };
+            var coordinator = new CoordinatorOptions
+            {
+                TrialDeadline = o.TrialDeadline, DeadlineCheckInterval = o.StoreCheckInterval, LeftRunning = carry.LeftRunning, ResumeGrace = o.ResumeGrace,
+            };
             akka.WithSingleton<CoordinatorProxy>(CoordinatorProxy.Name,
                 (_, _, _) => Props.Create(() => new CoordinatorActor(coordinator, store, health, events)),
                 SingletonOptions(),
@@ -77,7 +80,9 @@ internal static class NodeAkka
             {
                 var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
                 var id = new WorkerId($"{self.Host}:{self.Port}/{Guid.NewGuid():N}"[..40]);
-                system.ActorOf(Props.Create(() => new WorkerActor(id, Math.Max(1, o.Slots), registry.Get<CoordinatorProxy>(), o.PollInterval)), "worker");
+                var worker = system.ActorOf(Props.Create(() => new WorkerActor(id, Math.Max(1, o.Slots), registry.Get<CoordinatorProxy>(), o.PollInterval, carry.Unacked)), "worker");
+                // A worker-only node rejoins when its cluster has lost the coordinator (docs/failure-behaviour.md).
+                if (!o.IsCoordinator) system.ActorOf(Props.Create(() => new CoordinatorWatch(worker, o.CoordinatorGrace)), "coordinator-watch");
             });
         }
         // Without seeds or discovery the node is a cluster of its own (farm sweep, a first node).

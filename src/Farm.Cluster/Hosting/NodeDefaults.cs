@@ -28,6 +28,14 @@ public static class NodeDefaults
     public static readonly TimeSpan TrialDeadline = TimeSpan.FromHours(2);
     /// <summary>How often the coordinator checks deadlines and, after a store failure, the store.</summary>
     public static readonly TimeSpan StoreCheckInterval = TimeSpan.FromSeconds(5);
+    /// <summary>A worker node in a cluster without a coordinator for this long rejoins (<see cref="CoordinatorWatch"/>).</summary>
+    public static readonly TimeSpan CoordinatorGrace = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a starting coordinator leaves the trials a previous one left running to their workers,
+    /// which may be rejoining (failure detection, the resolver, <see cref="CoordinatorGrace"/>, the join),
+    /// before it queues them again.
+    /// </summary>
+    public static readonly TimeSpan ResumeGrace = TimeSpan.FromMinutes(2);
     /// <summary>Failure detection: how long a silent node is tolerated before it is unreachable.</summary>
     public static readonly TimeSpan HeartbeatPause = TimeSpan.FromSeconds(10);
     /// <summary>Split-brain resolver: how long membership must be stable before it downs nodes.</summary>

@@ -23,7 +23,7 @@ namespace Farm.Cluster.Hosting;
 /// </summary>
 internal static class NodeHost
 {
-    public static IHost Build(NodeOptions o, Config? overlay, HttpApiOptions? api, ResultStore? store)
+    public static IHost Build(NodeOptions o, Config? overlay, HttpApiOptions? api, ResultStore? store, NodeCarry carry)
     {
         if (api is not null && !o.IsCoordinator) api = null; // only the coordinator's node serves the API
         api?.Validate();
@@ -41,7 +41,7 @@ internal static class NodeHost
         // An embedded node does not take the process's signals: farm sweep stops on Ctrl+C as any command does.
         if (!o.OwnsProcess) builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.AddSingleton(new StoreHealth());
-        builder.Services.AddAkka(FarmNode.SystemName, (akka, services) => NodeAkka.Configure(akka, services, o, overlay, store));
+        builder.Services.AddAkka(FarmNode.SystemName, (akka, services) => NodeAkka.Configure(akka, services, o, overlay, store, carry));
         builder.Services.AddSingleton(sp => Telemetry.FarmTelemetry.Start(sp.GetRequiredService<ActorSystem>(), o.Roles));
         if (api is not null) FarmHttpApi.AddServices(builder.Services);
         if (!web) return ((HostApplicationBuilder)builder).Build();

@@ -21,6 +21,11 @@ public sealed record NodeOptions
     /// <summary>Split-brain resolver: how long membership must be stable before it downs nodes.</summary>
     public TimeSpan StableAfter { get; init; } = NodeDefaults.StableAfter;
 
+    /// <summary>A worker-only node in a cluster without a coordinator for this long finishes its trials and rejoins.</summary>
+    public TimeSpan CoordinatorGrace { get; init; } = NodeDefaults.CoordinatorGrace;
+    /// <summary>How long a starting coordinator waits for reports of the trials a previous one left running before it queues them again; zero: at once.</summary>
+    public TimeSpan ResumeGrace { get; init; } = NodeDefaults.ResumeGrace;
+
     /// <summary>Static seeds (<see cref="Discovery.None"/>) or Akka.Management cluster bootstrap.</summary>
     public Discovery Discovery { get; init; } = Discovery.None;
     /// <summary>The management endpoint's port (bootstrap contact point, /alive and /ready); null: none.</summary>

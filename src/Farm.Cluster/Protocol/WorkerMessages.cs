@@ -1,3 +1,4 @@
+using Farm.Simulation.Config;
 using MessagePack;
 
 namespace Farm.Cluster.Protocol;
@@ -8,9 +9,56 @@ namespace Farm.Cluster.Protocol;
 // are queued (a submission, a worker lost, a deadline missed). A worker resends a request left
 // unanswered for a while (an answer may be lost), so a held request may be answered twice.
 
-/// <summary>Worker → coordinator: "I have <paramref name="FreeSlots"/> free slots". Answered by <see cref="WorkItems"/> once trials are queued (held until then); at once and empty only when FreeSlots is 0. A new request replaces the worker's held one.</summary>
+// A worker registers with its first request, which also says what it speaks: the protocol
+// version and the model version of its build (FarmProtocol). The coordinator refuses a worker of
+// another build (WorkerRefused) and never dispatches to it, so a ticket never reaches a worker
+// that cannot read it or would compute another trial id.
+
+/// <summary>Worker → coordinator: "I have <paramref name="FreeSlots"/> free slots". Answered by <see cref="WorkItems"/> once trials are queued (held until then); at once and empty only when FreeSlots is 0. A new request replaces the worker's held one.
+/// <paramref name="Protocol"/> and <paramref name="Model"/> are the worker build's versions (<see cref="FarmProtocol"/>); a build before
+/// versions sent neither (read as 0 and null). A worker whose versions are not the coordinator's is answered <see cref="WorkerRefused"/>.</summary>
 [MessagePackObject]
-public sealed record RequestWork([property: Key(0)] WorkerId Worker, [property: Key(1)] int FreeSlots) : IFarmMessage;
+public sealed record RequestWork(
+    [property: Key(0)] WorkerId Worker,
+    [property: Key(1)] int FreeSlots,
+    [property: Key(2)] int Protocol,
+    [property: Key(3)] string? Model) : IFarmMessage
+{
+    /// <summary>A request of this build: its protocol and model versions.</summary>
+    public RequestWork(WorkerId worker, int freeSlots) : this(worker, freeSlots, FarmProtocol.Version, FarmProtocol.Model)
+    {
+    }
+}
+
+/// <summary>Coordinator → worker: the worker's build is not the coordinator's (<see cref="FarmProtocol.Mismatch"/>);
+/// it gets no trials. Carries the coordinator's versions so that the worker can say both. Sent only to a worker that
+/// sent a protocol version (a build before versions could not read it).</summary>
+[MessagePackObject]
+public sealed record WorkerRefused([property: Key(0)] int Protocol, [property: Key(1)] string Model) : IFarmMessage;
+
+/// <summary>
+/// The versions a node's build speaks. <see cref="Version"/> is raised whenever a message's wire
+/// format changes so that another build cannot read it (a key's type or meaning, a field a reader
+/// needs, a message a worker must understand): nodes of two versions never exchange trials.
+/// <see cref="Model"/> is the model version that trial ids hash (<see cref="ConfigSchema.ModelVersion"/>):
+/// a worker of another model computes other ids and its results could not be stored.
+/// </summary>
+public static class FarmProtocol
+{
+    /// <summary>1: the first build that sends its versions; 0 stands for every build before.</summary>
+    public const int Version = 1;
+
+    public const string Model = ConfigSchema.ModelVersion;
+
+    /// <summary>Null when a worker of these versions may run this build's trials; otherwise both sides' versions, for a log line.</summary>
+    public static string? Mismatch(int workerProtocol, string? workerModel, int coordinatorProtocol = Version, string coordinatorModel = Model) =>
+        workerProtocol == coordinatorProtocol && workerModel == coordinatorModel
+            ? null
+            : $"the worker speaks protocol {Describe(workerProtocol)} with model {workerModel ?? "(not sent)"}, "
+              + $"the coordinator protocol {coordinatorProtocol} with model {coordinatorModel}";
+
+    private static string Describe(int protocol) => protocol == 0 ? "0 (a build before protocol versions)" : protocol.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
 
 /// <summary>Coordinator → worker: one to the free slots asked for, never empty for a request with free slots
 /// (that request is held instead); the worker keeps tickets beyond its free slots for later rather than dropping them.</summary>

@@ -31,6 +31,7 @@ public static class FarmManifests
         ("farm.get-results-page", typeof(GetResultsPage)),
         ("farm.results-page", typeof(ResultsPage)),
         ("farm.request-failed", typeof(RequestFailed)),
+        ("farm.worker-refused", typeof(WorkerRefused)),
     ];
 
     private static readonly Dictionary<string, Type> ByManifest = All.ToDictionary(m => m.Manifest, m => m.Type);

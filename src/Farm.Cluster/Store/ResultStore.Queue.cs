@@ -51,7 +51,17 @@ public sealed partial class ResultStore
         return true;
     });
 
-    /// <summary>Every running trial back to queued: on coordinator start, no worker holds anything yet.</summary>
+    /// <summary>The running trials and their workers: what a previous coordinator left running, read on start.</summary>
+    public IReadOnlyList<(TrialId Trial, WorkerId? Worker)> RunningTrials() => Read(() =>
+    {
+        using var cmd = Command("SELECT id, worker FROM trials WHERE status = 'running' ORDER BY queue_order");
+        using var r = cmd.ExecuteReader();
+        var running = new List<(TrialId, WorkerId?)>();
+        while (r.Read()) running.Add((new TrialId(r.GetString(0)), r.IsDBNull(1) ? null : new WorkerId(r.GetString(1))));
+        return running;
+    });
+
+    /// <summary>Every running trial back to queued.</summary>
     public int RequeueRunning() => Write(() =>
         Execute("UPDATE trials SET status = 'queued', worker = NULL, updated = $now WHERE status = 'running'", ("$now", Now())));
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Farm.Actors;
 using Farm.Cluster.Protocol;
 using Farm.Cluster.Telemetry;
@@ -22,22 +23,48 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private sealed record Completed(TrialId Trial, IFarmMessage Report);
 
+    /// <summary>The cluster has had no coordinator for a while (Hosting.CoordinatorWatch): finish the running
+    /// trials, start no other, and answer <see cref="Drained"/> once none runs; the node then rejoins.</summary>
+    public sealed class Drain
+    {
+        public static readonly Drain Instance = new();
+    }
+
+    /// <summary>A coordinator is back before the node rejoined: take work again.</summary>
+    public sealed class Resume
+    {
+        public static readonly Resume Instance = new();
+    }
+
+    /// <summary>No trial runs any more; every finished one is among the unacknowledged reports.</summary>
+    public sealed class Drained
+    {
+        public static readonly Drained Instance = new();
+    }
+
     private readonly WorkerId _id;
     private readonly int _slots;
     private readonly IActorRef _coordinator;
-    private readonly Dictionary<TrialId, IFarmMessage> _unacked = [];
+    /// <summary>Reports not yet acknowledged; the node hands them to its next incarnation when it rejoins.</summary>
+    private readonly Dictionary<TrialId, IFarmMessage> _unacked;
     /// <summary>Tickets beyond the free slots (a request answered twice: the first was held, the
     /// second a resend); each starts when a slot frees, none is dropped.</summary>
     private readonly Queue<TrialTicket> _backlog = new();
     private readonly FarmMetrics _metrics = FarmMetrics.Get(Context.System);
     private int _running;
     private DateTime _askedAt = DateTime.MinValue;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    /// <summary>Who asked for a drain, while draining.</summary>
+    private IActorRef? _draining;
+    private WorkerRefused? _refusedBy;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public WorkerActor(WorkerId id, int slots, IActorRef coordinator, TimeSpan pollInterval)
+    /// <param name="unacked">Reports a previous incarnation of this node held (resent from the first poll on); null: none.</param>
+    public WorkerActor(WorkerId id, int slots, IActorRef coordinator, TimeSpan pollInterval, Dictionary<TrialId, IFarmMessage>? unacked = null)
     {
         _id = id;
+        _unacked = unacked ?? [];
         _slots = slots;
         _coordinator = coordinator;
         Timers.StartPeriodicTimer("poll", Poll.Instance, TimeSpan.Zero, pollInterval);
@@ -51,6 +78,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<WorkItems>(items =>
         {
             _askedAt = DateTime.MinValue;
+            _refusedBy = null;
             foreach (var ticket in items.Tickets) _backlog.Enqueue(ticket);
             StartBacklog();
             if (items.Tickets.Count > 0) Ask();
@@ -64,6 +92,27 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             StartBacklog();
             Ask();
             PublishMetrics();
+            if (_draining is not null && _running == 0) _draining.Tell(Drained.Instance);
+        });
+        Receive<Drain>(_ =>
+        {
+            _draining = Sender;
+            if (_backlog.Count > 0)
+                _log.Warning("worker {0}: {1} ticket(s) not started are dropped (a coordinator queues them again)", _id, _backlog.Count);
+            _backlog.Clear();
+            if (_running == 0) Sender.Tell(Drained.Instance);
+        });
+        Receive<Resume>(_ =>
+        {
+            _draining = null;
+            Ask();
+        });
+        Receive<WorkerRefused>(r =>
+        {
+            if (r == _refusedBy) return; // said once
+            _refusedBy = r;
+            _log.Error("worker {0}: refused by the coordinator: {1}; this worker runs no trials until a coordinator of its build takes over",
+                _id, FarmProtocol.Mismatch(FarmProtocol.Version, FarmProtocol.Model, r.Protocol, r.Model));
         });
         Receive<Ack>(a =>
         {
@@ -76,6 +125,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private void Ask()
     {
+        if (_draining is not null) return;
         int free = _slots - _running - _backlog.Count;
         // One outstanding request at a time; asked again after a while if the answer got lost.
         if (free <= 0 || DateTime.UtcNow - _askedAt < Hosting.NodeDefaults.RequestResend) return;
@@ -85,7 +135,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private void StartBacklog()
     {
-        while (_running < _slots && _backlog.TryDequeue(out var ticket)) Start(ticket);
+        while (_running < _slots && _draining is null && _backlog.TryDequeue(out var ticket)) Start(ticket);
     }
 
     private void Start(TrialTicket ticket)

@@ -66,61 +66,61 @@ public class ClusterSweepTests
     }
 
     [Fact]
-    public async Task SeparateProcesses_AWorkerKilledMidSweep_LosesNoTrial()
+    public Task SeparateProcesses_AWorkerKilledMidSweep_LosesNoTrial() => NodeLogs.Run(async () =>
     {
-        string db = TempDb();
-        int http = FreePort();
-        using var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}");
-        using var w1 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
-        using var w2 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
-        using var api = new Api($"http://127.0.0.1:{http}");
+            string db = TempDb();
+            int http = FreePort();
+            using var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}");
+            using var w1 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
+            using var w2 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
+            using var api = new Api($"http://127.0.0.1:{http}");
 
-        // Trials that take a while each, so that the kill lands while some are running.
-        string id = await api.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 300"));
-        await WaitForDone(api, id, 2);
-        w1.Kill();
+            // Trials that take a while each, so that the kill lands while some are running.
+            string id = await api.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 300"));
+            await WaitForDone(api, id, 2);
+            w1.Kill();
 
-        await WaitForDone(api, id, 8);
-        Assert.Equal(0, (int)(await api.Status(id))!["failed"]!);
-        coordinator.Kill(); // the store is the coordinator's alone while it runs
-        await coordinator.WaitForExit(Stall);
-        using var store = new ResultStore(db);
-        AssertEveryTrialStoredOnce(store.Results(new SweepId(id)), 8);
-    }
+            await WaitForDone(api, id, 8);
+            Assert.Equal(0, (int)(await api.Status(id))!["failed"]!);
+            coordinator.Kill(); // the store is the coordinator's alone while it runs
+            await coordinator.WaitForExit(Stall);
+            using var store = new ResultStore(db);
+            AssertEveryTrialStoredOnce(store.Results(new SweepId(id)), 8);
+    });
 
     [Fact]
-    public async Task CoordinatorRestartedMidSweep_ResumesFromTheStore_AndRunsNoFinishedTrialAgain()
+    public Task CoordinatorRestartedMidSweep_ResumesFromTheStore_AndRunsNoFinishedTrialAgain() => NodeLogs.Run(async () =>
     {
-        string db = TempDb();
-        int http = FreePort();
-        var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}");
-        using var w1 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
-        using var w2 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
-        using var api = new Api($"http://127.0.0.1:{http}");
+            string db = TempDb();
+            int http = FreePort();
+            var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}");
+            using var w1 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
+            using var w2 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
+            using var api = new Api($"http://127.0.0.1:{http}");
 
-        string id = await api.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 300"));
-        await WaitForDone(api, id, 2);
-        coordinator.Kill();
-        coordinator.Dispose();
+            string id = await api.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 300"));
+            await WaitForDone(api, id, 2);
+            coordinator.Kill();
+            coordinator.Dispose();
 
-        // Finished before the restart: these must keep their one and only run.
-        List<(TrialId Id, string Json)> finished;
-        using (var store = new ResultStore(db))
-            finished = store.Results(new SweepId(id)).Where(i => i.Status == "done").Select(i => (i.Trial, i.ResultJson!)).ToList();
-        Assert.True(finished.Count >= 2);
+            // Finished before the restart: these must keep their one and only run.
+            List<(TrialId Id, string Json)> finished;
+            using (var store = new ResultStore(db))
+                finished = store.Results(new SweepId(id)).Where(i => i.Status == "done").Select(i => (i.Trial, i.ResultJson!)).ToList();
+            Assert.True(finished.Count >= 2);
 
-        // A new coordinator on the same store joins the surviving members and takes the singleton over.
-        using var restarted = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}", "--seed-nodes", w1.Address);
-        await WaitForDone(api, id, 8);
-        restarted.Kill(); // the store is the coordinator's alone while it runs
-        await restarted.WaitForExit(Stall);
-        using var after = new ResultStore(db);
-        foreach (var (trial, json) in finished)
-        {
-            var record = after.FindTrial(trial)!;
-            Assert.Equal(1, record.Attempts);
-            Assert.Equal(json, record.ResultJson);
-        }
-        AssertEveryTrialStoredOnce(after.Results(new SweepId(id)), 8);
-    }
+            // A new coordinator on the same store joins the surviving members and takes the singleton over.
+            using var restarted = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}", "--seed-nodes", w1.Address);
+            await WaitForDone(api, id, 8);
+            restarted.Kill(); // the store is the coordinator's alone while it runs
+            await restarted.WaitForExit(Stall);
+            using var after = new ResultStore(db);
+            foreach (var (trial, json) in finished)
+            {
+                var record = after.FindTrial(trial)!;
+                Assert.Equal(1, record.Attempts);
+                Assert.Equal(json, record.ResultJson);
+            }
+            AssertEveryTrialStoredOnce(after.Results(new SweepId(id)), 8);
+    });
 }

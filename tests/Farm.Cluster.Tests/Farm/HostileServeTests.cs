@@ -16,36 +16,36 @@ namespace Farm.Cluster.Tests.Farm;
 public class HostileServeTests
 {
     [Fact]
-    public async Task ASpecNested40000Deep_Is400_AndTheCoordinatorLivesOn()
+    public Task ASpecNested40000Deep_Is400_AndTheCoordinatorLivesOn() => NodeLogs.Run(async () =>
     {
-        int http = FreePort();
-        string tokenFile = Path.GetTempFileName();
-        File.WriteAllText(tokenFile, "file-t0ken\n");
-        try
-        {
-            using var node = new ServeProcess("--port", "0", "--db", ClusterSweepTests.TempDb(), "--http", $"http://127.0.0.1:{http}", "--token-file", tokenFile);
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromMinutes(1) };
-
-            // The token from the file is required (and was never on the command line).
-            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/sweeps")).StatusCode);
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "file-t0ken");
-
-            foreach (var (type, body) in new[]
+            int http = FreePort();
+            string tokenFile = Path.GetTempFileName();
+            File.WriteAllText(tokenFile, "file-t0ken\n");
+            try
             {
-                ("application/yaml", "name: x\nworkload: " + new string('[', 40_000) + new string(']', 40_000) + "\n"),
-                ("application/json", "{\"name\": " + new string('[', 40_000) + new string(']', 40_000) + "}"),
-            })
-            {
-                var r = await client.PostAsync("/api/sweeps", new StringContent(body, Encoding.UTF8, type));
-                string answer = await r.Content.ReadAsStringAsync();
-                Assert.True(r.StatusCode == HttpStatusCode.BadRequest, $"{type}: {(int)r.StatusCode} {answer}");
-                Assert.Contains("nested more than 64 levels deep; the limit is 64", answer);
+                using var node = new ServeProcess("--port", "0", "--db", ClusterSweepTests.TempDb(), "--http", $"http://127.0.0.1:{http}", "--token-file", tokenFile);
+                using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromMinutes(1) };
+
+                // The token from the file is required (and was never on the command line).
+                Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/sweeps")).StatusCode);
+                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "file-t0ken");
+
+                foreach (var (type, body) in new[]
+                {
+                    ("application/yaml", "name: x\nworkload: " + new string('[', 40_000) + new string(']', 40_000) + "\n"),
+                    ("application/json", "{\"name\": " + new string('[', 40_000) + new string(']', 40_000) + "}"),
+                })
+                {
+                    var r = await client.PostAsync("/api/sweeps", new StringContent(body, Encoding.UTF8, type));
+                    string answer = await r.Content.ReadAsStringAsync();
+                    Assert.True(r.StatusCode == HttpStatusCode.BadRequest, $"{type}: {(int)r.StatusCode} {answer}");
+                    Assert.Contains("nested more than 64 levels deep; the limit is 64", answer);
+                }
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/sweeps")).StatusCode); // the same process answers
             }
-            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/sweeps")).StatusCode); // the same process answers
-        }
-        finally
-        {
-            File.Delete(tokenFile);
-        }
-    }
+            finally
+            {
+                File.Delete(tokenFile);
+            }
+    });
 }
