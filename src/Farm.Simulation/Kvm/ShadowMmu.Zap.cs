@@ -109,6 +109,9 @@ public sealed partial class ShadowMmu
         _freeIds.Push(sp.Id);
     }
 
+    /// <summary>Shadow pages allocated and not yet freed (tests: between requests, the used-page count).</summary>
+    internal int AllocatedPages => _pages.Count - _freeIds.Count;
+
     /// <summary>Is the page on active_mmu_pages (tests: reclaim keeps a root in use there)?</summary>
     internal bool IsActive(ShadowPage sp) => _active.Contains((sp.ActiveSeq, sp.Id));
 
