@@ -3,6 +3,9 @@ namespace Farm.Simulation.Kvm;
 /// <summary>Unsync and resync: kvm_unsync_pages, kvm_mmu_mark_parents_unsync, mmu_sync_children, kvm_sync_page.</summary>
 public sealed partial class ShadowMmu
 {
+    /// <summary>The deepest shadow root (x86-64); sizes struct mmu_page_path.</summary>
+    private const int PT64_ROOT_LEVEL = 4;
+
     /// <summary>
     /// mmu_need_write_protect: may a writable spte map gfn? Not if any indirect shadow page of
     /// gfn is a non-leaf (or unsync is off or not allowed here); if all are leaves, they go
@@ -71,19 +74,25 @@ public sealed partial class ShadowMmu
         sp.UnsyncChildren--;
     }
 
-    /// <summary>mmu_pages_clear_parents: a page no longer unsync clears its bit upwards while parents empty out.</summary>
-    private void ClearParentsUnsync(ShadowPage sp)
+    /// <summary>
+    /// mmu_pages_clear_parents: after a leaf of the batch is synced, clear its bit along the path the
+    /// walk found it by, and each parent's bit in the level above while the parent has no unsync
+    /// child left, up to the page below the root's parent. Other parents of the leaf keep their bits
+    /// (stale) until a later walk finds nothing unsync below them. The kernel decrements
+    /// unsync_children unconditionally; the bit is always still set there, except where the model's
+    /// mmu_page_zap_pte cleared it early (conformance row 10), hence the idempotent clear.
+    /// </summary>
+    private static void MmuPagesClearParents(ShadowPage?[] parents, int[] idx)
     {
-        if (sp.ParentPtes.Count == 0) return;
-        var parents = new List<long>(sp.ParentPtes.Count);
-        sp.ParentPtes.CopyTo(parents);
-        foreach (var r in parents)
+        int level = 0;
+        ShadowPage? sp;
+        do
         {
-            var parent = Page(Spte.RefPage(r));
-            int before = parent.UnsyncChildren;
-            ClearUnsyncChildBit(parent, Spte.RefIndex(r));
-            if (before == 1 && parent.UnsyncChildren == 0 && !parent.Unsync) ClearParentsUnsync(parent);
-        }
+            sp = parents[level];
+            if (sp is null) return;
+            ClearUnsyncChildBit(sp, idx[level]);
+            level++;
+        } while (level < PT64_ROOT_LEVEL - 1 && sp.UnsyncChildren == 0);
     }
 
     /// <summary>
@@ -95,8 +104,7 @@ public sealed partial class ShadowMmu
     {
         if (clearUnsync)
         {
-            sp.Unsync = false;
-            ClearParentsUnsync(sp);
+            sp.Unsync = false; // kvm_unlink_unsync_page: the parents' bits stay (mmu_sync_children clears its path)
             Stats.Resync++;
         }
         if (!SyncPageSptes(v, sp, ref work)) return false;
@@ -151,36 +159,52 @@ public sealed partial class ShadowMmu
     /// <summary>
     /// mmu_sync_children: collect the unsync leaves under a root in batches of at most
     /// KVM_PAGE_ARRAY_NR (16) pages, parents included (mmu_unsync_walk); per batch, write-protect
-    /// the leaves' gfns and flush remote TLBs once if any spte lost write access, sync each leaf,
-    /// and commit the zaps of those left empty.
+    /// the leaves' gfns and flush remote TLBs once if any spte lost write access, sync each leaf and
+    /// clear its bits along the walked path (for_each_sp keeps the path: mmu_pages_next), and
+    /// commit the zaps of those left empty.
     /// </summary>
     private void SyncChildren(KvmVcpu v, ShadowPage root, ref LockWork work)
     {
-        var pvec = new List<ShadowPage>(MmuConstants.KVM_PAGE_ARRAY_NR);
+        var pvec = new List<(ShadowPage Sp, int Idx)>(MmuConstants.KVM_PAGE_ARRAY_NR);
+        // struct mmu_page_path: parent[level - 2] is the page of that level on the path, idx[level - 1]
+        // its index in the level above; idx[0] the leaf's index in its parent.
+        var parents = new ShadowPage?[PT64_ROOT_LEVEL];
+        var idx = new int[PT64_ROOT_LEVEL];
         while (true)
         {
             pvec.Clear();
+            parents[root.Level - 1] = null; // kvm_mmu_pages_init
             if (MmuUnsyncWalk(root, pvec, ref work) == 0) break;
             bool protect = false;
-            foreach (var sp in pvec)
+            foreach (var (sp, _) in pvec)
                 if (sp.Level == 1) protect |= RmapWriteProtect(v, sp.Gfn, ref work);
             if (protect) FlushRemoteTlbs(ref work); // once per batch
-            foreach (var sp in pvec)
-                if (sp.Level == 1 && sp.IsValid && sp.Unsync) KvmSyncPage(v, sp, clearUnsync: true, ref work);
+            foreach (var (sp, i) in pvec)
+            {
+                if (sp.Level != 1)
+                {
+                    parents[sp.Level - 2] = sp;
+                    idx[sp.Level - 1] = i;
+                    continue;
+                }
+                idx[0] = i;
+                if (sp.IsValid && sp.Unsync) KvmSyncPage(v, sp, clearUnsync: true, ref work);
+                MmuPagesClearParents(parents, idx);
+            }
             CommitZapPage(ref work);
         }
     }
 
     /// <summary>mmu_unsync_walk: the page itself, then __mmu_unsync_walk. 0: nothing unsync below;
     /// -1: the batch is full (-ENOSPC); else the number of unsync leaves found.</summary>
-    private int MmuUnsyncWalk(ShadowPage sp, List<ShadowPage> pvec, ref LockWork work)
+    private int MmuUnsyncWalk(ShadowPage sp, List<(ShadowPage, int)> pvec, ref LockWork work)
     {
         if (sp.UnsyncChildren == 0) return 0;
-        MmuPagesAdd(pvec, sp);
+        MmuPagesAdd(pvec, sp, 0);
         return UnsyncWalk(sp, pvec, ref work);
     }
 
-    private int UnsyncWalk(ShadowPage sp, List<ShadowPage> pvec, ref LockWork work)
+    private int UnsyncWalk(ShadowPage sp, List<(ShadowPage, int)> pvec, ref LockWork work)
     {
         int leaves = 0;
         work.Levels++;
@@ -188,7 +212,7 @@ public sealed partial class ShadowMmu
         {
             if (child.UnsyncChildren > 0)
             {
-                if (MmuPagesAdd(pvec, child)) return -1;
+                if (MmuPagesAdd(pvec, child, index)) return -1;
                 int r = UnsyncWalk(child, pvec, ref work);
                 if (r < 0) return r;
                 if (r == 0) ClearUnsyncChildBit(sp, index);
@@ -197,18 +221,21 @@ public sealed partial class ShadowMmu
             else if (child.Unsync)
             {
                 leaves++;
-                if (MmuPagesAdd(pvec, child)) return -1;
+                if (MmuPagesAdd(pvec, child, index)) return -1;
             }
             else ClearUnsyncChildBit(sp, index);
         }
         return leaves;
     }
 
-    /// <summary>mmu_pages_add: an unsync page only once; true when the batch is full.</summary>
-    private static bool MmuPagesAdd(List<ShadowPage> pvec, ShadowPage sp)
+    /// <summary>mmu_pages_add: a page and its index in the parent it was found from; an unsync page
+    /// only once; true when the batch is full.</summary>
+    private static bool MmuPagesAdd(List<(ShadowPage Sp, int Idx)> pvec, ShadowPage sp, int idx)
     {
-        if (sp.Unsync && pvec.Contains(sp)) return false;
-        pvec.Add(sp);
+        if (sp.Unsync)
+            foreach (var (p, _) in pvec)
+                if (ReferenceEquals(p, sp)) return false;
+        pvec.Add((sp, idx));
         return pvec.Count == MmuConstants.KVM_PAGE_ARRAY_NR;
     }
 

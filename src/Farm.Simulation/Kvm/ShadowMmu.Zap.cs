@@ -24,6 +24,8 @@ public sealed partial class ShadowMmu
         sp.Role = sp.Role.AsInvalid();
         if (sp.RootCount == 0)
         {
+            // list_move to the invalid list: off active_mmu_pages now, so reclaim cannot pick it again.
+            _active.Remove((sp.ActiveSeq, sp.Id));
             if (!_invalidList.Contains(sp)) _invalidList.Add(sp);
             _usedPages--; // kvm_mod_used_mmu_pages at prepare time, as KVM does
             zapped++;
@@ -31,9 +33,10 @@ public sealed partial class ShadowMmu
         }
         else
         {
-            // A root still in use: stays (invalid) until its vCPUs reload their MMU
-            // (kvm_reload_remote_mmus: make_all_cpus_request(KVM_REQ_MMU_RELOAD)).
-            if (wasValid) MakeAllCpusRequest(ref work, reload: true);
+            // A root still in use: moved to the head of active_mmu_pages, it stays (invalid) until its
+            // vCPUs reload their MMU (kvm_reload_remote_mmus: make_all_cpus_request(KVM_REQ_MMU_RELOAD)),
+            // requested on every prepare, so again when reclaim reaches an invalid root still in use.
+            MakeAllCpusRequest(ref work, reload: true);
             _active.Remove((sp.ActiveSeq, sp.Id));
             sp.ActiveSeq = ++_activeSeq;
             _active.Add((sp.ActiveSeq, sp.Id));
@@ -106,11 +109,23 @@ public sealed partial class ShadowMmu
         _freeIds.Push(sp.Id);
     }
 
+    /// <summary>Shadow pages allocated and not yet freed (tests: between requests, the used-page count).</summary>
+    internal int AllocatedPages => _pages.Count - _freeIds.Count;
+
+    /// <summary>Is the page on active_mmu_pages (tests: reclaim keeps a root in use there)?</summary>
+    internal bool IsActive(ShadowPage sp) => _active.Contains((sp.ActiveSeq, sp.Id));
+
     /// <summary>kvm_mmu_available_pages returns unsigned int: with more pages in use than the budget
     /// (only reachable with a budget below what is in use) it wraps, and no reclaim happens.</summary>
     private uint AvailablePages => unchecked((uint)(_policy.PagesMax - _usedPages));
 
-    /// <summary>kvm_mmu_free_some_pages: below 5 free, zap the oldest active pages until 25 are free.</summary>
+    /// <summary>
+    /// kvm_mmu_free_some_pages: below 5 free, prepare-zap the oldest active page until 25 are free.
+    /// A root in use, valid or already invalid, goes to the head and every vCPU is asked to reload
+    /// (kvm_mmu_prepare_zap_page); it frees nothing. KVM loops on for as long as pages are short,
+    /// which spins for ever once only roots in use are left; the model stops after one pass over
+    /// the list as it was (each page prepared at most once per call).
+    /// </summary>
     private void FreeSomePages(ref LockWork work)
     {
         if (AvailablePages >= MmuConstants.KVM_MIN_FREE_MMU_PAGES) return;
@@ -118,17 +133,7 @@ public sealed partial class ShadowMmu
         while (AvailablePages < MmuConstants.KVM_REFILL_PAGES && _active.Count > 0 && guard-- > 0)
         {
             var (_, id) = _active.Min;
-            var sp = Page(id);
-            if (!sp.IsValid && sp.RootCount > 0)
-            {
-                // An invalid root waiting for its reload: nothing to free here, move on.
-                _active.Remove((sp.ActiveSeq, id));
-                sp.ActiveSeq = ++_activeSeq;
-                _active.Add((sp.ActiveSeq, id));
-                continue;
-            }
-            PrepareZapPage(sp, ZapReason.Reclaim, ref work);
-            _active.Remove((sp.ActiveSeq, id));
+            PrepareZapPage(Page(id), ZapReason.Reclaim, ref work);
         }
         CommitZapPage(ref work);
     }
