@@ -6,7 +6,7 @@ namespace Farm.Simulation.Config;
 /// </summary>
 public static class ConfigSchema
 {
-    public const string ModelVersion = "farm-model-3";
+    public const string ModelVersion = "farm-model-4";
 
     public static readonly IReadOnlyList<ConfigKey> Keys =
     [
