@@ -1,5 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Farm.Simulation.Kvm;
@@ -32,17 +30,16 @@ public struct SpteSlots
 /// place, which keeps the chain's order. The array is kept when the list empties; desc
 /// accounting (allocations from the vCPU cache) is unchanged.
 /// pte_list_add walks from the head past every full desc to the first with room (or the last). A
-/// bitmap of the descs with room (bit k for desc k) finds that desc 64 descs per word; its first
-/// word is held in the list itself, so a short list's add reads no memory beyond the list and the
-/// desc it fills.
+/// bitmap of the descs with room (<see cref="_room"/>, bit k for desc k) finds that desc 64 descs
+/// per word: the zero page's rmap fills and empties all the time, and each add after a removal near
+/// its head walked back over up to 250 full descs.
 /// </remarks>
 public struct PteList
 {
     private long _single;        // valid when _count == 1 and _descCount == 0
     private PteListDesc[]? _descs;
     private int _descCount;      // descs in the chain
-    private ulong _room0;        // bit k: desc k has fewer than PTE_LIST_EXT entries (descs 0-63)
-    private ulong[]? _roomMore;  // the same for descs 64 and up, 64 a word
+    private ulong[]? _room;      // bit k: desc k has fewer than PTE_LIST_EXT entries
     private int _count;
 
     public readonly int Count => _count;
@@ -103,49 +100,49 @@ public struct PteList
     /// <summary>The first desc with room, or -1: where pte_list_add's walk from the head stops.</summary>
     private readonly int FirstWithRoom()
     {
-        if (_room0 != 0) return BitOperations.TrailingZeroCount(_room0);
+        var room = _room!;
         int words = (_descCount + 63) >> 6;
-        for (int w = 1; w < words; w++)
-            if (_roomMore![w - 1] != 0) return (w << 6) + BitOperations.TrailingZeroCount(_roomMore[w - 1]);
+        for (int w = 0; w < words; w++)
+            if (room[w] != 0) return (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(room[w]);
         return -1;
     }
 
-    [UnscopedRef]
-    private ref ulong RoomWord(int w) => ref w == 0 ? ref _room0 : ref _roomMore![w - 1];
-
-    private void SetRoom(int k, bool room)
+    private readonly void SetRoom(int k, bool room)
     {
-        ref ulong word = ref RoomWord(k >> 6);
-        if (room) word |= 1UL << k;
-        else word &= ~(1UL << k);
+        if (room) _room![k >> 6] |= 1UL << k;
+        else _room![k >> 6] &= ~(1UL << k);
     }
 
     /// <summary>Desc k was unlinked: the bits of the descs after it move down one place.</summary>
-    private void RemoveRoomBit(int k, int descCountBefore)
+    private readonly void RemoveRoomBit(int k, int descCountBefore)
     {
+        var room = _room!;
         int last = (descCountBefore - 1) >> 6;
         int w = k >> 6, b = k & 63;
-        ulong word = RoomWord(w);
+        ulong word = room[w];
         ulong low = b == 0 ? 0 : word & (ulong.MaxValue >> (64 - b));
         ulong high = b == 63 ? 0 : word >> (b + 1);
-        ulong carry = w < last ? RoomWord(w + 1) & 1 : 0;
-        RoomWord(w) = low | (high << b) | (carry << 63);
+        ulong carry = w < last ? room[w + 1] & 1 : 0;
+        room[w] = low | (high << b) | (carry << 63);
         for (int j = w + 1; j <= last; j++)
         {
-            ulong c = j < last ? RoomWord(j + 1) & 1 : 0;
-            RoomWord(j) = (RoomWord(j) >> 1) | (c << 63);
+            ulong c = j < last ? room[j + 1] & 1 : 0;
+            room[j] = (room[j] >> 1) | (c << 63);
         }
     }
 
     /// <summary>Room for one more desc at the end of the chain.</summary>
     private void Grow()
     {
-        if (_descs is null) _descs = new PteListDesc[1];
+        if (_descs is null)
+        {
+            _descs = new PteListDesc[1];
+            _room = new ulong[1];
+        }
         else if (_descCount == _descs.Length)
         {
             Array.Resize(ref _descs, _descs.Length * 2);
-            int moreWords = (_descs.Length - 1) >> 6; // words beyond the first
-            if (moreWords > (_roomMore?.Length ?? 0)) Array.Resize(ref _roomMore, moreWords);
+            if (_room!.Length * 64 < _descs.Length) Array.Resize(ref _room, (_descs.Length + 63) >> 6);
         }
     }
 
