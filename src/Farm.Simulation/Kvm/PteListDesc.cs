@@ -29,17 +29,17 @@ public struct SpteSlots
 /// has no references to trace in it. Unlinking an emptied desc moves the descs after it down one
 /// place, which keeps the chain's order. The array is kept when the list empties; desc
 /// accounting (allocations from the vCPU cache) is unchanged.
-/// pte_list_add walks from the head past every full desc to the first with room (or the last). A
-/// bitmap of the descs with room (<see cref="_room"/>, bit k for desc k) finds that desc 64 descs
-/// per word: the zero page's rmap fills and empties all the time, and each add after a removal near
-/// its head walked back over up to 250 full descs.
+/// pte_list_add walks from the head past every full desc. The list remembers where that walk last
+/// stopped (<see cref="_hint"/>): every desc before it is full, so the walk resumes there and ends
+/// at the same desc with the same count. Only a removal from a desc before the hint opens room
+/// earlier, and pte_list_remove's own walk knows which desc that is.
 /// </remarks>
 public struct PteList
 {
     private long _single;        // valid when _count == 1 and _descCount == 0
     private PteListDesc[]? _descs;
     private int _descCount;      // descs in the chain
-    private ulong[]? _room;      // bit k: desc k has fewer than PTE_LIST_EXT entries
+    private int _hint;           // where pte_list_add's walk resumes; every desc before it is full
     private int _count;
 
     public readonly int Count => _count;
@@ -71,79 +71,39 @@ public struct PteList
             first.Sptes[1] = spte;
             first.Count = 2;
             _descCount = 1;
-            SetRoom(0, 2 < MmuConstants.PTE_LIST_EXT);
+            _hint = 0;
             _count = 2;
             return true;
         }
-        int k = FirstWithRoom();
-        if (k < 0)
+        var descs = _descs!;
+        int k = _hint;
+        while (descs[k].Count == MmuConstants.PTE_LIST_EXT && k + 1 < _descCount) k++;
+        _hint = k;
+        count = k * MmuConstants.PTE_LIST_EXT;
+        if (descs[k].Count == MmuConstants.PTE_LIST_EXT)
         {
-            // Every desc is full: the walk ends at the last one, having stepped over the others.
-            count = (_descCount - 1) * MmuConstants.PTE_LIST_EXT;
             if (!cache.TryAlloc()) return false;
             descsAllocated++;
             Grow();
             k = _descCount++;
             _descs![k] = default;
+            _hint = k;
         }
         else
         {
-            count = k * MmuConstants.PTE_LIST_EXT + _descs![k].Count;
+            count += descs[k].Count;
         }
         ref var d = ref _descs![k];
         d.Sptes[d.Count++] = spte;
-        SetRoom(k, d.Count < MmuConstants.PTE_LIST_EXT);
         _count++;
         return true;
-    }
-
-    /// <summary>The first desc with room, or -1: where pte_list_add's walk from the head stops.</summary>
-    private readonly int FirstWithRoom()
-    {
-        var room = _room!;
-        int words = (_descCount + 63) >> 6;
-        for (int w = 0; w < words; w++)
-            if (room[w] != 0) return (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(room[w]);
-        return -1;
-    }
-
-    private readonly void SetRoom(int k, bool room)
-    {
-        if (room) _room![k >> 6] |= 1UL << k;
-        else _room![k >> 6] &= ~(1UL << k);
-    }
-
-    /// <summary>Desc k was unlinked: the bits of the descs after it move down one place.</summary>
-    private readonly void RemoveRoomBit(int k, int descCountBefore)
-    {
-        var room = _room!;
-        int last = (descCountBefore - 1) >> 6;
-        int w = k >> 6, b = k & 63;
-        ulong word = room[w];
-        ulong low = b == 0 ? 0 : word & (ulong.MaxValue >> (64 - b));
-        ulong high = b == 63 ? 0 : word >> (b + 1);
-        ulong carry = w < last ? room[w + 1] & 1 : 0;
-        room[w] = low | (high << b) | (carry << 63);
-        for (int j = w + 1; j <= last; j++)
-        {
-            ulong c = j < last ? room[j + 1] & 1 : 0;
-            room[j] = (room[j] >> 1) | (c << 63);
-        }
     }
 
     /// <summary>Room for one more desc at the end of the chain.</summary>
     private void Grow()
     {
-        if (_descs is null)
-        {
-            _descs = new PteListDesc[1];
-            _room = new ulong[1];
-        }
-        else if (_descCount == _descs.Length)
-        {
-            Array.Resize(ref _descs, _descs.Length * 2);
-            if (_room!.Length * 64 < _descs.Length) Array.Resize(ref _room, (_descs.Length + 63) >> 6);
-        }
+        if (_descs is null) _descs = new PteListDesc[1];
+        else if (_descCount == _descs.Length) Array.Resize(ref _descs, _descs.Length * 2);
     }
 
     /// <summary>What pte_list_add would return for the next add, by the kernel's walk from the head (tests).</summary>
@@ -202,14 +162,15 @@ public struct PteList
         d.Sptes[i] = d.Sptes[--d.Count];
         if (d.Count > 0)
         {
-            SetRoom(k, true);
+            if (k < _hint) _hint = k; // a full desc before the hint has room now: the next add stops here
             return;
         }
         // Unlink: the descs after it move down one place (the head emptied: the next desc is the
-        // head, or the list is empty).
+        // head, or the list is empty). It held one entry, so it was not full: k >= _hint, and the
+        // hint keeps its index unless it was the last desc.
         Array.Copy(descs, k + 1, descs, k, _descCount - k - 1);
-        RemoveRoomBit(k, _descCount);
         _descCount--;
+        if (_hint == _descCount && _hint > 0) _hint--;
     }
 
     public readonly void CopyTo(List<long> into)

@@ -124,15 +124,14 @@ public class PteListTests
     }
 
     [Fact]
-    public void Add_FindingRoomByBitmap_MatchesTheKernelsWalkFromTheHead()
+    public void Add_ResumingFromTheHint_MatchesTheKernelsWalkFromTheHead()
     {
-        // A reference pte_list kept the kernel's way (mmu.c 3.1.10:818-934): descs of up to
+        // A reference pte_list kept the kernel's way (mmu.c 3.1.10:834-934): descs of up to
         // PTE_LIST_EXT entries; add walks from the head past full descs, counting PTE_LIST_EXT per
         // desc passed plus the entries of the desc it stops at; remove moves its desc's last entry
-        // into the hole and unlinks an emptied desc. Random adds and removes on a list of up to
-        // about 700 entries (well over 128 descs: three words of the room bitmap), with holes made
-        // in full descs far before the end: every add must return the same count and leave the
-        // same entries in the same order.
+        // into the hole and unlinks an emptied desc. Random adds and removes on a list that grows to
+        // dozens of descs, with holes made in full descs far before the end: every add must return
+        // the same count and leave the same entries in the same order.
         var cache = new MemoryCache(int.MaxValue);
         cache.Topup(1);
         var list = new PteList();
@@ -143,7 +142,7 @@ public class PteListTests
         long next = 1;
         for (int step = 0; step < 20_000; step++)
         {
-            bool add = live.Count == 0 || rng.Next(100) < (live.Count < 700 ? 60 : 40);
+            bool add = live.Count == 0 || rng.Next(100) < (live.Count < 200 ? 60 : 40);
             if (add)
             {
                 long e = next++;
