@@ -2,12 +2,14 @@ using System.Runtime.CompilerServices;
 
 namespace Farm.Simulation.Kvm;
 
-/// <summary>struct pte_list_desc: PTE_LIST_EXT spte pointers. Its <c>more</c> link is implicit:
-/// a list keeps its descs in one array, in chain order, so desc k's next desc is desc k + 1.</summary>
-public struct PteListDesc
+/// <summary>struct pte_list_desc: PTE_LIST_EXT spte pointers and a link to the next desc. The
+/// pointers are held inline (one object per desc, as in KVM's slab) rather than in an array of
+/// their own: a kernbench run allocates over a million descs and walks them on every rmap change.</summary>
+public sealed class PteListDesc
 {
     public SpteSlots Sptes;
     public int Count;
+    public PteListDesc? More;
 }
 
 /// <summary>pte_list_desc.sptes[PTE_LIST_EXT].</summary>
@@ -23,23 +25,19 @@ public struct SpteSlots
 /// emptied one.
 /// </summary>
 /// <remarks>
-/// Layout (model bookkeeping, not the kernel's): the chain is an array of desc structs in chain
-/// order rather than linked objects. Walking it reads consecutive memory instead of chasing a
-/// pointer per desc (an rmap of a page every process maps runs to hundreds of descs), and the GC
-/// has no references to trace in it. Unlinking an emptied desc moves the descs after it down one
-/// place, which keeps the chain's order. The array is kept when the list empties; desc
-/// accounting (allocations from the vCPU cache) is unchanged.
-/// pte_list_add walks from the head past every full desc. The list remembers where that walk last
-/// stopped (<see cref="_hint"/>): every desc before it is full, so the walk resumes there and ends
-/// at the same desc with the same count. Only a removal from a desc before the hint opens room
-/// earlier, and pte_list_remove's own walk knows which desc that is.
+/// pte_list_add walks the chain from its head past every full desc. The list remembers where that
+/// walk last stopped (<see cref="_hint"/>, at position <see cref="_hintPos"/>): every desc before it
+/// is full, so the walk can resume there and end at the same desc with the same count. Only a
+/// removal from a desc before the hint makes an earlier desc non-full, and pte_list_remove's own walk
+/// knows the position. Model bookkeeping, not a kernel field: an rmap of a page mapped by every
+/// process runs to hundreds of descs, and the walk from the head was 5% of a kernbench run.
 /// </remarks>
 public struct PteList
 {
-    private long _single;        // valid when _count == 1 and _descCount == 0
-    private PteListDesc[]? _descs;
-    private int _descCount;      // descs in the chain
-    private int _hint;           // where pte_list_add's walk resumes; every desc before it is full
+    private long _single;       // valid when _count == 1 and _desc == null
+    private PteListDesc? _desc; // head of the chain once a second entry was added (until it empties)
+    private PteListDesc? _hint; // where pte_list_add's walk resumes (non-null while _desc is)
+    private int _hintPos;       // descs before _hint, all full
     private int _count;
 
     public readonly int Count => _count;
@@ -47,9 +45,9 @@ public struct PteList
     /// <summary>pte_list_add. Returns false if a desc was needed and <paramref name="cache"/> refused (BUG_ON).</summary>
     public bool Add(long spte, MemoryCache cache, ref int descsAllocated) => Add(spte, cache, ref descsAllocated, out _);
 
-    /// <summary>pte_list_add (mmu.c 3.1.10:818-850, 3.3.8:811-843); <paramref name="count"/> is what
-    /// it returns (set also when the cache refused): the entries its walk stepped over, counted as
-    /// the kernel does (a full last desc that needs a new one adds nothing).</summary>
+    /// <summary>pte_list_add; <paramref name="count"/> is what it returns (set also when the cache
+    /// refused): the entries its walk stepped over, counted as the kernel does (a full last desc
+    /// that needs a new one adds nothing).</summary>
     public bool Add(long spte, MemoryCache cache, ref int descsAllocated, out int count)
     {
         if (_count == 0)
@@ -59,65 +57,61 @@ public struct PteList
             _count = 1;
             return true;
         }
-        if (_descCount == 0)
+        if (_desc is null)
         {
             count = 1;
             if (!cache.TryAlloc()) return false;
             descsAllocated++;
-            Grow();
-            ref var first = ref _descs![0];
-            first = default;
-            first.Sptes[0] = _single;
-            first.Sptes[1] = spte;
-            first.Count = 2;
-            _descCount = 1;
-            _hint = 0;
+            _desc = new PteListDesc();
+            _desc.Sptes[0] = _single;
+            _desc.Sptes[1] = spte;
+            _desc.Count = 2;
+            _hint = _desc;
+            _hintPos = 0;
             _count = 2;
             return true;
         }
-        var descs = _descs!;
-        int k = _hint;
-        while (descs[k].Count == MmuConstants.PTE_LIST_EXT && k + 1 < _descCount) k++;
-        _hint = k;
-        count = k * MmuConstants.PTE_LIST_EXT;
-        if (descs[k].Count == MmuConstants.PTE_LIST_EXT)
+        var d = _hint!;
+        int pos = _hintPos;
+        while (d.Count == MmuConstants.PTE_LIST_EXT && d.More is not null)
+        {
+            d = d.More;
+            pos++;
+        }
+        _hint = d;
+        _hintPos = pos;
+        count = pos * MmuConstants.PTE_LIST_EXT;
+        if (d.Count == MmuConstants.PTE_LIST_EXT)
         {
             if (!cache.TryAlloc()) return false;
             descsAllocated++;
-            Grow();
-            k = _descCount++;
-            _descs![k] = default;
-            _hint = k;
+            d.More = new PteListDesc();
+            d = d.More;
+            _hint = d;
+            _hintPos = pos + 1;
         }
         else
         {
-            count += descs[k].Count;
+            count += d.Count;
         }
-        ref var d = ref _descs![k];
         d.Sptes[d.Count++] = spte;
         _count++;
         return true;
     }
 
-    /// <summary>Room for one more desc at the end of the chain.</summary>
-    private void Grow()
-    {
-        if (_descs is null) _descs = new PteListDesc[1];
-        else if (_descCount == _descs.Length) Array.Resize(ref _descs, _descs.Length * 2);
-    }
-
-    /// <summary>What pte_list_add would return for the next add, by the kernel's walk from the head (tests).</summary>
+    /// <summary>What pte_list_add returns for the next add (for tests: the walk from the head).</summary>
     public readonly int AddCount()
     {
         if (_count == 0) return 0;
-        if (_descCount == 0) return 1;
-        int count = 0, k = 0;
-        while (_descs![k].Count == MmuConstants.PTE_LIST_EXT && k + 1 < _descCount)
+        if (_desc is null) return 1;
+        int count = 0;
+        var d = _desc;
+        while (d.Count == MmuConstants.PTE_LIST_EXT && d.More is not null)
         {
-            k++;
+            d = d.More;
             count += MmuConstants.PTE_LIST_EXT;
         }
-        return _descs[k].Count == MmuConstants.PTE_LIST_EXT ? count : count + _descs[k].Count;
+        return d.Count == MmuConstants.PTE_LIST_EXT ? count : count + d.Count;
     }
 
     /// <summary>
@@ -129,24 +123,22 @@ public struct PteList
     public void Remove(long spte)
     {
         if (_count == 0) throw new InvalidOperationException("pte_list_remove: empty list");
-        if (_descCount == 0)
+        if (_desc is null)
         {
             if (_single != spte) throw new InvalidOperationException("pte_list_remove: spte not in list");
             _count = 0;
             return;
         }
-        var descs = _descs!;
-        for (int k = 0; k < _descCount; k++)
-        {
-            ref var d = ref descs[k];
+        PteListDesc? prev = null;
+        int pos = 0;
+        for (var d = _desc; d is not null; prev = d, d = d.More, pos++)
             for (int i = 0; i < d.Count; i++)
                 if (d.Sptes[i] == spte)
                 {
-                    RemoveEntry(k, i);
+                    RemoveEntry(d, i, prev, pos);
                     _count--;
                     return;
                 }
-        }
         throw new InvalidOperationException("pte_list_remove: spte not in list");
     }
 
@@ -155,32 +147,43 @@ public struct PteList
     /// fills the hole, so every desc stays packed from index 0 and pte_list_add fills a hole in an
     /// earlier desc before it allocates; a desc left empty is unlinked (and freed to the slab).
     /// </summary>
-    private void RemoveEntry(int k, int i)
+    private void RemoveEntry(PteListDesc d, int i, PteListDesc? prev, int pos)
     {
-        var descs = _descs!;
-        ref var d = ref descs[k];
         d.Sptes[i] = d.Sptes[--d.Count];
         if (d.Count > 0)
         {
-            if (k < _hint) _hint = k; // a full desc before the hint has room now: the next add stops here
+            if (pos < _hintPos) // a full desc before the hint has a hole now: the next add stops here
+            {
+                _hint = d;
+                _hintPos = pos;
+            }
             return;
         }
-        // Unlink: the descs after it move down one place (the head emptied: the next desc is the
-        // head, or the list is empty). It held one entry, so it was not full: k >= _hint, and the
-        // hint keeps its index unless it was the last desc.
-        Array.Copy(descs, k + 1, descs, k, _descCount - k - 1);
-        _descCount--;
-        if (_hint == _descCount && _hint > 0) _hint--;
+        // d held one entry, so it was not full: it is the hint or lies after it.
+        if (prev is null) _desc = d.More; // the head emptied: the next desc, or an empty list
+        else prev.More = d.More;
+        if (!ReferenceEquals(d, _hint)) return;
+        if (d.More is not null) _hint = d.More; // same position, every desc before it full
+        else if (prev is not null) (_hint, _hintPos) = (prev, pos - 1);
+        else (_hint, _hintPos) = (null, 0);
     }
 
     public readonly void CopyTo(List<long> into)
     {
         if (_count == 0) return;
-        if (_descCount == 0) { into.Add(_single); return; }
-        for (int k = 0; k < _descCount; k++)
-            for (int i = 0; i < _descs![k].Count; i++) into.Add(_descs[k].Sptes[i]);
+        if (_desc is null) { into.Add(_single); return; }
+        for (var d = _desc; d is not null; d = d.More)
+            for (int i = 0; i < d.Count; i++) into.Add(d.Sptes[i]);
     }
 
     /// <summary>Descs in the chain (for accounting checks).</summary>
-    public readonly int DescCount => _descCount;
+    public readonly int DescCount
+    {
+        get
+        {
+            int n = 0;
+            for (var d = _desc; d is not null; d = d.More) n++;
+            return n;
+        }
+    }
 }
