@@ -24,82 +24,50 @@ public struct SpteSlots
 /// Adding allocates at most one desc, from the vCPU's cache; removal packs each desc and frees an
 /// emptied one.
 /// </summary>
-/// <remarks>
-/// pte_list_add walks the chain from its head past every full desc. The list remembers where that
-/// walk last stopped (<see cref="_hint"/>, at position <see cref="_hintPos"/>): every desc before it
-/// is full, so the walk can resume there and end at the same desc with the same count. Only a
-/// removal from a desc before the hint makes an earlier desc non-full, and pte_list_remove's own walk
-/// knows the position. Model bookkeeping, not a kernel field: an rmap of a page mapped by every
-/// process runs to hundreds of descs, and the walk from the head was 5% of a kernbench run.
-/// </remarks>
 public struct PteList
 {
     private long _single;       // valid when _count == 1 and _desc == null
     private PteListDesc? _desc; // head of the chain once a second entry was added (until it empties)
-    private PteListDesc? _hint; // where pte_list_add's walk resumes (non-null while _desc is)
-    private int _hintPos;       // descs before _hint, all full
     private int _count;
 
     public readonly int Count => _count;
 
     /// <summary>pte_list_add. Returns false if a desc was needed and <paramref name="cache"/> refused (BUG_ON).</summary>
-    public bool Add(long spte, MemoryCache cache, ref int descsAllocated) => Add(spte, cache, ref descsAllocated, out _);
-
-    /// <summary>pte_list_add; <paramref name="count"/> is what it returns (set also when the cache
-    /// refused): the entries its walk stepped over, counted as the kernel does (a full last desc
-    /// that needs a new one adds nothing).</summary>
-    public bool Add(long spte, MemoryCache cache, ref int descsAllocated, out int count)
+    public bool Add(long spte, MemoryCache cache, ref int descsAllocated)
     {
         if (_count == 0)
         {
-            count = 0;
             _single = spte;
             _count = 1;
             return true;
         }
         if (_desc is null)
         {
-            count = 1;
             if (!cache.TryAlloc()) return false;
             descsAllocated++;
             _desc = new PteListDesc();
             _desc.Sptes[0] = _single;
             _desc.Sptes[1] = spte;
             _desc.Count = 2;
-            _hint = _desc;
-            _hintPos = 0;
             _count = 2;
             return true;
         }
-        var d = _hint!;
-        int pos = _hintPos;
-        while (d.Count == MmuConstants.PTE_LIST_EXT && d.More is not null)
-        {
-            d = d.More;
-            pos++;
-        }
-        _hint = d;
-        _hintPos = pos;
-        count = pos * MmuConstants.PTE_LIST_EXT;
+        var d = _desc;
+        while (d.Count == MmuConstants.PTE_LIST_EXT && d.More is not null) d = d.More;
         if (d.Count == MmuConstants.PTE_LIST_EXT)
         {
             if (!cache.TryAlloc()) return false;
             descsAllocated++;
             d.More = new PteListDesc();
             d = d.More;
-            _hint = d;
-            _hintPos = pos + 1;
-        }
-        else
-        {
-            count += d.Count;
         }
         d.Sptes[d.Count++] = spte;
         _count++;
         return true;
     }
 
-    /// <summary>What pte_list_add returns for the next add (for tests: the walk from the head).</summary>
+    /// <summary>What pte_list_add returns for the next add: the entries it steps over, counted as
+    /// the kernel does (a full last desc that needs a new one adds nothing).</summary>
     public readonly int AddCount()
     {
         if (_count == 0) return 0;
@@ -130,12 +98,11 @@ public struct PteList
             return;
         }
         PteListDesc? prev = null;
-        int pos = 0;
-        for (var d = _desc; d is not null; prev = d, d = d.More, pos++)
+        for (var d = _desc; d is not null; prev = d, d = d.More)
             for (int i = 0; i < d.Count; i++)
                 if (d.Sptes[i] == spte)
                 {
-                    RemoveEntry(d, i, prev, pos);
+                    RemoveEntry(d, i, prev);
                     _count--;
                     return;
                 }
@@ -147,25 +114,12 @@ public struct PteList
     /// fills the hole, so every desc stays packed from index 0 and pte_list_add fills a hole in an
     /// earlier desc before it allocates; a desc left empty is unlinked (and freed to the slab).
     /// </summary>
-    private void RemoveEntry(PteListDesc d, int i, PteListDesc? prev, int pos)
+    private void RemoveEntry(PteListDesc d, int i, PteListDesc? prev)
     {
         d.Sptes[i] = d.Sptes[--d.Count];
-        if (d.Count > 0)
-        {
-            if (pos < _hintPos) // a full desc before the hint has a hole now: the next add stops here
-            {
-                _hint = d;
-                _hintPos = pos;
-            }
-            return;
-        }
-        // d held one entry, so it was not full: it is the hint or lies after it.
+        if (d.Count > 0) return;
         if (prev is null) _desc = d.More; // the head emptied: the next desc, or an empty list
         else prev.More = d.More;
-        if (!ReferenceEquals(d, _hint)) return;
-        if (d.More is not null) _hint = d.More; // same position, every desc before it full
-        else if (prev is not null) (_hint, _hintPos) = (prev, pos - 1);
-        else (_hint, _hintPos) = (null, 0);
     }
 
     public readonly void CopyTo(List<long> into)

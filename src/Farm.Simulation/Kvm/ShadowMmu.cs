@@ -160,9 +160,9 @@ public sealed partial class ShadowMmu
     {
         int descs = 0;
         work.RmapOps++;
-        ref PteList rmap = ref _rmap[gfn];
-        bool ok = rmap.Add(sptep, v.DescCache, ref descs, out int count);
-        AfterDescAlloc(ok, descs, ref rmap, sptep, v);
+        int count = _rmap[gfn].AddCount();
+        bool ok = _rmap[gfn].Add(sptep, v.DescCache, ref descs);
+        AfterDescAlloc(ok, descs, ref _rmap[gfn], sptep, v);
         return count;
     }
 
