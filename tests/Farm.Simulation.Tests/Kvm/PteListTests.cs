@@ -123,6 +123,77 @@ public class PteListTests
         Assert.Equal(new long[] { 8, 9 }, Entries(list));
     }
 
+    [Fact]
+    public void AddAndRemove_UnderRandomChurn_MatchTheKernelsDescChains()
+    {
+        // A reference pte_list kept the kernel's way (mmu.c 3.1.10:818-934): descs of up to
+        // PTE_LIST_EXT entries; add walks from the head past full descs, counting PTE_LIST_EXT per
+        // desc passed plus the entries of the desc it stops at; remove moves its desc's last entry
+        // into the hole and unlinks an emptied desc. Random adds and removes on a list of up to
+        // about 700 entries (well over 100 descs), with holes made in full descs far before the
+        // end: before every add AddCount must give the kernel's count, and after every step the
+        // list must hold the same entries in the same order in as many descs.
+        var cache = new MemoryCache(int.MaxValue);
+        cache.Topup(1);
+        var list = new PteList();
+        var reference = new List<List<long>>();
+        long? single = null;
+        var live = new List<long>();
+        var rng = new Random(18);
+        long next = 1;
+        for (int step = 0; step < 20_000; step++)
+        {
+            bool add = live.Count == 0 || rng.Next(100) < (live.Count < 700 ? 60 : 40);
+            if (add)
+            {
+                long e = next++;
+                int expected = RefAdd(reference, ref single, e);
+                Assert.Equal(expected, list.AddCount()); // what rmap_add takes just before the add
+                int descs = 0;
+                Assert.True(list.Add(e, cache, ref descs));
+                live.Add(e);
+            }
+            else
+            {
+                int k = rng.Next(live.Count);
+                long e = live[k];
+                live.RemoveAt(k);
+                RefRemove(reference, ref single, e);
+                list.Remove(e);
+            }
+            var want = single is { } s1 ? new List<long> { s1 } : reference.SelectMany(d => d).ToList();
+            Assert.Equal(want, Entries(list));
+            Assert.Equal(single is null ? reference.Count : 0, list.DescCount);
+        }
+    }
+
+    private static int RefAdd(List<List<long>> descs, ref long? single, long e)
+    {
+        if (descs.Count == 0 && single is null) { single = e; return 0; }
+        if (single is { } s) { descs.Add([s, e]); single = null; return 1; }
+        int count = 0, i = 0;
+        while (descs[i].Count == MmuConstants.PTE_LIST_EXT && i + 1 < descs.Count) { i++; count += MmuConstants.PTE_LIST_EXT; }
+        if (descs[i].Count == MmuConstants.PTE_LIST_EXT) descs.Insert(++i, []);
+        count += descs[i].Count;
+        descs[i].Add(e);
+        return count;
+    }
+
+    private static void RefRemove(List<List<long>> descs, ref long? single, long e)
+    {
+        if (single == e) { single = null; return; }
+        foreach (var d in descs)
+        {
+            int i = d.IndexOf(e);
+            if (i < 0) continue;
+            d[i] = d[^1];
+            d.RemoveAt(d.Count - 1);
+            if (d.Count == 0) descs.Remove(d);
+            return;
+        }
+        throw new InvalidOperationException("not in the reference list");
+    }
+
     private static long[] Entries(PteList list)
     {
         var into = new List<long>();
