@@ -53,6 +53,12 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     /// <summary>Idle workers' requests that found the queue empty, oldest first; one per worker.</summary>
     private readonly List<(IActorRef Worker, RequestWork Request)> _waiting = [];
     private readonly HashSet<TrialId> _dropped = [];
+    /// <summary>
+    /// The sweeps of in-flight trials as read for their dispatch log line, so that the result's line
+    /// and its sweep-done check do not read them again. Forgotten on every submission (a new sweep
+    /// may share a running trial) and when the trial leaves <see cref="_inFlight"/>.
+    /// </summary>
+    private readonly Dictionary<TrialId, IReadOnlyList<SweepId>> _sweepsOf = [];
     /// <summary>Why the store cannot be written, or null. While set, nothing is dispatched.</summary>
     private StoreUnavailableException? _fault;
 
@@ -191,6 +197,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
             p.ReplyTo.Tell(new SweepRejected(e.Message));
             return;
         }
+        _sweepsOf.Clear();
         p.ReplyTo.Tell(new SweepAccepted(r.Sweep, r.Name, r.Trials, r.ToRun, r.Reused, r.Resubmitted));
         CoordinatorLog.SweepSubmitted(_events, r.Sweep.Value, r.Name, r.Trials, r.ToRun, r.Reused);
         if (r.ToRun > 0) ServeWaiting();
@@ -288,7 +295,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
             Drop(f.Trial, f.Worker, e.Message);
             StoreWrite("failure", () => _store.MarkFailed(f.Trial, $"the worker's result was refused: {e.Message}"));
         }
-        _inFlight.Remove(f.Trial);
+        Landed(f.Trial);
         Sender.Tell(new Ack(f.Trial));
     }
 
@@ -307,7 +314,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         {
             Drop(f.Trial, f.Worker, "a failure report for a trial this store does not hold");
         }
-        _inFlight.Remove(f.Trial);
+        Landed(f.Trial);
         Sender.Tell(new Ack(f.Trial));
     }
 
@@ -336,7 +343,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         // The store first: if it fails, the in-flight entries stay and their deadlines re-queue them later.
         int n = StoreWrite("requeue", () => _store.RequeueWorker(id));
         _watched.Remove(worker);
-        foreach (var t in _inFlight.Where(kv => kv.Value.Ref.Equals(worker)).Select(kv => kv.Key).ToList()) _inFlight.Remove(t);
+        foreach (var t in _inFlight.Where(kv => kv.Value.Ref.Equals(worker)).Select(kv => kv.Key).ToList()) Landed(t);
         CoordinatorLog.WorkerLost(_events, id.Value, n);
         _metrics.RecordRequeued("worker_lost", n);
         if (n == 0) return;
@@ -353,9 +360,16 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         foreach (var t in late)
         {
             CoordinatorLog.DeadlineMissed(_events, t.Value, SweepsField(t), _inFlight[t].Worker.Value);
-            _inFlight.Remove(t);
+            Landed(t);
         }
         ServeWaiting();
+    }
+
+    /// <summary>The trial is no longer out with a worker (result, failure, worker lost, deadline).</summary>
+    private void Landed(TrialId trial)
+    {
+        _inFlight.Remove(trial);
+        _sweepsOf.Remove(trial);
     }
 
     /// <summary>The sweeps of a trial for the log; a store that cannot be read only costs the field.</summary>
@@ -363,7 +377,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     {
         try
         {
-            return string.Join(',', _store.SweepsOf(trial).Select(s => s.Value));
+            return string.Join(',', SweepsOf(trial).Select(s => s.Value));
         }
         catch (StoreException)
         {
@@ -371,12 +385,20 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         }
     }
 
+    private IReadOnlyList<SweepId> SweepsOf(TrialId trial)
+    {
+        if (_sweepsOf.TryGetValue(trial, out var known)) return known;
+        var sweeps = _store.SweepsOf(trial);
+        if (_inFlight.ContainsKey(trial)) _sweepsOf[trial] = sweeps;
+        return sweeps;
+    }
+
     private void LogFinishedSweeps(TrialId trial)
     {
         if (!_events.IsEnabled(LogLevel.Information)) return;
         try
         {
-            foreach (var s in _store.FinishedSweepsOf(trial)) LogDone(s);
+            foreach (var s in _store.FinishedSweeps(SweepsOf(trial))) LogDone(s);
         }
         catch (StoreException)
         {

@@ -110,6 +110,9 @@ internal static class NodeAkka
               stdout-loglevel = OFF
               log-dead-letters = off
               log-dead-letters-during-shutdown = off
+              # The scheduler's wheel ticks 20 times a second, not 100: an idle node woke a thread every
+              # 10 ms, about a third of its idle CPU (docs/cluster.md, "Benchmark"); its timers are 0.2 s and more.
+              scheduler.tick-duration = 50ms
               cluster {
                 split-brain-resolver.stable-after = {{(int)o.StableAfter.TotalMilliseconds}}ms
                 run-coordinated-shutdown-when-down = on

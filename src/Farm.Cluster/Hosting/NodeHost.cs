@@ -32,8 +32,11 @@ internal static class NodeHost
             throw new Simulation.Config.ConfigException($"--http: port {mp} is the management port; give the API another");
         bool web = o.ManagementPort is not null || apiUrls is not null;
 
+        // No watching of the content root (the working directory) for appsettings.json changes: with the
+        // store there (--db's default, farm.db) its watcher woke at every commit, some 8 % of the
+        // coordinator's CPU in a sweep of trivial trials (docs/cluster.md, "Benchmark").
         IHostApplicationBuilder builder = web
-            ? WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] })
+            ? WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] })
             : Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         o.Logging.Apply(builder.Logging);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = NodeDefaults.ShutdownTimeout);

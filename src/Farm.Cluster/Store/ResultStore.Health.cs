@@ -34,6 +34,9 @@ public sealed partial class ResultStore
             Pragma("synchronous = NORMAL");
             Pragma("foreign_keys = ON");
             Pragma("mmap_size = 0"); // no mapped database file either
+            // 32 MiB of page cache (SQLite's default is 2 MiB): a sweep's status reads every row of its
+            // trials, results inline, and with the default cache each poll read them again from the file.
+            Pragma("cache_size = -32768");
             StoreSchema.Ensure(_connection);
             // A write now: proves the file is writable and takes the exclusive lock for as long as the store is open.
             using (var tx = _connection.BeginTransaction(deferred: false))

@@ -8,10 +8,15 @@ public sealed partial class ResultStore
     public IReadOnlyList<SweepId> SweepsOf(TrialId trial) => Read(() => SweepIdsOf(trial));
 
     /// <summary>The status of each sweep that holds the trial and has nothing queued or running any more.</summary>
-    public IReadOnlyList<SweepStatus> FinishedSweepsOf(TrialId trial) => Read(() =>
+    public IReadOnlyList<SweepStatus> FinishedSweepsOf(TrialId trial) => Read(() => Finished(SweepIdsOf(trial)));
+
+    /// <summary>The status of each of <paramref name="sweeps"/> (a trial's, from <see cref="SweepsOf"/>) that has nothing queued or running any more.</summary>
+    public IReadOnlyList<SweepStatus> FinishedSweeps(IReadOnlyList<SweepId> sweeps) => Read(() => Finished(sweeps));
+
+    private List<SweepStatus> Finished(IReadOnlyList<SweepId> sweeps)
     {
         var finished = new List<SweepStatus>();
-        foreach (var sweep in SweepIdsOf(trial))
+        foreach (var sweep in sweeps)
         {
             // From the queue's index: the queued and running trials, not the sweep's positions (a result is stored per trial).
             bool open = Scalar("""
@@ -23,11 +28,11 @@ public sealed partial class ResultStore
             if (!open) finished.AddRange(Statuses($"{StatusSql} WHERE s.id = $id GROUP BY s.id", ("$id", sweep.Value)));
         }
         return finished;
-    });
+    }
 
     private List<SweepId> SweepIdsOf(TrialId trial)
     {
-        using var cmd = Command("""
+        var cmd = Command("""
             SELECT s.id FROM sweeps s
             WHERE s.id IN (SELECT sweep_id FROM sweep_trials WHERE trial_id = $id) ORDER BY s.seq
             """, ("$id", trial.Value));

@@ -27,7 +27,7 @@ public sealed partial class ResultStore
     public IReadOnlyList<SweepResultItem> Results(SweepId sweep) => Read(() =>
     {
         RequireSweep(sweep);
-        using var cmd = Command("""
+        var cmd = Command("""
             SELECT st.position, st.trial_id, st.labels, t.status, t.result, t.error
             FROM sweep_trials st JOIN trials t ON t.id = st.trial_id
             WHERE st.sweep_id = $id ORDER BY st.position
@@ -48,7 +48,7 @@ public sealed partial class ResultStore
     public IReadOnlyList<SweepResultItem> ResultsPage(SweepId sweep, int fromPosition, int maxItems, long maxChars) => Read(() =>
     {
         RequireSweep(sweep);
-        using var cmd = Command("""
+        var cmd = Command("""
             SELECT st.position, st.trial_id, st.labels, t.status, t.result, t.error
             FROM sweep_trials st JOIN trials t ON t.id = st.trial_id
             WHERE st.sweep_id = $id AND st.position >= $from ORDER BY st.position LIMIT $n
@@ -70,7 +70,7 @@ public sealed partial class ResultStore
     /// <summary>A stored sweep (spec text, baseline, …), or null.</summary>
     public SweepRecord? FindSweep(SweepId sweep) => Read(() =>
     {
-        using var cmd = Command("SELECT id, name, seq, spec, canonical, baseline, positions, cancelled, created FROM sweeps WHERE id = $id",
+        var cmd = Command("SELECT id, name, seq, spec, canonical, baseline, positions, cancelled, created FROM sweeps WHERE id = $id",
             ("$id", sweep.Value));
         using var r = cmd.ExecuteReader();
         return r.Read()
@@ -82,7 +82,7 @@ public sealed partial class ResultStore
     /// <summary>A stored trial, or null.</summary>
     public TrialRecord? FindTrial(TrialId trial) => Read(() =>
     {
-        using var cmd = Command("SELECT id, config_id, workload, seed, status, attempts, worker, result, error, config, updated FROM trials WHERE id = $id",
+        var cmd = Command("SELECT id, config_id, workload, seed, status, attempts, worker, result, error, config, updated FROM trials WHERE id = $id",
             ("$id", trial.Value));
         using var r = cmd.ExecuteReader();
         return r.Read()
@@ -99,7 +99,7 @@ public sealed partial class ResultStore
 
     private List<SweepStatus> Statuses(string sql, params (string, object?)[] parameters)
     {
-        using var cmd = Command(sql, parameters);
+        var cmd = Command(sql, parameters);
         using SqliteDataReader r = cmd.ExecuteReader();
         var list = new List<SweepStatus>();
         while (r.Read())

@@ -107,11 +107,11 @@ public sealed partial class ResultStore
 
     private List<(string Id, string Name, string Hash, string Source, string Config)> QueuedRows(int count, List<string> seen)
     {
-        using var cmd = Command($"""
+        var cmd = Command($"""
             SELECT id, workload, workload_hash, workload_source, config
             FROM trials WHERE status = 'queued' {(seen.Count > 0 ? "AND id NOT IN (SELECT value FROM json_each($seen))" : "")}
             ORDER BY queue_order LIMIT $n
-            """, ("$n", count), ("$seen", JsonSerializer.Serialize(seen)));
+            """, seen.Count > 0 ? [("$n", count), ("$seen", JsonSerializer.Serialize(seen))] : [("$n", count)]);
         using var r = cmd.ExecuteReader();
         var rows = new List<(string, string, string, string, string)>();
         while (r.Read()) rows.Add((r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4)));
@@ -130,7 +130,7 @@ public sealed partial class ResultStore
 
     private (string Status, string ConfigId) StatusOf(TrialId trial)
     {
-        using var cmd = Command("SELECT status, config_id FROM trials WHERE id = $id", ("$id", trial.Value));
+        var cmd = Command("SELECT status, config_id FROM trials WHERE id = $id", ("$id", trial.Value));
         using var r = cmd.ExecuteReader();
         return r.Read() ? (r.GetString(0), r.GetString(1)) : throw new UnknownTrialException(trial);
     }

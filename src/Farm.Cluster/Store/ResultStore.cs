@@ -16,6 +16,12 @@ public sealed partial class ResultStore : IDisposable
     private readonly TimeProvider _clock;
     private SqliteTransaction? _tx;
     private readonly StoreWorkloads _workloads = new();
+    /// <summary>
+    /// Statements by SQL text, each prepared once: SQLite parses and plans a per-trial statement
+    /// once, not twice or more per trial (the texts are the store's own constants, so this stays small).
+    /// </summary>
+    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+    private const int MaxStatements = 64;
 
     /// <summary>Workload texts parsed to build tickets (a submitted sweep's files need none).</summary>
     internal int WorkloadParses => _workloads.Parses;
@@ -66,7 +72,11 @@ public sealed partial class ResultStore : IDisposable
 
     public string Path { get; }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        ForgetStatements();
+        _connection.Dispose();
+    }
 
     private void Pragma(string pragma)
     {
@@ -96,6 +106,7 @@ public sealed partial class ResultStore : IDisposable
             catch
             {
                 TryRollback();
+                ForgetStatements(); // rare: prepared anew rather than reused in whatever state the failure left them
                 throw;
             }
             finally
@@ -123,24 +134,37 @@ public sealed partial class ResultStore : IDisposable
         }
     }
 
+    /// <summary>The statement for <paramref name="sql"/>, prepared on its first use and reused after (not to be disposed by the caller).</summary>
     private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
-        var cmd = _connection.CreateCommand();
+        if (!_statements.TryGetValue(sql, out var cmd))
+        {
+            if (_statements.Count >= MaxStatements) ForgetStatements();
+            cmd = _connection.CreateCommand();
+            cmd.CommandText = sql;
+            _statements[sql] = cmd;
+        }
         cmd.Transaction = _tx;
-        cmd.CommandText = sql;
+        cmd.Parameters.Clear();
         foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
         return cmd;
     }
 
+    private void ForgetStatements()
+    {
+        foreach (var cmd in _statements.Values) cmd.Dispose();
+        _statements.Clear();
+    }
+
     private int Execute(string sql, params (string, object?)[] parameters)
     {
-        using var cmd = Command(sql, parameters);
+        var cmd = Command(sql, parameters);
         return cmd.ExecuteNonQuery();
     }
 
     private object? Scalar(string sql, params (string, object?)[] parameters)
     {
-        using var cmd = Command(sql, parameters);
+        var cmd = Command(sql, parameters);
         var value = cmd.ExecuteScalar();
         return value is DBNull ? null : value;
     }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Cluster benchmarks, measured in one run (issue 6):
-#  1. coordinator overhead per trial: a sweep of 1,000 trivial trials on the embedded farm;
+#  1. coordinator overhead per trial: a sweep of 1,000 trivial trials on the embedded farm (a fresh
+#     `farm sweep` process: its JIT and the report included, as quoted since issue 6); then the same
+#     trials on warm `farm serve` nodes (1b below): the farm's own cost per trial, start-up excluded;
 #  2. throughput of CPU-bound trials with two worker processes (one slot each) against one: the
 #     same sweep of equal trials in both cases, from its submission to its last stored result,
 #     with the coordinator process on the same cores, after the same warm-up in both cases (a
@@ -13,7 +15,7 @@
 # Usage: tests/Farm.Benchmarks/Cluster/cluster-bench.sh [TRIALS [ROUNDS [WARM [REPEATS [PARTS]]]]]   (builds Release first)
 #   TRIALS: CPU-bound trials in a measured sweep (default 16, even so that two workers split it);
 #   ROUNDS: pt-clear rounds a trial (default 5000: 1.2-1.5 s a trial on a 2.1 GHz EPYC core);
-#   WARM: seconds the nodes run before the first measured sweep (default 60; 0: fresh processes);
+#   WARM: seconds the nodes run before the first measured sweep (default 60; 0: fresh processes; also 1b's);
 #   REPEATS: measured sweeps a case (default 3);
 #   PARTS: which measurements, "12" (default), "1" or "2".
 set -euo pipefail
@@ -177,7 +179,7 @@ PY
 import json, sqlite3, statistics, sys
 from datetime import datetime
 db, n, hz, load = sqlite3.connect(sys.argv[1]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-lines, rates = [], []
+lines, rates, stored_rates = [], [], []
 for run in open(sys.argv[2]):
     head, c1 = run.split(" / "); head = head.split()
     sweep, t0, t1, m0, m1 = head[0], float(head[1]), float(head[2]), int(head[3]), int(head[4])
@@ -189,23 +191,92 @@ for run in open(sys.argv[2]):
         runs.setdefault(worker, []).append((end - json.loads(result)["run"]["wall_seconds"], end))
     count = sum(len(r) for r in runs.values())
     span = max(e for r in runs.values() for _, e in r)
+    # From the sweep stored (the coordinator's clock, as the results' times), not from before `farm
+    # submit` started: the CLI's start-up (1-2 s under load) is no part of the farm's throughput, and
+    # in the shorter two-worker span it weighed twice as much.
+    stored = datetime.fromisoformat(db.execute("SELECT created FROM sweeps WHERE id = ?", (sweep,)).fetchone()[0]).timestamp() - t0
     busy = [sum(e - s for s, e in r) / span for r in runs.values()]
     gaps = [b[0] - a[1] for r in runs.values() for a, b in zip(sorted(r), sorted(r)[1:])]
     first = min(s for r in runs.values() for s, _ in r)
     cpu = [(b - a) / hz for a, b in zip(c0, c1)]
     others = ((m1 - m0) / hz - sum(cpu)) / (t1 - t0)  # t1: when the sweep was seen complete
     rates.append(count / span)
-    lines.append(f"   {n} worker(s): {count} trials in {span:.2f} s = {count / span:.3f} trials/s; trials a worker "
+    stored_rates.append(count / (span - stored))
+    lines.append(f"   {n} worker(s): {count} trials in {span:.2f} s = {count / span:.3f} trials/s"
+                 f" ({span - stored:.2f} s = {count / (span - stored):.3f} trials/s from the sweep stored, {1000 * stored:.0f} ms after `farm submit` started);"
+                 f" trials a worker "
                  f"{'/'.join(str(len(r)) for r in runs.values())}, busy {'/'.join(f'{100 * b:.0f}%' for b in busy)};"
                  f" first trial started {1000 * first:.0f} ms after submission; gap between a worker's trials"
                  f" {1000 * sum(gaps) / max(1, len(gaps)):.0f} ms mean, {1000 * max(gaps, default=0):.0f} ms max;"
                  f" CPU s: coordinator {cpu[0]:.2f}, workers {' '.join(f'{c:.2f}' for c in cpu[1:])} ({sum(cpu[1:]) / count:.2f} a trial);"
                  f" other processes {others:.2f} cores")
-print(json.dumps({"best": max(rates), "median": statistics.median(rates)}))
+print(json.dumps({"best": max(rates), "median": statistics.median(rates),
+                  "best_stored": max(stored_rates), "median_stored": statistics.median(stored_rates)}))
 print("\n".join(lines))
-print(f"   {n} worker(s): best {max(rates):.3f} trials/s, median {statistics.median(rates):.3f}; load average {load}")
+print(f"   {n} worker(s): best {max(rates):.3f} trials/s, median {statistics.median(rates):.3f};"
+      f" from the sweep stored: best {max(stored_rates):.3f}, median {statistics.median(stored_rates):.3f}; load average {load}")
 PY
 }
+
+
+# 1b. The farm's own cost per trial, without start-up: the same 1,000 trivial trials on warm `farm
+#     serve` nodes (a coordinator process and a worker process of 2 slots, as a farm runs for hours),
+#     after trivial sweeps of 200 for WARM seconds (at least two: the tiered JIT has compiled the
+#     per-trial code again by then). The coordinator's CPU a trial is the target's figure itself;
+#     the worker's CPU less the trials' own (from the `farm run` processes above) is the farm's part on
+#     a worker; the wall time less the trials' own on 2 slots is what a trial waits for the farm. The
+#     nodes' idle CPU (gossip, heartbeats, timer ticks), measured just before, is printed beside it:
+#     it is paid per second, not per trial, and weighs more the longer a trial takes.
+warm_trivial() {
+  local port=25790 api="http://127.0.0.1:8890" d="$work/warm-nodes" started id r c0 c1 t0 t1 i0 i1
+  mkdir -p "$d"
+  started=$(date +%s)
+  FARM_LOG_FORMAT=json $F serve --roles coordinator --port "$port" --db "$d/farm.db" --http "$api" --config cluster-config/local.conf \
+    >"$d/coordinator.log" 2>&1 &
+  pids+=($!)
+  $F serve --roles worker --port $((port + 1)) --seed-nodes "akka.tcp://farm@127.0.0.1:$port" --slots 2 \
+    --config cluster-config/local.conf >"$d/worker.log" 2>&1 &
+  pids+=($!)
+  until curl -sf "$api/health" >/dev/null; do sleep 0.2; done
+  until grep -q '^ready' "$d/worker.log"; do sleep 0.2; done
+  r=0
+  while [ $r -lt 2 ] || [ "$(date +%s)" -lt $((started + warm)) ]; do
+    r=$((r + 1))
+    sed "s/name: trivial/name: warm-up-$r/; s/seeds: 1000/seeds: 200/; s/sequential }/sequential, seed: $((100000 * r)) }/" "$work/trivial.yaml" > "$d/warm.yaml"
+    id=$(submit "$api" "$d/warm.yaml"); wait_complete "$api" "$id"
+  done
+  i0=$(cpu_ticks); sleep 10; i1=$(cpu_ticks)
+  c0=$(cpu_ticks); t0=$(date +%s.%N)
+  id=$(submit "$api" "$work/trivial.yaml"); wait_complete "$api" "$id"
+  c1=$(cpu_ticks); t1=$(date +%s.%N)
+  stop_nodes
+  python3 - "$d/farm.db" "$id" "$r" "$i0 / $i1 / $c0 / $c1" "$(getconf CLK_TCK)" "$work" "$(load)" "$t0" "$t1" <<'PY'
+import json, sqlite3, sys
+from datetime import datetime
+db, sweep, rounds, ticks, hz, work, load = sqlite3.connect(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], sys.argv[7]
+i0, i1, c0, c1 = ([int(x) for x in part.split()] for part in ticks.split(" / "))
+ts = lambda text: datetime.fromisoformat(text).timestamp()
+created = ts(db.execute("SELECT created FROM sweeps WHERE id = ?", (sweep,)).fetchone()[0])
+rows = db.execute("""SELECT t.updated, t.result FROM sweep_trials st JOIN trials t ON t.id = st.trial_id
+                     WHERE st.sweep_id = ? AND t.status = 'done'""", (sweep,)).fetchall()
+n = len(rows)
+span = max(ts(u) for u, _ in rows) - created
+trial = sum(json.loads(r)["run"]["wall_seconds"] for _, r in rows)
+t = {m: list(map(float, open(f"{work}/{m}.time").read().split()[-3:])) for m in ("run-one", "run-trivial")}
+own = ((t["run-trivial"][1] + t["run-trivial"][2]) - (t["run-one"][1] + t["run-one"][2])) / 999  # a trial's CPU in `farm run`
+coord, worker = (c1[0] - c0[0]) / hz, (c1[1] - c0[1]) / hz
+idle = [(b - a) / hz / 10 for a, b in zip(i0, i1)]
+measured = float(sys.argv[9]) - float(sys.argv[8])  # submission to the sweep seen complete
+print(f"   warm nodes (`farm serve`: a coordinator, a worker of 2 slots; {rounds} warm-up sweeps of 200): {n} trivial trials,"
+      f" submission to last result {span:.2f} s; less the trials' own time on 2 slots: {1000 * (span - trial / 2) / n:.2f} ms a trial (wall)")
+print(f"   CPU a trial: coordinator {1000 * coord / n:.2f} ms ({1000 * (coord - idle[0] * measured) / n:.2f} ms less its idle rate over the"
+      f" {measured:.1f} s); worker {1000 * worker / n:.2f} ms, of which the trial's own in `farm run`"
+      f" {1000 * own:.2f} ms: the farm's {1000 * (coord + worker - own * n) / n:.2f} ms a trial"
+      f" (idle, per second: coordinator {100 * idle[0]:.1f} %, worker {100 * idle[1]:.1f} % of a core); load average {load}")
+PY
+}
+
+if [[ $parts == *1* ]]; then warm_trivial; fi
 
 [[ $parts == *2* ]] || exit 0
 if [ "$warm" -gt 0 ]; then how="on nodes up for ${warm} s (200 trivial trials, then 2 CPU-bound trials a worker)"; else how="on fresh nodes"; fi
@@ -219,4 +290,7 @@ import json, sys
 one, two = (json.loads(open(f).readline()) for f in sys.argv[1:3])
 print(f"   throughput, 2 workers against 1: best {two['best']:.3f} / {one['best']:.3f} trials/s = {two['best'] / one['best']:.2f}x;"
       f" median {two['median']:.3f} / {one['median']:.3f} = {two['median'] / one['median']:.2f}x")
+if "best_stored" in one:
+    print(f"   the same from the sweep stored (without `farm submit`'s start-up): best {two['best_stored'] / one['best_stored']:.2f}x;"
+          f" median {two['median_stored'] / one['median_stored']:.2f}x")
 PY
