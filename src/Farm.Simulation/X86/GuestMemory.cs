@@ -10,6 +10,13 @@ namespace Farm.Simulation.X86;
 /// Storage is in 1 MiB chunks of 256 frames: each is one large-object-heap array, allocated
 /// zeroed once and never moved or promoted by the GC (4 KiB arrays per frame were copied from
 /// generation to generation, about a fifth of a kernbench run's CPU time; docs/performance.md).
+/// <para>
+/// Each frame also records whether it may hold a non-zero byte. A frame that holds only zeros
+/// (never written, or cleared whole since) needs no memset when the guest clears it again, and
+/// copying it is clearing: the guest's clear_page of a data frame it freed (its contents are
+/// never written) then costs no host memory traffic, and an untouched chunk stays unallocated.
+/// The guest still runs the routine and is charged for it; only the host's redundant stores go.
+/// </para>
 /// </summary>
 public sealed class GuestMemory
 {
@@ -20,6 +27,9 @@ public sealed class GuestMemory
     private const ulong ChunkMask = (1UL << ChunkShift) - 1;
 
     private readonly byte[]?[] _chunks;
+    // Per frame: may it hold a non-zero byte? False means all zeros (set by every writer that
+    // may store a non-zero byte, cleared by a whole-frame clear).
+    private readonly bool[] _nonZero;
 
     public GuestMemory(ulong sizeBytes)
     {
@@ -28,6 +38,7 @@ public sealed class GuestMemory
         SizeBytes = sizeBytes;
         FrameCount = sizeBytes >> PageShift;
         _chunks = new byte[]?[(sizeBytes + ChunkMask) >> ChunkShift];
+        _nonZero = new bool[FrameCount];
     }
 
     public ulong SizeBytes { get; }
@@ -37,10 +48,17 @@ public sealed class GuestMemory
     public bool Contains(ulong address, ulong length) =>
         address < SizeBytes && length <= SizeBytes - address;
 
-    /// <summary>The frame's bytes, allocated (zeroed) on first use.</summary>
+    /// <summary>The frame's bytes for writing, allocated (zeroed) on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> Frame(ulong gfn) =>
-        Chunk(gfn << PageShift).AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
+    public Span<byte> Frame(ulong gfn)
+    {
+        var chunk = Chunk(gfn << PageShift);
+        _nonZero[gfn] = true; // the caller may write anything
+        return chunk.AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
+    }
+
+    /// <summary>Whether the frame may hold a non-zero byte (false: it reads as all zeros).</summary>
+    public bool MayBeNonZero(ulong gfn) => _nonZero[gfn];
 
     /// <summary>The frame's bytes if it was ever written, else empty (it reads as zeros).</summary>
     public ReadOnlySpan<byte> FrameIfAllocated(ulong gfn)
@@ -60,7 +78,7 @@ public sealed class GuestMemory
         return _chunks[index] = new byte[Math.Min(1UL << ChunkShift, SizeBytes - start)];
     }
 
-    /// <summary>Bytes [address, address+length) that lie inside one frame.</summary>
+    /// <summary>Bytes [address, address+length) that lie inside one frame, for writing.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<byte> Slice(ulong address, int length) =>
         Frame(address >> PageShift).Slice((int)(address & PageMask), length);
@@ -93,6 +111,7 @@ public sealed class GuestMemory
         CheckRange(address, (ulong)size);
         if ((int)(address & PageMask) + size <= PageSize)
         {
+            if (value != 0) _nonZero[address >> PageShift] = true; // bits above the size only make it conservative
             ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Chunk(address)), (nint)(address & ChunkMask));
             switch (size)
             {
@@ -117,6 +136,50 @@ public sealed class GuestMemory
             bytes = bytes[chunk..];
             address += (ulong)chunk;
         }
+    }
+
+    /// <summary>A rep stos run inside one frame: <paramref name="length"/> bytes of
+    /// <paramref name="elementSize"/>-byte elements of <paramref name="value"/>.</summary>
+    public void Fill(ulong address, int length, int elementSize, ulong value)
+    {
+        CheckRange(address, (ulong)length);
+        if (value == 0)
+        {
+            Zero(address, length);
+            return;
+        }
+        var span = Slice(address, length);
+        switch (elementSize)
+        {
+            case 1: span.Fill((byte)value); break;
+            case 2: MemoryMarshal.Cast<byte, ushort>(span).Fill(LittleEndian((ushort)value)); break;
+            case 4: MemoryMarshal.Cast<byte, uint>(span).Fill(LittleEndian((uint)value)); break;
+            default: MemoryMarshal.Cast<byte, ulong>(span).Fill(LittleEndian(value)); break;
+        }
+    }
+
+    /// <summary>A rep movs run: <paramref name="length"/> bytes from <paramref name="source"/> to
+    /// <paramref name="destination"/>, each range inside one frame (as memmove; the caller keeps
+    /// element-wise overlap semantics out of it). Copying a frame of zeros is clearing.</summary>
+    public void Copy(ulong source, ulong destination, int length)
+    {
+        CheckRange(source, (ulong)length);
+        CheckRange(destination, (ulong)length);
+        if (!_nonZero[source >> PageShift])
+            Zero(destination, length);
+        else
+            ReadBytes(source, Slice(destination, length));
+    }
+
+    /// <summary>Zeros bytes inside one frame; nothing to store if the frame holds only zeros, and a
+    /// whole frame cleared is known to hold only zeros afterwards (clear_page).</summary>
+    private void Zero(ulong address, int length)
+    {
+        ulong gfn = address >> PageShift;
+        if (!_nonZero[gfn]) return;
+        var chunk = _chunks[address >> ChunkShift]!; // a frame that may be non-zero was written, so its chunk exists
+        chunk.AsSpan((int)(address & ChunkMask), length).Clear();
+        if (length == PageSize) _nonZero[gfn] = false;
     }
 
     public void ReadBytes(ulong address, Span<byte> destination)
