@@ -11,11 +11,13 @@ namespace Farm.Simulation.X86;
 /// zeroed once and never moved or promoted by the GC (4 KiB arrays per frame were copied from
 /// generation to generation, about a fifth of a kernbench run's CPU time; docs/performance.md).
 /// <para>
-/// Each frame also records whether it may hold a non-zero byte. A frame that holds only zeros
-/// (never written, or cleared whole since) needs no memset when the guest clears it again, and
-/// copying it is clearing: the guest's clear_page of a data frame it freed (its contents are
-/// never written) then costs no host memory traffic, and an untouched chunk stays unallocated.
-/// The guest still runs the routine and is charged for it; only the host's redundant stores go.
+/// Each frame also records whether it may hold a non-zero byte: <c>_frames[gfn]</c> is its chunk
+/// if so, null if the frame reads as all zeros (never written, or cleared whole since). Such a
+/// frame is not touched by reads (no host page fault), writing zeros to it stores nothing,
+/// clearing it again needs no memset, and copying it is clearing. The guest's clear_page of a
+/// data frame (whose contents the model never writes) then costs no host memory traffic, and an
+/// untouched chunk stays unallocated. The guest still runs the routine and is charged for it;
+/// only the host's redundant stores go (docs/performance.md, "Kernbench: guest side and runtime").
 /// </para>
 /// </summary>
 public sealed class GuestMemory
@@ -27,9 +29,9 @@ public sealed class GuestMemory
     private const ulong ChunkMask = (1UL << ChunkShift) - 1;
 
     private readonly byte[]?[] _chunks;
-    // Per frame: may it hold a non-zero byte? False means all zeros (set by every writer that
-    // may store a non-zero byte, cleared by a whole-frame clear).
-    private readonly bool[] _nonZero;
+    // Per frame: its chunk if the frame may hold a non-zero byte, else null (all zeros). One load
+    // answers both "where" and "is it zero" on every read and write.
+    private readonly byte[]?[] _frames;
 
     public GuestMemory(ulong sizeBytes)
     {
@@ -38,7 +40,7 @@ public sealed class GuestMemory
         SizeBytes = sizeBytes;
         FrameCount = sizeBytes >> PageShift;
         _chunks = new byte[]?[(sizeBytes + ChunkMask) >> ChunkShift];
-        _nonZero = new bool[FrameCount];
+        _frames = new byte[]?[FrameCount];
     }
 
     public ulong SizeBytes { get; }
@@ -50,32 +52,34 @@ public sealed class GuestMemory
 
     /// <summary>The frame's bytes for writing, allocated (zeroed) on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> Frame(ulong gfn)
-    {
-        var chunk = Chunk(gfn << PageShift);
-        _nonZero[gfn] = true; // the caller may write anything
-        return chunk.AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
-    }
+    public Span<byte> Frame(ulong gfn) =>
+        Writable(gfn).AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
 
     /// <summary>Whether the frame may hold a non-zero byte (false: it reads as all zeros).</summary>
-    public bool MayBeNonZero(ulong gfn) => _nonZero[gfn];
+    public bool MayBeNonZero(ulong gfn) => _frames[gfn] is not null;
 
-    /// <summary>The frame's bytes if it was ever written, else empty (it reads as zeros).</summary>
+    /// <summary>The frame's bytes if it may hold a non-zero byte, else empty (it reads as zeros).</summary>
     public ReadOnlySpan<byte> FrameIfAllocated(ulong gfn)
     {
-        var chunk = _chunks[gfn >> (ChunkShift - PageShift)];
+        var chunk = _frames[gfn];
         return chunk is null ? default : chunk.AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
     }
 
-    /// <summary>The chunk holding <paramref name="address"/>, allocated (zeroed) on first use.</summary>
+    /// <summary>The chunk of a frame about to be written with anything (it may then be non-zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte[] Chunk(ulong address) => _chunks[address >> ChunkShift] ?? NewChunk(address >> ChunkShift);
+    private byte[] Writable(ulong gfn) => _frames[gfn] ?? MarkNonZero(gfn);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private byte[] NewChunk(ulong index)
+    private byte[] MarkNonZero(ulong gfn)
     {
-        ulong start = index << ChunkShift;
-        return _chunks[index] = new byte[Math.Min(1UL << ChunkShift, SizeBytes - start)];
+        ulong index = gfn >> (ChunkShift - PageShift);
+        var chunk = _chunks[index];
+        if (chunk is null)
+        {
+            ulong start = index << ChunkShift;
+            _chunks[index] = chunk = new byte[Math.Min(1UL << ChunkShift, SizeBytes - start)];
+        }
+        return _frames[gfn] = chunk;
     }
 
     /// <summary>Bytes [address, address+length) that lie inside one frame, for writing.</summary>
@@ -88,8 +92,8 @@ public sealed class GuestMemory
         CheckRange(address, (ulong)size);
         if ((int)(address & PageMask) + size <= PageSize)
         {
-            var chunk = _chunks[address >> ChunkShift];
-            if (chunk is null) return 0;
+            var chunk = _frames[address >> PageShift];
+            if (chunk is null) return 0; // a frame of zeros: not touched
             // In range: CheckRange bounded the address, and the access stays inside one frame.
             ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (nint)(address & ChunkMask));
             return size switch
@@ -111,8 +115,13 @@ public sealed class GuestMemory
         CheckRange(address, (ulong)size);
         if ((int)(address & PageMask) + size <= PageSize)
         {
-            if (value != 0) _nonZero[address >> PageShift] = true; // bits above the size only make it conservative
-            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Chunk(address)), (nint)(address & ChunkMask));
+            var chunk = _frames[address >> PageShift];
+            if (chunk is null)
+            {
+                if (value == 0) return; // zeros onto a frame of zeros (bits above the size only make this conservative)
+                chunk = MarkNonZero(address >> PageShift);
+            }
+            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (nint)(address & ChunkMask));
             switch (size)
             {
                 case 1: at = (byte)value; break;
@@ -165,7 +174,7 @@ public sealed class GuestMemory
     {
         CheckRange(source, (ulong)length);
         CheckRange(destination, (ulong)length);
-        if (!_nonZero[source >> PageShift])
+        if (_frames[source >> PageShift] is null)
             Zero(destination, length);
         else
             ReadBytes(source, Slice(destination, length));
@@ -176,10 +185,10 @@ public sealed class GuestMemory
     private void Zero(ulong address, int length)
     {
         ulong gfn = address >> PageShift;
-        if (!_nonZero[gfn]) return;
-        var chunk = _chunks[address >> ChunkShift]!; // a frame that may be non-zero was written, so its chunk exists
+        var chunk = _frames[gfn];
+        if (chunk is null) return;
         chunk.AsSpan((int)(address & ChunkMask), length).Clear();
-        if (length == PageSize) _nonZero[gfn] = false;
+        if (length == PageSize) _frames[gfn] = null;
     }
 
     public void ReadBytes(ulong address, Span<byte> destination)
@@ -188,7 +197,7 @@ public sealed class GuestMemory
         while (!destination.IsEmpty)
         {
             int chunk = Math.Min(destination.Length, PageSize - (int)(address & PageMask));
-            var frames = _chunks[address >> ChunkShift];
+            var frames = _frames[address >> PageShift];
             if (frames is null) destination[..chunk].Clear();
             else frames.AsSpan((int)(address & ChunkMask), chunk).CopyTo(destination);
             destination = destination[chunk..];
