@@ -7,20 +7,24 @@ namespace Farm.Simulation.X86;
 /// <summary>
 /// Guest physical memory, allocated on first touch and read as zeros until then. Raw access
 /// only; write protection is the <see cref="IWriteGate"/>'s business, not the memory's.
-/// Storage is in 1 MiB chunks of 256 frames: each is one large-object-heap array, allocated
-/// zeroed once and never moved or promoted by the GC (4 KiB arrays per frame were copied from
-/// generation to generation, about a fifth of a kernbench run's CPU time; docs/performance.md).
+/// Storage is in 1 MiB chunks of 256 frames: each is one pinned array, allocated zeroed once
+/// and never moved or promoted by the GC (4 KiB arrays per frame were copied from generation to
+/// generation, about a fifth of a kernbench run's CPU time; docs/performance.md). Pinned, each
+/// frame has a fixed host address, and the frames start on host page boundaries: a guest frame
+/// is one host page (unaligned, each frame's first and last bytes were on two host pages, so a
+/// page table touched at both ends cost two host page faults and 8 KiB of RSS).
 /// <para>
-/// Each frame also records whether it may hold a non-zero byte: <c>_frames[gfn]</c> is its chunk
-/// if so, null if the frame reads as all zeros (never written, or cleared whole since). Such a
-/// frame is not touched by reads (no host page fault), writing zeros to it stores nothing,
-/// clearing it again needs no memset, and copying it is clearing. The guest's clear_page of a
-/// data frame (whose contents the model never writes) then costs no host memory traffic, and an
-/// untouched chunk stays unallocated. The guest still runs the routine and is charged for it;
-/// only the host's redundant stores go (docs/performance.md, "Kernbench: guest side and runtime").
+/// Each frame also records whether it may hold a non-zero byte: <c>_frames[gfn]</c> is its host
+/// address if so, 0 if the frame reads as all zeros (never written, or cleared whole since).
+/// Such a frame is not touched by reads (no host page fault), writing zeros to it stores
+/// nothing, clearing it again needs no memset, and copying it is clearing. The guest's
+/// clear_page of a data frame (whose contents the model never writes) then costs no host memory
+/// traffic, and an untouched chunk stays unallocated. The guest still runs the routine and is
+/// charged for it; only the host's redundant stores go (docs/performance.md, "Kernbench: guest
+/// side and runtime").
 /// </para>
 /// </summary>
-public sealed class GuestMemory
+public sealed unsafe class GuestMemory
 {
     public const int PageShift = 12;
     public const int PageSize = 1 << PageShift;
@@ -29,9 +33,12 @@ public sealed class GuestMemory
     private const ulong ChunkMask = (1UL << ChunkShift) - 1;
 
     private readonly byte[]?[] _chunks;
-    // Per frame: its chunk if the frame may hold a non-zero byte, else null (all zeros). One load
-    // answers both "where" and "is it zero" on every read and write.
-    private readonly byte[]?[] _frames;
+    // Where a chunk's first frame starts in its array: the first host page boundary.
+    private readonly int[] _chunkStart;
+    // Per frame: its host address if the frame may hold a non-zero byte, else 0 (all zeros). One
+    // load answers both "where" and "is it zero" on every read and write; no GC reference, so
+    // no write barrier when it changes. Valid while the chunks are (this object holds them).
+    private readonly nint[] _frames;
 
     public GuestMemory(ulong sizeBytes)
     {
@@ -40,7 +47,8 @@ public sealed class GuestMemory
         SizeBytes = sizeBytes;
         FrameCount = sizeBytes >> PageShift;
         _chunks = new byte[]?[(sizeBytes + ChunkMask) >> ChunkShift];
-        _frames = new byte[]?[FrameCount];
+        _chunkStart = new int[_chunks.Length];
+        _frames = new nint[FrameCount];
     }
 
     public ulong SizeBytes { get; }
@@ -51,63 +59,74 @@ public sealed class GuestMemory
         address < SizeBytes && length <= SizeBytes - address;
 
     /// <summary>The frame's bytes for writing, allocated (zeroed) on first use.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> Frame(ulong gfn) =>
-        Writable(gfn).AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
-
-    /// <summary>Whether the frame may hold a non-zero byte (false: it reads as all zeros).</summary>
-    public bool MayBeNonZero(ulong gfn) => _frames[gfn] is not null;
-
-    /// <summary>The frame's bytes if it may hold a non-zero byte, else empty (it reads as zeros).</summary>
-    public ReadOnlySpan<byte> FrameIfAllocated(ulong gfn)
+    public Span<byte> Frame(ulong gfn)
     {
-        var chunk = _frames[gfn];
-        return chunk is null ? default : chunk.AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
+        if (_frames[gfn] == 0) MarkNonZero(gfn); // the caller may write anything
+        return FrameSpan(gfn, 0, PageSize);
     }
 
-    /// <summary>The chunk of a frame about to be written with anything (it may then be non-zero).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte[] Writable(ulong gfn) => _frames[gfn] ?? MarkNonZero(gfn);
+    /// <summary>Whether the frame may hold a non-zero byte (false: it reads as all zeros).</summary>
+    public bool MayBeNonZero(ulong gfn) => _frames[gfn] != 0;
+
+    /// <summary>The frame's bytes if it may hold a non-zero byte, else empty (it reads as zeros).</summary>
+    public ReadOnlySpan<byte> FrameIfAllocated(ulong gfn) =>
+        _frames[gfn] == 0 ? default : FrameSpan(gfn, 0, PageSize);
+
+    /// <summary>Part of a frame's bytes, as a span of its chunk (which the span keeps alive).</summary>
+    private Span<byte> FrameSpan(ulong gfn, int offset, int length)
+    {
+        ulong index = gfn >> (ChunkShift - PageShift);
+        return _chunks[index]!.AsSpan(_chunkStart[index] + (int)((gfn << PageShift) & ChunkMask) + offset, length);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private byte[] MarkNonZero(ulong gfn)
+    private nint MarkNonZero(ulong gfn)
     {
         ulong index = gfn >> (ChunkShift - PageShift);
         var chunk = _chunks[index];
         if (chunk is null)
         {
-            ulong start = index << ChunkShift;
-            _chunks[index] = chunk = new byte[Math.Min(1UL << ChunkShift, SizeBytes - start)];
+            int bytes = (int)Math.Min(1UL << ChunkShift, SizeBytes - (index << ChunkShift));
+            // Zeroed, pinned, and a page longer, so the frames can start on a host page boundary.
+            chunk = GC.AllocateArray<byte>(bytes + PageSize, pinned: true);
+            nint data = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(chunk));
+            _chunkStart[index] = (int)(((data + (PageSize - 1)) & ~(nint)(PageSize - 1)) - data);
+            _chunks[index] = chunk;
         }
-        return _frames[gfn] = chunk;
+        return _frames[gfn] = (nint)Unsafe.AsPointer(ref chunk[_chunkStart[index] + (int)((gfn << PageShift) & ChunkMask)]);
     }
 
     /// <summary>Bytes [address, address+length) that lie inside one frame, for writing.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> Slice(ulong address, int length) =>
-        Frame(address >> PageShift).Slice((int)(address & PageMask), length);
+    public Span<byte> Slice(ulong address, int length)
+    {
+        ulong gfn = address >> PageShift;
+        if (_frames[gfn] == 0) MarkNonZero(gfn);
+        return FrameSpan(gfn, (int)(address & PageMask), length);
+    }
 
     public ulong Read(ulong address, int size)
     {
         CheckRange(address, (ulong)size);
         if ((int)(address & PageMask) + size <= PageSize)
         {
-            var chunk = _frames[address >> PageShift];
-            if (chunk is null) return 0; // a frame of zeros: not touched
+            nint frame = _frames[address >> PageShift];
+            if (frame == 0) return 0; // a frame of zeros: not touched
             // In range: CheckRange bounded the address, and the access stays inside one frame.
-            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (nint)(address & ChunkMask));
-            return size switch
+            byte* at = (byte*)frame + (address & PageMask);
+            ulong value = size switch
             {
-                1 => at,
-                2 => LittleEndian(Unsafe.ReadUnaligned<ushort>(ref at)),
-                4 => LittleEndian(Unsafe.ReadUnaligned<uint>(ref at)),
-                _ => LittleEndian(Unsafe.ReadUnaligned<ulong>(ref at)),
+                1 => *at,
+                2 => LittleEndian(Unsafe.ReadUnaligned<ushort>(at)),
+                4 => LittleEndian(Unsafe.ReadUnaligned<uint>(at)),
+                _ => LittleEndian(Unsafe.ReadUnaligned<ulong>(at)),
             };
+            GC.KeepAlive(this); // the chunks, until the read is done
+            return value;
         }
-        ulong value = 0;
+        ulong result = 0;
         for (int i = 0; i < size; i++)
-            value |= (ulong)Read(address + (ulong)i, 1) << (8 * i);
-        return value;
+            result |= (ulong)Read(address + (ulong)i, 1) << (8 * i);
+        return result;
     }
 
     public void Write(ulong address, int size, ulong value)
@@ -115,20 +134,21 @@ public sealed class GuestMemory
         CheckRange(address, (ulong)size);
         if ((int)(address & PageMask) + size <= PageSize)
         {
-            var chunk = _frames[address >> PageShift];
-            if (chunk is null)
+            nint frame = _frames[address >> PageShift];
+            if (frame == 0)
             {
                 if (value == 0) return; // zeros onto a frame of zeros (bits above the size only make this conservative)
-                chunk = MarkNonZero(address >> PageShift);
+                frame = MarkNonZero(address >> PageShift);
             }
-            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (nint)(address & ChunkMask));
+            byte* at = (byte*)frame + (address & PageMask);
             switch (size)
             {
-                case 1: at = (byte)value; break;
-                case 2: Unsafe.WriteUnaligned(ref at, LittleEndian((ushort)value)); break;
-                case 4: Unsafe.WriteUnaligned(ref at, LittleEndian((uint)value)); break;
-                default: Unsafe.WriteUnaligned(ref at, LittleEndian(value)); break;
+                case 1: *at = (byte)value; break;
+                case 2: Unsafe.WriteUnaligned(at, LittleEndian((ushort)value)); break;
+                case 4: Unsafe.WriteUnaligned(at, LittleEndian((uint)value)); break;
+                default: Unsafe.WriteUnaligned(at, LittleEndian(value)); break;
             }
+            GC.KeepAlive(this);
             return;
         }
         for (int i = 0; i < size; i++)
@@ -174,7 +194,7 @@ public sealed class GuestMemory
     {
         CheckRange(source, (ulong)length);
         CheckRange(destination, (ulong)length);
-        if (_frames[source >> PageShift] is null)
+        if (_frames[source >> PageShift] == 0)
             Zero(destination, length);
         else
             ReadBytes(source, Slice(destination, length));
@@ -185,10 +205,9 @@ public sealed class GuestMemory
     private void Zero(ulong address, int length)
     {
         ulong gfn = address >> PageShift;
-        var chunk = _frames[gfn];
-        if (chunk is null) return;
-        chunk.AsSpan((int)(address & ChunkMask), length).Clear();
-        if (length == PageSize) _frames[gfn] = null;
+        if (_frames[gfn] == 0) return;
+        FrameSpan(gfn, (int)(address & PageMask), length).Clear();
+        if (length == PageSize) _frames[gfn] = 0;
     }
 
     public void ReadBytes(ulong address, Span<byte> destination)
@@ -197,9 +216,9 @@ public sealed class GuestMemory
         while (!destination.IsEmpty)
         {
             int chunk = Math.Min(destination.Length, PageSize - (int)(address & PageMask));
-            var frames = _frames[address >> PageShift];
-            if (frames is null) destination[..chunk].Clear();
-            else frames.AsSpan((int)(address & ChunkMask), chunk).CopyTo(destination);
+            ulong gfn = address >> PageShift;
+            if (_frames[gfn] == 0) destination[..chunk].Clear();
+            else FrameSpan(gfn, (int)(address & PageMask), chunk).CopyTo(destination);
             destination = destination[chunk..];
             address += (ulong)chunk;
         }
