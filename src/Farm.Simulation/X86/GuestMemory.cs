@@ -7,11 +7,24 @@ namespace Farm.Simulation.X86;
 /// <summary>
 /// Guest physical memory, allocated on first touch and read as zeros until then. Raw access
 /// only; write protection is the <see cref="IWriteGate"/>'s business, not the memory's.
-/// Storage is in 1 MiB chunks of 256 frames: each is one large-object-heap array, allocated
-/// zeroed once and never moved or promoted by the GC (4 KiB arrays per frame were copied from
-/// generation to generation, about a fifth of a kernbench run's CPU time; docs/performance.md).
+/// Storage is in 1 MiB chunks of 256 frames: each is one pinned array, allocated zeroed once
+/// and never moved or promoted by the GC (4 KiB arrays per frame were copied from generation to
+/// generation, about a fifth of a kernbench run's CPU time; docs/performance.md). Pinned, each
+/// frame has a fixed host address, and the frames start on host page boundaries: a guest frame
+/// is one host page (unaligned, each frame's first and last bytes were on two host pages, so a
+/// page table touched at both ends cost two host page faults and 8 KiB of RSS).
+/// <para>
+/// Each frame also records whether it may hold a non-zero byte: <c>_frames[gfn]</c> is its host
+/// address if so, 0 if the frame reads as all zeros (never written, or cleared whole since).
+/// Such a frame is not touched by reads (no host page fault), writing zeros to it stores
+/// nothing, clearing it again needs no memset, and copying it is clearing. The guest's
+/// clear_page of a data frame (whose contents the model never writes) then costs no host memory
+/// traffic, and an untouched chunk stays unallocated. The guest still runs the routine and is
+/// charged for it; only the host's redundant stores go (docs/performance.md, "Kernbench: guest
+/// side and runtime").
+/// </para>
 /// </summary>
-public sealed class GuestMemory
+public sealed unsafe class GuestMemory
 {
     public const int PageShift = 12;
     public const int PageSize = 1 << PageShift;
@@ -20,6 +33,12 @@ public sealed class GuestMemory
     private const ulong ChunkMask = (1UL << ChunkShift) - 1;
 
     private readonly byte[]?[] _chunks;
+    // Where a chunk's first frame starts in its array: the first host page boundary.
+    private readonly int[] _chunkStart;
+    // Per frame: its host address if the frame may hold a non-zero byte, else 0 (all zeros). One
+    // load answers both "where" and "is it zero" on every read and write; no GC reference, so
+    // no write barrier when it changes. Valid while the chunks are (this object holds them).
+    private readonly nint[] _frames;
 
     public GuestMemory(ulong sizeBytes)
     {
@@ -28,6 +47,8 @@ public sealed class GuestMemory
         SizeBytes = sizeBytes;
         FrameCount = sizeBytes >> PageShift;
         _chunks = new byte[]?[(sizeBytes + ChunkMask) >> ChunkShift];
+        _chunkStart = new int[_chunks.Length];
+        _frames = new nint[FrameCount];
     }
 
     public ulong SizeBytes { get; }
@@ -37,55 +58,75 @@ public sealed class GuestMemory
     public bool Contains(ulong address, ulong length) =>
         address < SizeBytes && length <= SizeBytes - address;
 
-    /// <summary>The frame's bytes, allocated (zeroed) on first use.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> Frame(ulong gfn) =>
-        Chunk(gfn << PageShift).AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
-
-    /// <summary>The frame's bytes if it was ever written, else empty (it reads as zeros).</summary>
-    public ReadOnlySpan<byte> FrameIfAllocated(ulong gfn)
+    /// <summary>The frame's bytes for writing, allocated (zeroed) on first use.</summary>
+    public Span<byte> Frame(ulong gfn)
     {
-        var chunk = _chunks[gfn >> (ChunkShift - PageShift)];
-        return chunk is null ? default : chunk.AsSpan((int)((gfn << PageShift) & ChunkMask), PageSize);
+        if (_frames[gfn] == 0) MarkNonZero(gfn); // the caller may write anything
+        return FrameSpan(gfn, 0, PageSize);
     }
 
-    /// <summary>The chunk holding <paramref name="address"/>, allocated (zeroed) on first use.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte[] Chunk(ulong address) => _chunks[address >> ChunkShift] ?? NewChunk(address >> ChunkShift);
+    /// <summary>Whether the frame may hold a non-zero byte (false: it reads as all zeros).</summary>
+    public bool MayBeNonZero(ulong gfn) => _frames[gfn] != 0;
+
+    /// <summary>The frame's bytes if it may hold a non-zero byte, else empty (it reads as zeros).</summary>
+    public ReadOnlySpan<byte> FrameIfAllocated(ulong gfn) =>
+        _frames[gfn] == 0 ? default : FrameSpan(gfn, 0, PageSize);
+
+    /// <summary>Part of a frame's bytes, as a span of its chunk (which the span keeps alive).</summary>
+    private Span<byte> FrameSpan(ulong gfn, int offset, int length)
+    {
+        ulong index = gfn >> (ChunkShift - PageShift);
+        return _chunks[index]!.AsSpan(_chunkStart[index] + (int)((gfn << PageShift) & ChunkMask) + offset, length);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private byte[] NewChunk(ulong index)
+    private nint MarkNonZero(ulong gfn)
     {
-        ulong start = index << ChunkShift;
-        return _chunks[index] = new byte[Math.Min(1UL << ChunkShift, SizeBytes - start)];
+        ulong index = gfn >> (ChunkShift - PageShift);
+        var chunk = _chunks[index];
+        if (chunk is null)
+        {
+            int bytes = (int)Math.Min(1UL << ChunkShift, SizeBytes - (index << ChunkShift));
+            // Zeroed, pinned, and a page longer, so the frames can start on a host page boundary.
+            chunk = GC.AllocateArray<byte>(bytes + PageSize, pinned: true);
+            nint data = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(chunk));
+            _chunkStart[index] = (int)(((data + (PageSize - 1)) & ~(nint)(PageSize - 1)) - data);
+            _chunks[index] = chunk;
+        }
+        return _frames[gfn] = (nint)Unsafe.AsPointer(ref chunk[_chunkStart[index] + (int)((gfn << PageShift) & ChunkMask)]);
     }
 
-    /// <summary>Bytes [address, address+length) that lie inside one frame.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> Slice(ulong address, int length) =>
-        Frame(address >> PageShift).Slice((int)(address & PageMask), length);
+    /// <summary>Bytes [address, address+length) that lie inside one frame, for writing.</summary>
+    public Span<byte> Slice(ulong address, int length)
+    {
+        ulong gfn = address >> PageShift;
+        if (_frames[gfn] == 0) MarkNonZero(gfn);
+        return FrameSpan(gfn, (int)(address & PageMask), length);
+    }
 
     public ulong Read(ulong address, int size)
     {
         CheckRange(address, (ulong)size);
         if ((int)(address & PageMask) + size <= PageSize)
         {
-            var chunk = _chunks[address >> ChunkShift];
-            if (chunk is null) return 0;
+            nint frame = _frames[address >> PageShift];
+            if (frame == 0) return 0; // a frame of zeros: not touched
             // In range: CheckRange bounded the address, and the access stays inside one frame.
-            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk), (nint)(address & ChunkMask));
-            return size switch
+            byte* at = (byte*)frame + (address & PageMask);
+            ulong value = size switch
             {
-                1 => at,
-                2 => LittleEndian(Unsafe.ReadUnaligned<ushort>(ref at)),
-                4 => LittleEndian(Unsafe.ReadUnaligned<uint>(ref at)),
-                _ => LittleEndian(Unsafe.ReadUnaligned<ulong>(ref at)),
+                1 => *at,
+                2 => LittleEndian(Unsafe.ReadUnaligned<ushort>(at)),
+                4 => LittleEndian(Unsafe.ReadUnaligned<uint>(at)),
+                _ => LittleEndian(Unsafe.ReadUnaligned<ulong>(at)),
             };
+            GC.KeepAlive(this); // the chunks, until the read is done
+            return value;
         }
-        ulong value = 0;
+        ulong result = 0;
         for (int i = 0; i < size; i++)
-            value |= (ulong)Read(address + (ulong)i, 1) << (8 * i);
-        return value;
+            result |= (ulong)Read(address + (ulong)i, 1) << (8 * i);
+        return result;
     }
 
     public void Write(ulong address, int size, ulong value)
@@ -93,14 +134,21 @@ public sealed class GuestMemory
         CheckRange(address, (ulong)size);
         if ((int)(address & PageMask) + size <= PageSize)
         {
-            ref byte at = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Chunk(address)), (nint)(address & ChunkMask));
+            nint frame = _frames[address >> PageShift];
+            if (frame == 0)
+            {
+                if (value == 0) return; // zeros onto a frame of zeros (bits above the size only make this conservative)
+                frame = MarkNonZero(address >> PageShift);
+            }
+            byte* at = (byte*)frame + (address & PageMask);
             switch (size)
             {
-                case 1: at = (byte)value; break;
-                case 2: Unsafe.WriteUnaligned(ref at, LittleEndian((ushort)value)); break;
-                case 4: Unsafe.WriteUnaligned(ref at, LittleEndian((uint)value)); break;
-                default: Unsafe.WriteUnaligned(ref at, LittleEndian(value)); break;
+                case 1: *at = (byte)value; break;
+                case 2: Unsafe.WriteUnaligned(at, LittleEndian((ushort)value)); break;
+                case 4: Unsafe.WriteUnaligned(at, LittleEndian((uint)value)); break;
+                default: Unsafe.WriteUnaligned(at, LittleEndian(value)); break;
             }
+            GC.KeepAlive(this);
             return;
         }
         for (int i = 0; i < size; i++)
@@ -119,15 +167,58 @@ public sealed class GuestMemory
         }
     }
 
+    /// <summary>A rep stos run inside one frame: <paramref name="length"/> bytes of
+    /// <paramref name="elementSize"/>-byte elements of <paramref name="value"/>.</summary>
+    public void Fill(ulong address, int length, int elementSize, ulong value)
+    {
+        CheckRange(address, (ulong)length);
+        if (value == 0)
+        {
+            Zero(address, length);
+            return;
+        }
+        var span = Slice(address, length);
+        switch (elementSize)
+        {
+            case 1: span.Fill((byte)value); break;
+            case 2: MemoryMarshal.Cast<byte, ushort>(span).Fill(LittleEndian((ushort)value)); break;
+            case 4: MemoryMarshal.Cast<byte, uint>(span).Fill(LittleEndian((uint)value)); break;
+            default: MemoryMarshal.Cast<byte, ulong>(span).Fill(LittleEndian(value)); break;
+        }
+    }
+
+    /// <summary>A rep movs run: <paramref name="length"/> bytes from <paramref name="source"/> to
+    /// <paramref name="destination"/>, each range inside one frame (as memmove; the caller keeps
+    /// element-wise overlap semantics out of it). Copying a frame of zeros is clearing.</summary>
+    public void Copy(ulong source, ulong destination, int length)
+    {
+        CheckRange(source, (ulong)length);
+        CheckRange(destination, (ulong)length);
+        if (_frames[source >> PageShift] == 0)
+            Zero(destination, length);
+        else
+            ReadBytes(source, Slice(destination, length));
+    }
+
+    /// <summary>Zeros bytes inside one frame; nothing to store if the frame holds only zeros, and a
+    /// whole frame cleared is known to hold only zeros afterwards (clear_page).</summary>
+    private void Zero(ulong address, int length)
+    {
+        ulong gfn = address >> PageShift;
+        if (_frames[gfn] == 0) return;
+        FrameSpan(gfn, (int)(address & PageMask), length).Clear();
+        if (length == PageSize) _frames[gfn] = 0;
+    }
+
     public void ReadBytes(ulong address, Span<byte> destination)
     {
         CheckRange(address, (ulong)destination.Length);
         while (!destination.IsEmpty)
         {
             int chunk = Math.Min(destination.Length, PageSize - (int)(address & PageMask));
-            var frames = _chunks[address >> ChunkShift];
-            if (frames is null) destination[..chunk].Clear();
-            else frames.AsSpan((int)(address & ChunkMask), chunk).CopyTo(destination);
+            ulong gfn = address >> PageShift;
+            if (_frames[gfn] == 0) destination[..chunk].Clear();
+            else FrameSpan(gfn, (int)(address & PageMask), chunk).CopyTo(destination);
             destination = destination[chunk..];
             address += (ulong)chunk;
         }

@@ -6,7 +6,7 @@ namespace Farm.Simulation.X86.Internal.Handlers;
 
 /// <summary>
 /// stos and movs, with and without rep. On pages the gate lets us write, a rep run is done
-/// in bulk, a frame at a time (Span.Fill / CopyTo); element by element only where a frame is
+/// in bulk, a frame at a time (GuestMemory.Fill / Copy); element by element only where a frame is
 /// protected, where an element straddles frames, when DF=1, or under emulation, whose
 /// callers ask for a bounded number of elements (KVM emulates rep one element at a time).
 /// </summary>
@@ -53,9 +53,9 @@ internal sealed class StringHandler(bool isMovs) : OpHandler
                 if (n != 0)
                 {
                     if (isMovs)
-                        it.Memory.ReadBytes(r[6] & amask, it.Memory.Slice(r[7] & amask, (int)(n * (ulong)size)));
+                        it.Memory.Copy(r[6] & amask, r[7] & amask, (int)(n * (ulong)size));
                     else
-                        Fill(it.Memory.Slice(r[7] & amask, (int)(n * (ulong)size)), size, value);
+                        it.Memory.Fill(r[7] & amask, (int)(n * (ulong)size), size, value);
                     r[7] = (r[7] + n * (ulong)size) & amask;
                     if (isMovs) r[6] = (r[6] + n * (ulong)size) & amask;
                     count -= n;
@@ -136,22 +136,6 @@ internal sealed class StringHandler(bool isMovs) : OpHandler
         }
         if (n == 0 || !it.CanBulkWrite(dst, n * (ulong)size)) return 0;
         return n;
-    }
-
-    private static void Fill(Span<byte> span, int size, ulong value)
-    {
-        if (value == 0)
-        {
-            span.Clear(); // clear_page's case: the runtime's memset, faster than an element fill
-            return;
-        }
-        switch (size)
-        {
-            case 1: span.Fill((byte)value); break;
-            case 2: MemoryMarshal.Cast<byte, ushort>(span).Fill((ushort)value); break;
-            case 4: MemoryMarshal.Cast<byte, uint>(span).Fill((uint)value); break;
-            default: MemoryMarshal.Cast<byte, ulong>(span).Fill(value); break;
-        }
     }
 }
 
