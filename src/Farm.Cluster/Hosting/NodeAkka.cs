@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Cluster.Hosting;
-using Akka.Cluster.Hosting.SBR;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Management.Cluster.Bootstrap;
@@ -16,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace Farm.Cluster.Hosting;
 
 /// <summary>
-/// A node's actor system through Akka.Hosting: remoting, clustering with keep-oldest downing,
+/// A node's actor system through Akka.Hosting: remoting, clustering with the farm's downing (UnreachableDowning),
 /// the coordinator singleton and its proxy, the worker, cluster bootstrap (started by the host once
 /// the management routes answer: <see cref="FarmNode"/>), Akka's log events into
 /// Microsoft.Extensions.Logging, and last the <c>--config</c> overlays, which win over everything.
@@ -37,11 +36,9 @@ internal static class NodeAkka
         {
             Roles = [.. o.Roles],
             SeedNodes = [.. o.SeedNodes],
-            // keep-oldest with down-if-alone: a dead worker never downs the coordinator, nor a dead
-            // coordinator the workers. keep-majority counted only Up members, so a worker killed
-            // before another had become Up made it one against one, and the lowest address (a coin
-            // flip of ports) downed the coordinator and the surviving worker (docs/failure-behaviour.md).
-            SplitBrainResolver = new KeepOldestOption { DownIfAlone = true },
+            // Downing is UnreachableDowning (BaseConfig): Akka's side-counting strategies could down
+            // the coordinator, or the surviving workers, when one node died (docs/failure-behaviour.md).
+            SplitBrainResolver = null,
             FailureDetector = new PhiAccrualFailureDetectorOptions { AcceptableHeartbeatPause = o.HeartbeatPause },
         });
         if (o.Discovery != Discovery.None)
@@ -114,6 +111,7 @@ internal static class NodeAkka
               # 10 ms, about a third of its idle CPU (docs/cluster.md, "Benchmark"); its timers are 0.2 s and more.
               scheduler.tick-duration = 50ms
               cluster {
+                downing-provider-class = "{{UnreachableDowning.ProviderClass}}"
                 split-brain-resolver.stable-after = {{(int)o.StableAfter.TotalMilliseconds}}ms
                 run-coordinated-shutdown-when-down = on
               }
