@@ -9,7 +9,7 @@ namespace Farm.Cluster.Hosting;
 /// On a worker-only node: notices when the cluster has had no coordinator for
 /// <see cref="NodeOptions.CoordinatorGrace"/> and makes the node rejoin. A coordinator restarted
 /// without the workers as seeds (or on another address) forms a cluster of its own, while the
-/// workers stay in the old one, where the split-brain resolver removes the dead coordinator; an
+/// workers stay in the old one, where they down and remove the dead coordinator; an
 /// Akka node joins one cluster per actor-system life, so the node must start again to reach the
 /// new one (docs/failure-behaviour.md, "A worker without a coordinator rejoins"). First the
 /// worker finishes its running trials (<see cref="WorkerActor.Drain"/>), so that none is lost or

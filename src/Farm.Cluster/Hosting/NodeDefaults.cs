@@ -38,7 +38,7 @@ public static class NodeDefaults
     public static readonly TimeSpan ResumeGrace = TimeSpan.FromMinutes(2);
     /// <summary>Failure detection: how long a silent node is tolerated before it is unreachable.</summary>
     public static readonly TimeSpan HeartbeatPause = TimeSpan.FromSeconds(10);
-    /// <summary>Split-brain resolver: how long membership must be stable before it downs nodes.</summary>
+    /// <summary>Downing (<see cref="UnreachableDowning"/>): how long a member stays unreachable before it is downed.</summary>
     public static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(10);
     /// <summary>
     /// How long the host waits for a stopping node (CoordinatedShutdown: leave the cluster, hand the

@@ -18,7 +18,7 @@ public sealed record NodeOptions
     public TimeSpan StoreCheckInterval { get; init; } = NodeDefaults.StoreCheckInterval;
     /// <summary>Failure detection: how long a silent node is tolerated before it is unreachable.</summary>
     public TimeSpan HeartbeatPause { get; init; } = NodeDefaults.HeartbeatPause;
-    /// <summary>Split-brain resolver: how long membership must be stable before it downs nodes.</summary>
+    /// <summary>Downing (<see cref="UnreachableDowning"/>): how long a member stays unreachable before it is downed.</summary>
     public TimeSpan StableAfter { get; init; } = NodeDefaults.StableAfter;
 
     /// <summary>A worker-only node in a cluster without a coordinator for this long finishes its trials and rejoins.</summary>
