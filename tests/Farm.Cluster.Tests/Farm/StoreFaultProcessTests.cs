@@ -4,6 +4,7 @@ using Farm.Cluster.Store;
 using Farm.Tests.Shared;
 using Xunit;
 using static Farm.Cluster.Tests.Farm.ClusterTestKit;
+using static Farm.Cluster.Tests.Farm.HeldResults;
 
 namespace Farm.Cluster.Tests.Farm;
 
@@ -205,30 +206,13 @@ public class StoreFaultProcessTests
                 ["--roles", "coordinator", "--port", $"{remoting}", "--db", db, "--http", $"http://127.0.0.1:{http}", "--config", patient];
             string[] Worker(string seed, int management) =>
                 ["--roles", "worker", "--port", "0", "--seed-nodes", seed, "--slots", "1", "--management-port", $"{management}", "--config", patient];
-            async Task<(double Busy, double Unacked)> WorkerState(int management)
-            {
-                var m = PrometheusText.Parse(await Http.GetStringAsync($"http://127.0.0.1:{management}/metrics"));
-                return (m.Sum("farm_worker_slots_busy"), m.Sum("farm_worker_results_unacknowledged"));
-            }
-
             using var first = new ServeProcess(Coordinator(lostDb)); // killed, frozen or not, whatever fails
             using var w1 = new ServeProcess(Worker(first.Address, m1));
             using var w2 = new ServeProcess(Worker(first.Address, m2));
             using var api = new Api($"http://127.0.0.1:{http}");
-            // Trials of a few seconds each, so that the freeze lands in the first ones. Running is what
-            // the workers say: a trial the store calls running may still be on its way to its worker,
-            // and a frozen coordinator never sends it.
+            // Trials of a few seconds each, so that the freeze lands in the first ones.
             string old = await api.Submit(ClusterSweepTests.SweepText("micro/pt-clear.yaml", 4, "workload.rounds: 1000"));
-            await WaitUntil(async () => (await WorkerState(m1)).Busy == 1 && (await WorkerState(m2)).Busy == 1, Long, "a trial running on each worker");
-            first.Suspend();
-            await WaitUntil(async () => (await WorkerState(m1)).Busy == 0 && (await WorkerState(m2)).Busy == 0, Long, "both workers done with their trials");
-            // What the workers hold for a coordinator to acknowledge: each its trial's result (and any
-            // result whose acknowledgement the freeze caught on its way), unless a worker finished
-            // between the look and the freeze, had it acknowledged and never got the next trial.
-            int held = (int)((await WorkerState(m1)).Unacked + (await WorkerState(m2)).Unacked);
-            Assert.True(held >= 1, "the workers hold no result for a coordinator");
-            first.Kill();
-            Assert.NotNull(await first.WaitForExit(Long));
+            int held = await FreezeUntilWorkersHoldResults_ThenKill(first, m1, m2, Long);
             HashSet<TrialId> oldTrials;
             using (var lost = new ResultStore(lostDb))
                 oldTrials = [.. lost.Results(new SweepId(old)).Select(i => i.Trial)];

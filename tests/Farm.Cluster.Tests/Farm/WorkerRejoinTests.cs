@@ -2,6 +2,7 @@ using Farm.Cluster.Protocol;
 using Farm.Cluster.Store;
 using Xunit;
 using static Farm.Cluster.Tests.Farm.ClusterTestKit;
+using static Farm.Cluster.Tests.Farm.HeldResults;
 
 namespace Farm.Cluster.Tests.Farm;
 
@@ -20,7 +21,7 @@ public class WorkerRejoinTests
     /// The coordinator is frozen while each worker runs a trial, so that both finish theirs and
     /// hold the results unacknowledged; it is killed and started again on the same address and
     /// store with only itself as seed: a cluster of its own, which the workers, still in the old
-    /// one, never hear of. There the resolver removes the dead coordinator; after
+    /// one, never hear of. There they down and remove the dead coordinator; after
     /// <c>NodeDefaults.CoordinatorGrace</c> without one each worker leaves and starts again in its
     /// process, joins through its seed (the coordinator's address) and sends the results it held.
     /// The new coordinator leaves the trials the store says were running to their workers for
@@ -35,18 +36,6 @@ public class WorkerRejoinTests
         string self = $"akka.tcp://farm@127.0.0.1:{remoting}";
         string[] Coordinator() => ["--roles", "coordinator", "--port", $"{remoting}", "--db", db, "--http", $"http://127.0.0.1:{http}", "--seed-nodes", self];
         string[] Worker(int management) => ["--roles", "worker", "--port", "0", "--seed-nodes", self, "--slots", "1", "--management-port", $"{management}"];
-        async Task<(double Busy, double Unacked)> WorkerState(int management)
-        {
-            try
-            {
-                var m = PrometheusText.Parse(await Http.GetStringAsync($"http://127.0.0.1:{management}/metrics"));
-                return (m.Sum("farm_worker_slots_busy"), m.Sum("farm_worker_results_unacknowledged"));
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return (-1, -1); // the node is starting again
-            }
-        }
         async Task<(double Up, double Down)> Members(int management)
         {
             var m = PrometheusText.Parse(await Http.GetStringAsync($"http://127.0.0.1:{management}/metrics"));
@@ -57,16 +46,9 @@ public class WorkerRejoinTests
         using var w1 = new ServeProcess(Worker(m1));
         using var w2 = new ServeProcess(Worker(m2));
         using var api = new Api($"http://127.0.0.1:{http}");
-        // 16 trials of a few seconds each, so that the freeze lands in the first ones. Running is
-        // what the workers say (a trial the store calls running may still be on its way).
+        // Trials of a few seconds each, so that the freeze lands in the first ones.
         string old = await api.Submit(ClusterSweepTests.SweepText("micro/pt-clear.yaml", 4, "workload.rounds: 1000"));
-        await WaitUntil(async () => (await WorkerState(m1)).Busy == 1 && (await WorkerState(m2)).Busy == 1, Long, "a trial running on each worker");
-        first.Suspend();
-        await WaitUntil(async () => (await WorkerState(m1)).Busy == 0 && (await WorkerState(m2)).Busy == 0, Long, "both workers done with their trials");
-        int held = (int)((await WorkerState(m1)).Unacked + (await WorkerState(m2)).Unacked);
-        Assert.True(held >= 1, "the workers hold no result for a coordinator");
-        first.Kill();
-        Assert.NotNull(await first.WaitForExit(Long));
+        await FreezeUntilWorkersHoldResults_ThenKill(first, m1, m2, Long);
         using var second = new ServeProcess(Coordinator());
         // Nobody restarts the workers: each rejoins by itself, and sends what it held.
         await WaitForDone(api, old, 16, "the first sweep, finished by the rejoined workers");
