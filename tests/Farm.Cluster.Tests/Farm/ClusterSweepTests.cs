@@ -68,53 +68,45 @@ public class ClusterSweepTests
     [Fact]
     public Task SeparateProcesses_AWorkerKilledMidSweep_LosesNoTrial() => NodeLogs.Run(async () =>
     {
-            string db = TempDb();
-            int http = FreePort();
-            using var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}");
-            using var w1 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
-            using var w2 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
-            using var api = new Api($"http://127.0.0.1:{http}");
+            using var farm = ProcessFarm.Start(workers: 2);
+            var api = farm.Api;
 
             // Trials that take a while each, so that the kill lands while some are running.
             string id = await api.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 300"));
             await WaitForDone(api, id, 2);
-            w1.Kill();
+            farm.Workers[0].Kill();
 
             await WaitForDone(api, id, 8);
             Assert.Equal(0, (int)(await api.Status(id))!["failed"]!);
-            coordinator.Kill(); // the store is the coordinator's alone while it runs
-            await coordinator.WaitForExit(Stall);
-            using var store = new ResultStore(db);
+            farm.Coordinator.Kill(); // the store is the coordinator's alone while it runs
+            await farm.Coordinator.WaitForExit(Stall);
+            using var store = new ResultStore(farm.Db);
             AssertEveryTrialStoredOnce(store.Results(new SweepId(id)), 8);
     });
 
     [Fact]
     public Task CoordinatorRestartedMidSweep_ResumesFromTheStore_AndRunsNoFinishedTrialAgain() => NodeLogs.Run(async () =>
     {
-            string db = TempDb();
-            int http = FreePort();
-            var coordinator = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}");
-            using var w1 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
-            using var w2 = new ServeProcess("--roles", "worker", "--port", "0", "--seed-nodes", coordinator.Address, "--slots", "1");
-            using var api = new Api($"http://127.0.0.1:{http}");
+            using var farm = ProcessFarm.Start(workers: 2);
+            var api = farm.Api;
 
             string id = await api.Submit(SweepText("micro/pt-clear.yaml", 2, "workload.rounds: 300"));
             await WaitForDone(api, id, 2);
-            coordinator.Kill();
-            coordinator.Dispose();
+            farm.Coordinator.Kill();
+            farm.Coordinator.Dispose();
 
             // Finished before the restart: these must keep their one and only run.
             List<(TrialId Id, string Json)> finished;
-            using (var store = new ResultStore(db))
+            using (var store = new ResultStore(farm.Db))
                 finished = store.Results(new SweepId(id)).Where(i => i.Status == "done").Select(i => (i.Trial, i.ResultJson!)).ToList();
             Assert.True(finished.Count >= 2);
 
             // A new coordinator on the same store joins the surviving members and takes the singleton over.
-            using var restarted = new ServeProcess("--roles", "coordinator", "--port", "0", "--db", db, "--http", $"http://127.0.0.1:{http}", "--seed-nodes", w1.Address);
+            using var restarted = farm.StartCoordinator("--seed-nodes", farm.Workers[0].Address);
             await WaitForDone(api, id, 8);
             restarted.Kill(); // the store is the coordinator's alone while it runs
             await restarted.WaitForExit(Stall);
-            using var after = new ResultStore(db);
+            using var after = new ResultStore(farm.Db);
             foreach (var (trial, json) in finished)
             {
                 var record = after.FindTrial(trial)!;

@@ -14,6 +14,72 @@ internal static class ClusterTestKit
         return port;
     }
 
+    /// <summary>
+    /// The README's farm as processes: a coordinator on a new store serving the HTTP API on a free
+    /// port (remoting on a free one), one-slot workers joining through it, and the API's client.
+    /// Disposing stops them all (the client, the workers last started first, the coordinator).
+    /// </summary>
+    public sealed class ProcessFarm : IDisposable
+    {
+        private ProcessFarm(string db, int http)
+        {
+            Db = db;
+            HttpUrl = $"http://127.0.0.1:{http}";
+            Api = new Api(HttpUrl);
+        }
+
+        /// <summary>The store's file, the coordinator's alone while it runs.</summary>
+        public string Db { get; }
+
+        public string HttpUrl { get; }
+
+        public ServeProcess Coordinator { get; private set; } = null!;
+
+        public List<ServeProcess> Workers { get; } = [];
+
+        /// <summary>Each worker's management port (its /metrics), when started with <c>managed</c>.</summary>
+        public List<int> Management { get; } = [];
+
+        public Api Api { get; }
+
+        /// <summary>Starts the coordinator, then <paramref name="workers"/> workers, each with a management endpoint when <paramref name="managed"/>.</summary>
+        public static ProcessFarm Start(int workers, bool managed = false)
+        {
+            var farm = new ProcessFarm(ClusterSweepTests.TempDb(), FreePort());
+            try
+            {
+                farm.Coordinator = farm.StartCoordinator();
+                for (int i = 0; i < workers; i++)
+                {
+                    string[] args = ["--roles", "worker", "--port", "0", "--seed-nodes", farm.Coordinator.Address, "--slots", "1"];
+                    if (managed)
+                    {
+                        farm.Management.Add(FreePort());
+                        args = [.. args, "--management-port", $"{farm.Management[^1]}"];
+                    }
+                    farm.Workers.Add(new ServeProcess(args));
+                }
+                return farm;
+            }
+            catch
+            {
+                farm.Dispose(); // a node that did not start: never leave the others behind
+                throw;
+            }
+        }
+
+        /// <summary>A coordinator on this farm's store and HTTP address (the first, or one restarted after it), on a free remoting port.</summary>
+        public ServeProcess StartCoordinator(params string[] extra) =>
+            new(["--roles", "coordinator", "--port", "0", "--db", Db, "--http", HttpUrl, .. extra]);
+
+        public void Dispose()
+        {
+            Api.Dispose();
+            for (int i = Workers.Count - 1; i >= 0; i--) Workers[i].Dispose();
+            Coordinator?.Dispose();
+        }
+    }
+
     /// <summary>The client side, as farm submit/status/results: the coordinator's HTTP API, no cluster membership.</summary>
     public sealed class Api(string url) : IDisposable
     {
