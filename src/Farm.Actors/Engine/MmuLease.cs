@@ -51,14 +51,15 @@ internal sealed class MmuLease(GuestVm vm, IActorRef owner, IActorRef[] vcpus)
     {
         while (true)
         {
-            int next = _order.Next();
+            int next = _order.Next(out long through);
             if (next < 0)
             {
                 HandOn();
                 return false;
             }
-            Events++;
-            var step = _order.Serve(vm.Mmu, vm.Vcpus[next].Kvm, next);
+            // The steps of an emulated rep string due before any other vCPU's, in one call (an event each).
+            var step = _order.Serve(vm.Mmu, vm.Vcpus[next].Kvm, next, through, out long steps);
+            Events += steps;
             if (!step.Finished) continue; // the next element of an emulated rep string: queued at its own time
             Start = false;
             Reply = step.Reply;

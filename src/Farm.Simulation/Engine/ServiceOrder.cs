@@ -86,6 +86,33 @@ public sealed class ServiceOrder
     }
 
     /// <summary>
+    /// <see cref="Next"/> and, for the vCPU it returns, the last timestamp through which that
+    /// vCPU's steps are served next whatever the others do (<see cref="LastBefore"/>): before every
+    /// request pending elsewhere and before the earliest request a running vCPU could still issue.
+    /// For the actor engine, where other vCPUs may be running while the lease's holder serves.
+    /// </summary>
+    public int Next(out long through)
+    {
+        through = long.MinValue;
+        int next = Next();
+        if (next < 0) return -1;
+        long time = long.MaxValue;
+        int at = int.MaxValue;
+        for (int j = 0; j < _state.Length; j++)
+        {
+            if (j == next || _state[j] == State.Done) continue;
+            long t = _state[j] == State.Running ? EarliestRequest(_time[j]) : _time[j];
+            if (Before(t, j, time, at))
+            {
+                time = t;
+                at = j;
+            }
+        }
+        through = LastBefore(next, time, at);
+        return next;
+    }
+
+    /// <summary>
     /// For an engine that runs every vCPU to its next request before serving (the sequential one:
     /// no vCPU is ever running here): <see cref="Next"/> and, in the same scan, its horizon, the
     /// earliest request pending elsewhere (long.MaxValue, int.MaxValue when none; <see cref="HorizonFor"/>).
