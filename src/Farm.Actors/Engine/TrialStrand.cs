@@ -34,6 +34,23 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
 
     void IThreadPoolWorkItem.Execute()
     {
+        // The trial's guest code reads no AsyncLocal, so the execution context need not flow into
+        // its awaits (as on the sequential engine): with flow suppressed each resumption calls the
+        // state machine directly instead of through ExecutionContext.RunInternal. Suppressed here
+        // once for all the runs of this work item, not per message (VcpuActor does it off a strand).
+        var flow = ExecutionContext.IsFlowSuppressed() ? default(AsyncFlowControl?) : ExecutionContext.SuppressFlow();
+        try
+        {
+            Drain();
+        }
+        finally
+        {
+            flow?.Undo();
+        }
+    }
+
+    private void Drain()
+    {
         long end = Stopwatch.GetTimestamp() + Slice;
         int runs = 0;
         while (true)

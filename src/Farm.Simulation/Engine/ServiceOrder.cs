@@ -86,6 +86,63 @@ public sealed class ServiceOrder
     }
 
     /// <summary>
+    /// For the actor engine, where other vCPUs may be running while the lease's holder serves:
+    /// <see cref="Next"/> and, in the same scan, the earliest request another vCPU has pending or
+    /// could still issue (<see cref="EarliestElsewhere"/> of the vCPU returned): that vCPU's
+    /// requests before it are served next whatever the others do. Each vCPU that is not done
+    /// counts by its pending request's time or, running, its <see cref="EarliestRequest"/>; the
+    /// earliest of them all is served if it is a pending one, else nothing can be yet.
+    /// </summary>
+    public int Next(out long horizonTime, out int horizonId)
+    {
+        int first = -1;
+        long firstTime = long.MaxValue;
+        horizonTime = long.MaxValue;
+        horizonId = int.MaxValue;
+        for (int j = 0; j < _state.Length; j++)
+        {
+            var state = _state[j];
+            if (state == State.Done) continue;
+            long t = state == State.Running ? EarliestRequest(_time[j]) : _time[j];
+            if (first < 0 || Before(t, j, firstTime, first))
+            {
+                horizonTime = firstTime;
+                horizonId = first < 0 ? int.MaxValue : first;
+                first = j;
+                firstTime = t;
+            }
+            else if (Before(t, j, horizonTime, horizonId))
+            {
+                horizonTime = t;
+                horizonId = j;
+            }
+        }
+        return first >= 0 && _state[first] != State.Running ? first : -1;
+    }
+
+    /// <summary>
+    /// The earliest request that a vCPU other than <paramref name="id"/> has pending or, if it is
+    /// running, could still issue (<see cref="EarliestRequest"/>); long.MaxValue, int.MaxValue when
+    /// every other vCPU is done. Requests of <paramref name="id"/> before it are served next whatever
+    /// the others do. For the actor engine, where vCPUs that have not started yet count as running.
+    /// </summary>
+    public void EarliestElsewhere(int id, out long horizonTime, out int horizonId)
+    {
+        horizonTime = long.MaxValue;
+        horizonId = int.MaxValue;
+        for (int j = 0; j < _state.Length; j++)
+        {
+            if (j == id || _state[j] == State.Done) continue;
+            long t = _state[j] == State.Running ? EarliestRequest(_time[j]) : _time[j];
+            if (Before(t, j, horizonTime, horizonId))
+            {
+                horizonTime = t;
+                horizonId = j;
+            }
+        }
+    }
+
+    /// <summary>
     /// For an engine that runs every vCPU to its next request before serving (the sequential one:
     /// no vCPU is ever running here): <see cref="Next"/> and, in the same scan, its horizon, the
     /// earliest request pending elsewhere (long.MaxValue, int.MaxValue when none; <see cref="HorizonFor"/>).

@@ -12,7 +12,8 @@ namespace Farm.Benchmarks.Engine;
 /// more about the other jobs than about the engines. For each vCPU count (default 1, 4, 8) it runs
 /// one warm-up trial on each engine (checking that their results agree), then PAIRS pairs of the
 /// same kernbench trial, one per engine, the engine that goes first alternating, and prints each
-/// pair's ratio actors/sequential of the process's CPU time and of wall time, and their medians.
+/// pair's ratio actors/sequential of the process's CPU time and of wall time, and their medians
+/// (and, beside them, the ratio of the CPU times summed over all pairs).
 /// Both engines run in this one process, so the actor system's start-up and JIT are outside the pairs.
 /// </summary>
 internal static class EngineRatio
@@ -32,6 +33,7 @@ internal static class EngineRatio
                 throw new InvalidOperationException($"kernbench at {n} vCPUs: the engines disagree ({a0.Outcome.Name()}: {a0.Error})");
             var cpu = new List<double>();
             var wall = new List<double>();
+            double sequentialCpu = 0, actorsCpu = 0;
             for (int p = 0; p < pairs; p++)
             {
                 (double Cpu, double Wall) s, a;
@@ -46,12 +48,14 @@ internal static class EngineRatio
                     s = Time(sequential);
                 }
                 cpu.Add(a.Cpu / s.Cpu);
+                sequentialCpu += s.Cpu;
+                actorsCpu += a.Cpu;
                 wall.Add(a.Wall / s.Wall);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"kernbench scale {scale}, {n} vCPUs, pair {p + 1}: sequential {s.Cpu:F3} CPU s {s.Wall:F3} wall s, actors {a.Cpu:F3} CPU s {a.Wall:F3} wall s, ratio {a.Cpu / s.Cpu:F3} CPU {a.Wall / s.Wall:F3} wall"));
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"kernbench scale {scale}, {n} vCPUs: {s0.Long("run.events")} MMU service steps, median ratio actors/sequential {Median(cpu):F3} CPU, {Median(wall):F3} wall ({pairs} pairs)"));
+                $"kernbench scale {scale}, {n} vCPUs: {s0.Long("run.events")} MMU service steps, median ratio actors/sequential {Median(cpu):F3} CPU, {Median(wall):F3} wall ({pairs} pairs); ratio of the CPU sums {actorsCpu / sequentialCpu:F3}"));
         }
         return 0;
     }
