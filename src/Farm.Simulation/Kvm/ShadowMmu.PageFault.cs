@@ -53,6 +53,7 @@ public sealed partial class ShadowMmu
             if (!_policy.WriteCountFloodDetector) v.LastPtWriteCount = 0; // 3.1: injected #PF resets the fork detector
             return new MmuReply(ReplyKind.InjectFault, false);
         }
+        WarmGfnState(_walk.Gfn);
 
         var work = new LockWork();
         FreeSomePages(ref work);

@@ -133,17 +133,30 @@ public class PteListTests
         // about 700 entries (well over 100 descs), with holes made in full descs far before the
         // end: before every add AddCount must give the kernel's count, and after every step the
         // list must hold the same entries in the same order in as many descs.
+        Churn(around: 700, steps: 20_000, seed: 18);
+    }
+
+    [Fact]
+    public void AddAndRemove_OnShortLists_MatchTheKernelsDescChains()
+    {
+        // The same on lists of about 0-10 entries: the inline entry, one desc (whose count the list
+        // keeps beside its head, so an add need not read the desc), two or three descs, and back.
+        Churn(around: 5, steps: 20_000, seed: 31);
+    }
+
+    private static void Churn(int around, int steps, int seed)
+    {
         var cache = new MemoryCache(int.MaxValue);
         cache.Topup(1);
         var list = new PteList();
         var reference = new List<List<long>>();
         long? single = null;
         var live = new List<long>();
-        var rng = new Random(18);
+        var rng = new Random(seed);
         long next = 1;
-        for (int step = 0; step < 20_000; step++)
+        for (int step = 0; step < steps; step++)
         {
-            bool add = live.Count == 0 || rng.Next(100) < (live.Count < 700 ? 60 : 40);
+            bool add = live.Count == 0 || rng.Next(100) < (live.Count < around ? 60 : 40);
             if (add)
             {
                 long e = next++;
