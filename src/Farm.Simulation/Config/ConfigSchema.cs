@@ -6,7 +6,7 @@ namespace Farm.Simulation.Config;
 /// </summary>
 public static class ConfigSchema
 {
-    public const string ModelVersion = "farm-model-4";
+    public const string ModelVersion = "farm-model-5";
 
     public static readonly IReadOnlyList<ConfigKey> Keys =
     [

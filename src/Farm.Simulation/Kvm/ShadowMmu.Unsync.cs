@@ -79,8 +79,8 @@ public sealed partial class ShadowMmu
     /// walk found it by, and each parent's bit in the level above while the parent has no unsync
     /// child left, up to the page below the root's parent. Other parents of the leaf keep their bits
     /// (stale) until a later walk finds nothing unsync below them. The kernel decrements
-    /// unsync_children unconditionally; the bit is always still set there, except where the model's
-    /// mmu_page_zap_pte cleared it early (conformance row 10), hence the idempotent clear.
+    /// unsync_children unconditionally: the bit is always still set there (only a walk or this
+    /// function clears one), so the idempotent clear does the same.
     /// </summary>
     private static void MmuPagesClearParents(ShadowPage?[] parents, int[] idx)
     {
@@ -239,16 +239,4 @@ public sealed partial class ShadowMmu
         return pvec.Count == MmuConstants.KVM_PAGE_ARRAY_NR;
     }
 
-    /// <summary>The unsync leaves under a page, all of them (mmu_zap_unsync_children walks them batch by batch; the set is the same).</summary>
-    private void CollectUnsync(ShadowPage sp, List<ShadowPage> leaves, ref LockWork work)
-    {
-        if (sp.UnsyncChildren == 0) return;
-        work.Levels++;
-        foreach (var (index, child) in UnsyncChildren(sp))
-        {
-            if (child.Unsync) leaves.Add(child);
-            else if (child.UnsyncChildren > 0) CollectUnsync(child, leaves, ref work);
-            else ClearUnsyncChildBit(sp, index);
-        }
-    }
 }

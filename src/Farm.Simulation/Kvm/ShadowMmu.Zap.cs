@@ -68,15 +68,37 @@ public sealed partial class ShadowMmu
         }
     }
 
-    /// <summary>mmu_zap_unsync_children: a non-leaf's unsync leaves go with it.</summary>
-    private int ZapUnsyncChildren(ShadowPage sp, ZapReason reason, ref LockWork work)
+    /// <summary>
+    /// mmu_zap_unsync_children (3.1.10 mmu.c:1851-1875, 3.3.8 mmu.c:1879-1903): a non-leaf's unsync
+    /// leaves go with it. Batch by batch (mmu_unsync_walk, as in mmu_sync_children), each leaf is
+    /// prepare-zapped and its bit cleared along the walked path (mmu_pages_clear_parents), until a
+    /// walk finds nothing unsync; the walks clear the bits whose link sptes the zaps dropped.
+    /// </summary>
+    private int ZapUnsyncChildren(ShadowPage parent, ZapReason reason, ref LockWork work)
     {
-        if (sp.Level == 1 || sp.UnsyncChildren == 0) return 0;
-        var leaves = new List<ShadowPage>();
-        CollectUnsync(sp, leaves, ref work);
+        if (parent.Level == 1 || parent.UnsyncChildren == 0) return 0; // mmu_unsync_walk's first test
         int zapped = 0;
-        foreach (var leaf in leaves)
-            if (leaf.IsValid) zapped += PrepareZapPage(leaf, reason, ref work);
+        var pvec = new List<(ShadowPage Sp, int Idx)>(MmuConstants.KVM_PAGE_ARRAY_NR);
+        var parents = new ShadowPage?[PT64_ROOT_LEVEL];
+        var idx = new int[PT64_ROOT_LEVEL];
+        while (true)
+        {
+            pvec.Clear();
+            parents[parent.Level - 1] = null; // kvm_mmu_pages_init
+            if (MmuUnsyncWalk(parent, pvec, ref work) == 0) break;
+            foreach (var (sp, i) in pvec) // for_each_sp (mmu_pages_next)
+            {
+                if (sp.Level != 1)
+                {
+                    parents[sp.Level - 2] = sp;
+                    idx[sp.Level - 1] = i;
+                    continue;
+                }
+                idx[0] = i;
+                zapped += PrepareZapPage(sp, reason, ref work);
+                MmuPagesClearParents(parents, idx);
+            }
+        }
         return zapped;
     }
 

@@ -227,8 +227,11 @@ public sealed partial class ShadowMmu
 
     // ---- dropping sptes ----
 
-    /// <summary>mmu_page_zap_pte: clears one spte; a leaf leaves the rmap, a link leaves the child's
-    /// parent list. Returns true if a present spte was dropped.</summary>
+    /// <summary>mmu_page_zap_pte: clears one spte; a leaf leaves the rmap (drop_spte), a link leaves
+    /// the child's parent list (drop_parent_pte). Returns true if a present spte was dropped. The
+    /// page's unsync_child_bitmap bit for the index stays set, as in KVM (3.1.10 mmu.c:1001-1005,
+    /// 1308-1313, 1799-1818; 3.3.8 mmu.c:1008-1012, 1321-1326, 1832-1855): a later unsync walk finds
+    /// the spte gone and clears it (__mmu_unsync_walk); until then unsync_children counts it.</summary>
     private bool ZapPte(ShadowPage sp, int index, ref LockWork work)
     {
         ulong spte = sp.Spt[index];
@@ -245,7 +248,6 @@ public sealed partial class ShadowMmu
             work.RmapOps++;
         }
         sp.Spt[index] = 0;
-        ClearUnsyncChildBit(sp, index);
         work.SptesZapped++;
         NotifyViewHolders(sp);
         return true;
