@@ -26,7 +26,7 @@ public class CoordinatorBenchmarks
 {
     private sealed class BenchConfig : FarmBench.Config
     {
-        public BenchConfig() : base(warmup: 3, iterations: 8)
+        public BenchConfig() : base(warmup: 5, iterations: 20)
         {
         }
     }
@@ -54,12 +54,12 @@ public class CoordinatorBenchmarks
     public void Setup()
     {
         _store = new ResultStore(Path.Combine(_dir, "farm.db"));
-        _coordinatorSystem = FarmBench.System("coordinator", Remote);
+        _coordinatorSystem = FarmBench.NewSystem("coordinator", Remote);
         _coordinator = _coordinatorSystem.ActorOf(Props.Create(() => new CoordinatorActor(new CoordinatorOptions(), _store, null, _events)), "coordinator");
         var coordinator = _coordinator;
         if (Remote)
         {
-            _workerSystem = FarmBench.System("worker", remote: true);
+            _workerSystem = FarmBench.NewSystem("worker", remote: true);
             var address = ((ExtendedActorSystem)_coordinatorSystem).Provider.DefaultAddress;
             coordinator = _workerSystem.ActorSelection($"{address}/user/coordinator").ResolveOne(TimeSpan.FromSeconds(30)).Result;
         }
@@ -84,12 +84,12 @@ public class CoordinatorBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Trials)]
-    public async Task SweepOfTrivialTrials()
+    public Task SweepOfTrivialTrials() => FarmBench.Measured($"{nameof(SweepOfTrivialTrials)} Protocol={Protocol} Remote={Remote}", Trials, async () =>
     {
         var accepted = await _coordinator.Ask<object>(new SubmitParsedSweep(_spec), TimeSpan.FromMinutes(1));
         if (accepted is not SweepAccepted { ToRun: Trials }) throw new InvalidOperationException($"submission answered {accepted}");
         await _events.Done.WaitAsync(TimeSpan.FromMinutes(5));
-    }
+    });
 
     [GlobalCleanup]
     public void Cleanup()

@@ -25,7 +25,7 @@ internal static class FarmBench
     }
 
     /// <summary>An actor system; with <paramref name="remote"/>, on a loopback port of its own with the farm's serializer (as a node).</summary>
-    public static ActorSystem System(string name, bool remote) => ActorSystem.Create(name, ConfigurationFactory.ParseString(remote
+    public static ActorSystem NewSystem(string name, bool remote) => ActorSystem.Create(name, ConfigurationFactory.ParseString(remote
         ? """
           akka.loglevel = ERROR
           akka.actor.provider = remote
@@ -81,7 +81,66 @@ internal static class FarmBench
         protected Config(int warmup, int iterations) => AddJob(Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithLaunchCount(1).WithWarmupCount(warmup).WithIterationCount(iterations)
-            .WithInvocationCount(1).WithUnrollFactor(1));
+            .WithInvocationCount(1).WithUnrollFactor(1))
+            .AddColumn(new CpuColumn());
+    }
+
+    /// <summary>Runs <paramref name="sweep"/> and records the process's CPU time a trial under <paramref name="key"/>.</summary>
+    public static async Task Measured(string key, int trials, Func<Task> sweep)
+    {
+        var before = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        await sweep();
+        CpuColumn.Record(key, System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - before, trials);
+    }
+
+    /// <summary>
+    /// The process's CPU time a trial, per benchmark case (recorded by the benchmark around each sweep; the
+    /// toolchain is in-process, so this column reads what the benchmark recorded). CPU time, not wall:
+    /// on a machine shared with other work, wall time a trial measures the machine as much as the farm.
+    /// </summary>
+    public sealed class CpuColumn : BenchmarkDotNet.Columns.IColumn
+    {
+        private static readonly Dictionary<string, List<double>> Recorded = [];
+
+        /// <summary>Records one sweep of <paramref name="trials"/> that took <paramref name="cpu"/> of the process's CPU.</summary>
+        public static void Record(string key, TimeSpan cpu, int trials)
+        {
+            lock (Recorded)
+            {
+                if (!Recorded.TryGetValue(key, out var list)) Recorded[key] = list = [];
+                list.Add(cpu.TotalMilliseconds / trials);
+            }
+        }
+
+        public string Id => nameof(CpuColumn);
+        public string ColumnName => "CPU ms/trial";
+        public bool AlwaysShow => true;
+        public BenchmarkDotNet.Columns.ColumnCategory Category => BenchmarkDotNet.Columns.ColumnCategory.Custom;
+        public int PriorityInCategory => 0;
+        public bool IsNumeric => true;
+        public BenchmarkDotNet.Columns.UnitType UnitType => BenchmarkDotNet.Columns.UnitType.Dimensionless;
+        public string Legend => "The process's CPU time (all threads) a trial, median over the measured sweeps (warm-up sweeps left out)";
+        public bool IsAvailable(BenchmarkDotNet.Reports.Summary summary) => true;
+        public bool IsDefault(BenchmarkDotNet.Reports.Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase) => false;
+        public string GetValue(BenchmarkDotNet.Reports.Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase) =>
+            GetValue(summary, benchmarkCase, BenchmarkDotNet.Reports.SummaryStyle.Default);
+
+        public string GetValue(BenchmarkDotNet.Reports.Summary summary, BenchmarkDotNet.Running.BenchmarkCase benchmarkCase, BenchmarkDotNet.Reports.SummaryStyle style)
+        {
+            int measured = summary[benchmarkCase]?.AllMeasurements.Count(m => m.IterationMode == BenchmarkDotNet.Engines.IterationMode.Workload
+                && m.IterationStage == BenchmarkDotNet.Engines.IterationStage.Actual) ?? 0;
+            lock (Recorded)
+            {
+                if (!Recorded.TryGetValue(Key(benchmarkCase), out var all) || measured == 0 || all.Count < measured) return "-";
+                var last = all.Skip(all.Count - measured).Order().ToList(); // the actual iterations come last
+                return last[last.Count / 2].ToString("N3", System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        public static string Key(BenchmarkDotNet.Running.BenchmarkCase c) =>
+            c.Descriptor.WorkloadMethod.Name + " " + string.Join(" ", c.Parameters.Items.Select(p => $"{p.Name}={p.Value}"));
+
+        public override string ToString() => ColumnName;
     }
 
     private static string FindRepo()

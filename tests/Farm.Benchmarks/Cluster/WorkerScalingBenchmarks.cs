@@ -49,12 +49,12 @@ public class WorkerScalingBenchmarks
     private void Setup(int workers)
     {
         _store = new ResultStore(Path.Combine(_dir, "farm.db"));
-        _coordinatorSystem = FarmBench.System("coordinator", remote: true);
+        _coordinatorSystem = FarmBench.NewSystem("coordinator", remote: true);
         _coordinator = _coordinatorSystem.ActorOf(Props.Create(() => new CoordinatorActor(new CoordinatorOptions(), _store, null, _events)), "coordinator");
         var address = ((ExtendedActorSystem)_coordinatorSystem).Provider.DefaultAddress;
         for (int i = 0; i < workers; i++)
         {
-            var system = FarmBench.System($"worker{i}", remote: true);
+            var system = FarmBench.NewSystem($"worker{i}", remote: true);
             _workerSystems.Add(system);
             var coordinator = system.ActorSelection($"{address}/user/coordinator").ResolveOne(TimeSpan.FromSeconds(30)).Result;
             var id = new WorkerId($"worker-{i}");
