@@ -138,7 +138,7 @@ internal static class FarmBench
         }
 
         public static string Key(BenchmarkDotNet.Running.BenchmarkCase c) =>
-            c.Descriptor.WorkloadMethod.Name + " " + string.Join(" ", c.Parameters.Items.Select(p => $"{p.Name}={p.Value}"));
+            (c.Descriptor.WorkloadMethod.Name + " " + string.Join(" ", c.Parameters.Items.Select(p => $"{p.Name}={p.Value}"))).TrimEnd();
 
         public override string ToString() => ColumnName;
     }
