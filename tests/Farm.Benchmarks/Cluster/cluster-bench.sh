@@ -17,7 +17,8 @@
 #   ROUNDS: pt-clear rounds a trial (default 5000: 1.2-1.5 s a trial on a 2.1 GHz EPYC core);
 #   WARM: seconds the nodes run before the first measured sweep (default 60; 0: fresh processes; also 1b's);
 #   REPEATS: measured sweeps a case (default 3);
-#   PARTS: which measurements, "12" (default), "1" or "2".
+#   PARTS: which measurements, "12" (default), "1" or "2"; "b": 1b alone (warm nodes, with the `farm run`
+#     processes it subtracts), the figure to compare two builds side by side.
 # FARM_BENCH_PORT_OFFSET (default 0) moves every port the nodes use, so that a before and an after
 # build can be measured side by side (started together: the machine's speed varies by the minute).
 set -euo pipefail
@@ -279,7 +280,11 @@ print(f"   CPU a trial: coordinator {1000 * coord / n:.2f} ms ({1000 * (coord - 
 PY
 }
 
-if [[ $parts == *1* ]]; then warm_trivial; fi
+if [[ $parts == *b* && $parts != *1* ]]; then
+  timed run-one $F "${trivial_run[@]}" 1
+  timed run-trivial $F "${trivial_run[@]}" 1000
+fi
+if [[ $parts == *1* || $parts == *b* ]]; then warm_trivial; fi
 
 [[ $parts == *2* ]] || exit 0
 if [ "$warm" -gt 0 ]; then how="on nodes up for ${warm} s (200 trivial trials, then 2 CPU-bound trials a worker)"; else how="on fresh nodes"; fi
