@@ -22,7 +22,9 @@ internal static class ProtocolSamples
             new WorkerRefused(2, "farm-model-4"),
             new WorkItems([trial.Ticket, spec.Trials[2].Ticket]),
             new WorkItems([]),
+            new WorkItems([trial.Ticket], spec.Trials[0].Id), // answering a result that carried a request
             new TrialFinished(trial.Id, worker, Specs.FakeResult(trial)),
+            new TrialFinished(trial.Id, worker, Specs.FakeResult(trial), new RequestWork(worker, 1)), // with the next request
             new TrialFailed(trial.Id, worker, "ticket did not rebuild: unknown key 'x'"),
             new Ack(trial.Id),
             new SubmitSweep(Specs.Small, "/srv/farm/workloads", new Dictionary<string, string> { ["../micro/pt-clear.yaml"] = trial.Workload.Text }),

@@ -148,7 +148,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         {
             EnterFault(unavailable);
             replyTo?.Tell(new RequestFailed(unavailable.Message, Unavailable: true));
-            if (message is RequestWork w && !_waiting.Any(x => x.Worker.Equals(Sender))) _waiting.Add((Sender, w));
+            if (HeldRequestOf(message) is { } w && !_waiting.Any(x => x.Worker.Equals(Sender))) _waiting.Add((Sender, w));
             return;
         }
         _log.Error(e, "coordinator: handling {0} failed; the coordinator carries on", message.GetType().Name);
@@ -214,30 +214,48 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void Dispatch(RequestWork w)
     {
-        if (FarmProtocol.Mismatch(w.Protocol, w.Model) is { } mismatch) { Refuse(w, mismatch); return; } // never a ticket it cannot read
-        if (!_watched.ContainsKey(Sender))
-        {
-            Context.Watch(Sender);
-            _watched[Sender] = w.Worker;
-            CoordinatorLog.WorkerJoined(_events, w.Worker.Value, w.FreeSlots);
-        }
+        if (!Admit(w)) return;
         var worker = Sender;
-        _waiting.RemoveAll(x => x.Worker.Equals(worker)); // one request outstanding per worker: this one replaces any held
         if (w.FreeSlots <= 0) worker.Tell(new WorkItems([]));
         else if (_fault is not null || !Send(worker, w)) _waiting.Add((worker, w));
     }
 
+    /// <summary>A request from the sender (alone or in its result): false if its build is refused (never a ticket it
+    /// cannot read); otherwise the worker is watched and the request replaces any held one (one outstanding per worker).</summary>
+    private bool Admit(RequestWork w)
+    {
+        if (FarmProtocol.Mismatch(w.Protocol, w.Model) is { } mismatch) { Refuse(w, mismatch); return false; }
+        var worker = Sender;
+        if (!_watched.ContainsKey(worker))
+        {
+            Context.Watch(worker);
+            _watched[worker] = w.Worker;
+            CoordinatorLog.WorkerJoined(_events, w.Worker.Value, w.FreeSlots);
+        }
+        _waiting.RemoveAll(x => x.Worker.Equals(worker));
+        return true;
+    }
+
+    /// <summary>The request a message carries that is to be held when the store fails while handling it.</summary>
+    private static RequestWork? HeldRequestOf(object message) => message switch
+    {
+        RequestWork w => w,
+        TrialFinished { Next: { FreeSlots: > 0 } w } when FarmProtocol.Mismatch(w.Protocol, w.Model) is null => w,
+        _ => null,
+    };
+
     /// <summary>Takes up to the free slots' worth of queued trials for the worker; false (and nothing sent) if none is queued.</summary>
     private bool Send(IActorRef worker, RequestWork w) => Send(worker, w.Worker, StoreDispatch(w.FreeSlots, w.Worker));
 
-    private bool Send(IActorRef worker, WorkerId id, IReadOnlyList<TrialTicket> tickets)
+    /// <param name="acked">A result this answer acknowledges (stored in the transaction that took the tickets).</param>
+    private bool Send(IActorRef worker, WorkerId id, IReadOnlyList<TrialTicket> tickets, TrialId? acked = null)
     {
         if (tickets.Count == 0) return false;
         var deadline = DateTime.UtcNow + _options.TrialDeadline;
         foreach (var t in tickets) _inFlight[t.Id] = new InFlight(id, worker, deadline);
         if (_events.IsEnabled(LogLevel.Information))
             foreach (var t in tickets) CoordinatorLog.TrialDispatched(_events, t.Id.Value, SweepsField(t.Id), id.Value);
-        foreach (var chunk in MessageChunker.Work(tickets)) worker.Tell(chunk);
+        foreach (var chunk in MessageChunker.Work(tickets, acked)) worker.Tell(chunk);
         return true;
     }
 
@@ -275,12 +293,31 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         if (failure is not null) throw failure;
     }
 
+    /// <summary>
+    /// A result, and the worker's next request when it carries one (protocol 2): the result is stored
+    /// and the request's trials taken in one transaction, committed before the answer goes out, and
+    /// one message answers both (<see cref="WorkItems.Acked"/>); with none queued the result is
+    /// acknowledged alone and the request held. A refused or unknown result is acknowledged first and
+    /// its request then answered on its own.
+    /// </summary>
     private void Finished(TrialFinished f)
     {
-        if (_fault is not null) return; // not acknowledged: the worker keeps the result and sends it again
+        var worker = Sender;
+        var next = f.Next is { FreeSlots: > 0 } r && Admit(r) ? r : null;
+        if (_fault is not null)
+        {
+            if (next is not null) _waiting.Add((worker, next)); // answered once the store takes writes again
+            return; // not acknowledged: the worker keeps the result and sends it again
+        }
+        IReadOnlyList<TrialTicket>? tickets = null; // taken with the result; null: not (yet) taken
         try
         {
-            if (StoreWrite("result", () => _store.StoreResult(f.Trial, f.ResultJson))) // idempotent: a second copy is ignored
+            bool stored;
+            if (next is not null)
+                (stored, tickets) = StoreWrite("result", () => _store.StoreResultAndDispatch(f.Trial, f.ResultJson, next.FreeSlots, next.Worker));
+            else
+                stored = StoreWrite("result", () => _store.StoreResult(f.Trial, f.ResultJson));
+            if (stored) // idempotent: a second copy is ignored
             {
                 if (_events.IsEnabled(LogLevel.Information)) CoordinatorLog.ResultStored(_events, f.Trial.Value, SweepsField(f.Trial), f.Worker.Value);
                 LogFinishedSweeps(f.Trial);
@@ -296,7 +333,11 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
             StoreWrite("failure", () => _store.MarkFailed(f.Trial, $"the worker's result was refused: {e.Message}"));
         }
         Landed(f.Trial);
-        Sender.Tell(new Ack(f.Trial));
+        if (next is null) { worker.Tell(new Ack(f.Trial)); return; }
+        if (tickets is not null && Send(worker, next.Worker, tickets, acked: f.Trial)) return;
+        worker.Tell(new Ack(f.Trial));
+        if (tickets is null && Send(worker, next)) return; // the result was refused: its request alone
+        _waiting.Add((worker, next)); // none queued: held, as a request alone would be
     }
 
     private void Failed(TrialFailed f)

@@ -8,6 +8,9 @@ namespace Farm.Cluster.Protocol;
 // that finds the queue empty is held, not answered empty: the coordinator answers it when trials
 // are queued (a submission, a worker lost, a deadline missed). A worker resends a request left
 // unanswered for a while (an answer may be lost), so a held request may be answered twice.
+// A finished trial's report carries the worker's next request (TrialFinished.Next), and the
+// coordinator answers both with one message (WorkItems.Acked) after one store transaction: two
+// remote messages and one commit a trial where there were four and two (protocol 2).
 
 // A worker registers with its first request, which also says what it speaks: the protocol
 // version and the model version of its build (FarmProtocol). The coordinator refuses a worker of
@@ -45,8 +48,10 @@ public sealed record WorkerRefused([property: Key(0)] int Protocol, [property: K
 /// </summary>
 public static class FarmProtocol
 {
-    /// <summary>1: the first build that sends its versions; 0 stands for every build before.</summary>
-    public const int Version = 1;
+    /// <summary>1: the first build that sends its versions; 0 stands for every build before.
+    /// 2: a result carries the next request (<see cref="TrialFinished.Next"/>) and work carries the
+    /// acknowledgement (<see cref="WorkItems.Acked"/>); a build of 1 would hold a request it never sees.</summary>
+    public const int Version = 2;
 
     public const string Model = ConfigSchema.ModelVersion;
 
@@ -61,14 +66,25 @@ public static class FarmProtocol
 }
 
 /// <summary>Coordinator → worker: one to the free slots asked for, never empty for a request with free slots
-/// (that request is held instead); the worker keeps tickets beyond its free slots for later rather than dropping them.</summary>
+/// (that request is held instead); the worker keeps tickets beyond its free slots for later rather than dropping them.
+/// <paramref name="Acked"/>: the answer to a <see cref="TrialFinished"/> that carried a request also acknowledges
+/// its result (stored, in the same transaction that took these tickets), as an <see cref="Ack"/> would; set on the
+/// first message of a chunked answer only.</summary>
 [MessagePackObject]
-public sealed record WorkItems([property: Key(0)] IReadOnlyList<TrialTicket> Tickets) : IFarmMessage;
+public sealed record WorkItems([property: Key(0)] IReadOnlyList<TrialTicket> Tickets, [property: Key(1)] TrialId? Acked = null) : IFarmMessage;
 
 /// <summary>Worker → coordinator: a trial ran (any outcome, host-bug included); the result JSON of RESULTS.md.
-/// Sent again until <see cref="Ack"/> arrives; storing is idempotent by trial id.</summary>
+/// Sent again until it is acknowledged (<see cref="Ack"/> or <see cref="WorkItems.Acked"/>); storing is idempotent by trial id.
+/// <paramref name="Next"/>: the worker's next request for work, when it would have sent one right after the result
+/// (the first copy only; a resend carries none). The coordinator stores the result and takes the trials for the
+/// request in one transaction and answers with <see cref="WorkItems"/> carrying the acknowledgement, or, when none
+/// is queued, with <see cref="Ack"/> and holds the request, as it holds a <see cref="RequestWork"/>.</summary>
 [MessagePackObject]
-public sealed record TrialFinished([property: Key(0)] TrialId Trial, [property: Key(1)] WorkerId Worker, [property: Key(2)] string ResultJson) : IFarmMessage;
+public sealed record TrialFinished(
+    [property: Key(0)] TrialId Trial,
+    [property: Key(1)] WorkerId Worker,
+    [property: Key(2)] string ResultJson,
+    [property: Key(3)] RequestWork? Next = null) : IFarmMessage;
 
 /// <summary>Worker → coordinator: the trial could not be run (e.g. its ticket did not rebuild). Also acknowledged.</summary>
 [MessagePackObject]

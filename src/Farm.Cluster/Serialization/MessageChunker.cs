@@ -16,11 +16,12 @@ public static class MessageChunker
         return groups.Select((g, i) => new ResultsChunk(sweep, i, groups.Count, g)).ToList();
     }
 
-    /// <summary>Tickets as <see cref="WorkItems"/> messages (each ticket carries its trial's whole resolved configuration).</summary>
-    public static IReadOnlyList<WorkItems> Work(IReadOnlyList<TrialTicket> tickets, int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
+    /// <summary>Tickets as <see cref="WorkItems"/> messages (each ticket carries its trial's whole resolved configuration);
+    /// <paramref name="acked"/>, a result the answer acknowledges, goes with the first.</summary>
+    public static IReadOnlyList<WorkItems> Work(IReadOnlyList<TrialTicket> tickets, TrialId? acked = null, int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
     {
-        int overhead = FarmCodec.SizeOf(new WorkItems([]));
-        return Split(tickets, budgetBytes, overhead, t => $"ticket of trial {t.Id}").Select(g => new WorkItems(g)).ToList();
+        int overhead = FarmCodec.SizeOf(new WorkItems([], acked));
+        return Split(tickets, budgetBytes, overhead, t => $"ticket of trial {t.Id}").Select((g, i) => new WorkItems(g, i == 0 ? acked : null)).ToList();
     }
 
     /// <summary>

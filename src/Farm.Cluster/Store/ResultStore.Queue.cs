@@ -12,12 +12,7 @@ public sealed partial class ResultStore
     /// and <see cref="MarkRunning"/> in one transaction (what a coordinator answers <see cref="RequestWork"/> with).
     /// A queued trial whose ticket cannot be built any more (its stored workload text no longer parses,
     /// e.g. under a newer build) is marked failed with the reason instead, and the next one is taken.</summary>
-    public IReadOnlyList<TrialTicket> Dispatch(int count, WorkerId worker) => Write(() =>
-    {
-        var tickets = QueuedTickets(count, failUnbuildable: true);
-        foreach (var t in tickets) SetRunning(t.Id, worker);
-        return tickets;
-    });
+    public IReadOnlyList<TrialTicket> Dispatch(int count, WorkerId worker) => Write(() => TakeQueued(count, worker));
 
     /// <summary>Queued → running on <paramref name="worker"/>, one more attempt. False if the trial is not queued.</summary>
     public bool MarkRunning(TrialId trial, WorkerId worker) => Write(() => SetRunning(trial, worker));
@@ -28,7 +23,27 @@ public sealed partial class ResultStore
     /// this trial's configuration id; otherwise <see cref="StoreException"/> and nothing changes.
     /// A result for a queued, running, failed or cancelled trial is accepted: it is deterministic.
     /// </summary>
-    public bool StoreResult(TrialId trial, string resultJson) => Write(() =>
+    public bool StoreResult(TrialId trial, string resultJson) => Write(() => SetDone(trial, resultJson));
+
+    /// <summary>
+    /// <see cref="StoreResult"/> and <see cref="Dispatch"/> for the same worker in one transaction (a
+    /// result that carries the worker's next request, protocol 2): one commit a trial instead of two.
+    /// All or nothing: a refused result (<see cref="StoreException"/>) takes no trial either.
+    /// </summary>
+    public (bool Stored, IReadOnlyList<TrialTicket> Tickets) StoreResultAndDispatch(TrialId trial, string resultJson, int count, WorkerId worker) => Write(() =>
+    {
+        bool stored = SetDone(trial, resultJson);
+        return (stored, TakeQueued(count, worker));
+    });
+
+    private IReadOnlyList<TrialTicket> TakeQueued(int count, WorkerId worker)
+    {
+        var tickets = QueuedTickets(count, failUnbuildable: true);
+        foreach (var t in tickets) SetRunning(t.Id, worker);
+        return tickets;
+    }
+
+    private bool SetDone(TrialId trial, string resultJson)
     {
         var (status, configId) = StatusOf(trial);
         if (status == TrialStatus.Done) return false;
@@ -39,7 +54,7 @@ public sealed partial class ResultStore
         Execute("UPDATE trials SET status = 'done', result = $result, error = NULL, updated = $now WHERE id = $id",
             ("$id", trial.Value), ("$result", resultJson), ("$now", Now()));
         return true;
-    });
+    }
 
     /// <summary>Marks a trial failed with <paramref name="error"/>; false (and no change) if it is done.
     /// A failed trial runs again when its sweep is resubmitted or it is <see cref="Requeue"/>d.</summary>

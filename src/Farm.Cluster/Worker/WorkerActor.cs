@@ -10,9 +10,10 @@ namespace Farm.Cluster.Worker;
 /// A worker node's puller: while it has free slots it asks the coordinator for work, runs each
 /// trial on the actor engine, and sends the result until the coordinator acknowledges it.
 /// Akka.NET has no built-in work pulling; this is the protocol of Farm.Cluster.Protocol.
-/// A finished trial's result goes out with the next request at once, not on the next poll; the
+/// A finished trial's result goes out at once, not on the next poll, carrying the next request
+/// when the worker would ask now (protocol 2: the coordinator answers both with one message); the
 /// coordinator holds a request that finds its queue empty until work comes, so the poll only
-/// resends what is unacknowledged and asks again when an answer may have been lost.
+/// resends what is unacknowledged (without a request) and asks again when an answer may have been lost.
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
@@ -77,6 +78,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         });
         Receive<WorkItems>(items =>
         {
+            if (items.Acked is { } acked) _unacked.Remove(acked);
             _askedAt = DateTime.MinValue;
             _refusedBy = null;
             foreach (var ticket in items.Tickets) _backlog.Enqueue(ticket);
@@ -87,10 +89,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<Completed>(c =>
         {
             _running--;
-            _unacked[c.Trial] = c.Report;
-            _coordinator.Tell(c.Report);
+            _unacked[c.Trial] = c.Report; // kept without the request: a resend asks for nothing
             StartBacklog();
-            Ask();
+            var next = NextRequest();
+            if (next is not null && c.Report is TrialFinished f) _coordinator.Tell(f with { Next = next });
+            else
+            {
+                _coordinator.Tell(c.Report);
+                if (next is not null) _coordinator.Tell(next);
+            }
             PublishMetrics();
             if (_draining is not null && _running == 0) _draining.Tell(Drained.Instance);
         });
@@ -125,12 +132,17 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private void Ask()
     {
-        if (_draining is not null) return;
+        if (NextRequest() is { } request) _coordinator.Tell(request);
+    }
+
+    /// <summary>The request to send now, or null: one outstanding at a time, asked again after a while if the answer got lost.</summary>
+    private RequestWork? NextRequest()
+    {
+        if (_draining is not null) return null;
         int free = _slots - _running - _backlog.Count;
-        // One outstanding request at a time; asked again after a while if the answer got lost.
-        if (free <= 0 || DateTime.UtcNow - _askedAt < Hosting.NodeDefaults.RequestResend) return;
+        if (free <= 0 || DateTime.UtcNow - _askedAt < Hosting.NodeDefaults.RequestResend) return null;
         _askedAt = DateTime.UtcNow;
-        _coordinator.Tell(new RequestWork(_id, free));
+        return new RequestWork(_id, free);
     }
 
     private void StartBacklog()

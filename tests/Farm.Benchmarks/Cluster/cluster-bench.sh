@@ -17,7 +17,10 @@
 #   ROUNDS: pt-clear rounds a trial (default 5000: 1.2-1.5 s a trial on a 2.1 GHz EPYC core);
 #   WARM: seconds the nodes run before the first measured sweep (default 60; 0: fresh processes; also 1b's);
 #   REPEATS: measured sweeps a case (default 3);
-#   PARTS: which measurements, "12" (default), "1" or "2".
+#   PARTS: which measurements, "12" (default), "1" or "2"; "b": 1b alone (warm nodes, with the `farm run`
+#     processes it subtracts), the figure to compare two builds side by side.
+# FARM_BENCH_PORT_OFFSET (default 0) moves every port the nodes use, so that a before and an after
+# build can be measured side by side (started together: the machine's speed varies by the minute).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 trials=${1:-16}
@@ -25,6 +28,7 @@ rounds=${2:-5000}
 warm=${3:-60}
 repeats=${4:-3}
 parts=${5:-12}
+off=${FARM_BENCH_PORT_OFFSET:-0}
 dotnet build src/Farm.Cli -c Release -v q -nologo >/dev/null
 F="dotnet src/Farm.Cli/bin/Release/net10.0/farm.dll"
 work=$(mktemp -d)
@@ -123,7 +127,7 @@ cpu_ticks() { for p in "${pids[@]}"; do awk '{print $14 + $15}' "/proc/$p/stat";
 machine_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; } # busy jiffies, all cores
 
 run_with() { # WORKERS: prints a line of JSON (best and median trials/s), then the report
-  local n=$1 port=$((25700 + $1 * 10)) api="http://127.0.0.1:$((8800 + $1))" d="$work/case-$1" started id
+  local n=$1 port=$((25700 + off + $1 * 10)) api="http://127.0.0.1:$((8800 + off + $1))" d="$work/case-$1" started id
   mkdir -p "$d"
   started=$(date +%s)
   FARM_LOG_FORMAT=json $F serve --roles coordinator --port "$port" --db "$d/farm.db" --http "$api" --config cluster-config/local.conf \
@@ -228,7 +232,7 @@ PY
 #     nodes' idle CPU (gossip, heartbeats, timer ticks), measured just before, is printed beside it:
 #     it is paid per second, not per trial, and weighs more the longer a trial takes.
 warm_trivial() {
-  local port=25790 api="http://127.0.0.1:8890" d="$work/warm-nodes" started id r c0 c1 t0 t1 i0 i1
+  local port=$((25790 + off)) api="http://127.0.0.1:$((8890 + off))" d="$work/warm-nodes" started id r c0 c1 t0 t1 i0 i1
   mkdir -p "$d"
   started=$(date +%s)
   FARM_LOG_FORMAT=json $F serve --roles coordinator --port "$port" --db "$d/farm.db" --http "$api" --config cluster-config/local.conf \
@@ -276,7 +280,11 @@ print(f"   CPU a trial: coordinator {1000 * coord / n:.2f} ms ({1000 * (coord - 
 PY
 }
 
-if [[ $parts == *1* ]]; then warm_trivial; fi
+if [[ $parts == *b* && $parts != *1* ]]; then
+  timed run-one $F "${trivial_run[@]}" 1
+  timed run-trivial $F "${trivial_run[@]}" 1000
+fi
+if [[ $parts == *1* || $parts == *b* ]]; then warm_trivial; fi
 
 [[ $parts == *2* ]] || exit 0
 if [ "$warm" -gt 0 ]; then how="on nodes up for ${warm} s (200 trivial trials, then 2 CPU-bound trials a worker)"; else how="on fresh nodes"; fi
