@@ -50,6 +50,10 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly ILogger _events;
     private readonly Dictionary<TrialId, InFlight> _inFlight = [];
     private readonly Dictionary<IActorRef, WorkerId> _watched = [];
+    /// <summary>The most free slots each watched worker has asked for: its slots, once it has asked while idle.</summary>
+    private readonly Dictionary<IActorRef, int> _slotsOf = [];
+    /// <summary>In-flight trials whose worker has reported (a result or failure not yet stored): not in its slots any more.</summary>
+    private readonly HashSet<TrialId> _reported = [];
     /// <summary>Idle workers' requests that found the queue empty, oldest first; one per worker.</summary>
     private readonly List<(IActorRef Worker, RequestWork Request)> _waiting = [];
     private readonly HashSet<TrialId> _dropped = [];
@@ -216,8 +220,14 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     {
         if (!Admit(w)) return;
         var worker = Sender;
-        if (w.FreeSlots <= 0) worker.Tell(new WorkItems([]));
-        else if (_fault is not null || !Send(worker, w)) _waiting.Add((worker, w));
+        if (w.FreeSlots <= 0) { worker.Tell(new WorkItems([])); return; }
+        // A request asked again while the answer to the first was on its way (after RequestResend, or
+        // both held by a proxy that had not found the coordinator yet and delivered together) is not
+        // answered twice: a worker gets at most its slots less the tickets it has not reported on.
+        int free = Math.Min(w.FreeSlots, _slotsOf[worker] - _inFlight.Count(kv => kv.Value.Ref.Equals(worker) && !_reported.Contains(kv.Key)));
+        if (free <= 0) return; // the worker asks again when a slot frees (its result carries the request)
+        var request = free == w.FreeSlots ? w : w with { FreeSlots = free };
+        if (_fault is not null || !Send(worker, request)) _waiting.Add((worker, request));
     }
 
     /// <summary>A request from the sender (alone or in its result): false if its build is refused (never a ticket it
@@ -233,6 +243,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
             CoordinatorLog.WorkerJoined(_events, w.Worker.Value, w.FreeSlots);
         }
         _waiting.RemoveAll(x => x.Worker.Equals(worker));
+        _slotsOf[worker] = Math.Max(_slotsOf.GetValueOrDefault(worker), w.FreeSlots);
         return true;
     }
 
@@ -303,6 +314,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     private void Finished(TrialFinished f)
     {
         var worker = Sender;
+        if (_inFlight.ContainsKey(f.Trial)) _reported.Add(f.Trial);
         var next = f.Next is { FreeSlots: > 0 } r && Admit(r) ? r : null;
         if (_fault is not null)
         {
@@ -342,6 +354,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void Failed(TrialFailed f)
     {
+        if (_inFlight.ContainsKey(f.Trial)) _reported.Add(f.Trial);
         if (_fault is not null) return;
         try
         {
@@ -384,6 +397,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         // The store first: if it fails, the in-flight entries stay and their deadlines re-queue them later.
         int n = StoreWrite("requeue", () => _store.RequeueWorker(id));
         _watched.Remove(worker);
+        _slotsOf.Remove(worker);
         foreach (var t in _inFlight.Where(kv => kv.Value.Ref.Equals(worker)).Select(kv => kv.Key).ToList()) Landed(t);
         CoordinatorLog.WorkerLost(_events, id.Value, n);
         _metrics.RecordRequeued("worker_lost", n);
@@ -410,6 +424,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     private void Landed(TrialId trial)
     {
         _inFlight.Remove(trial);
+        _reported.Remove(trial);
         _sweepsOf.Remove(trial);
     }
 
