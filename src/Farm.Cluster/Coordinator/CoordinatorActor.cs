@@ -38,7 +38,8 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
 
     private sealed record ParseFailed(Exception Error, IActorRef ReplyTo);
 
-    private sealed record InFlight(WorkerId Worker, IActorRef Ref, DateTime Deadline);
+    /// <param name="Reported">Its worker reported on it (a result or failure not yet stored): no longer in its slots.</param>
+    private sealed record InFlight(WorkerId Worker, IActorRef Ref, DateTime Deadline, bool Reported = false);
 
     /// <summary>How many dropped results are remembered so that each is logged once.</summary>
     private const int MaxRememberedDrops = 10_000;
@@ -52,8 +53,6 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, WorkerId> _watched = [];
     /// <summary>The most free slots each watched worker has asked for: its slots, once it has asked while idle.</summary>
     private readonly Dictionary<IActorRef, int> _slotsOf = [];
-    /// <summary>In-flight trials whose worker has reported (a result or failure not yet stored): not in its slots any more.</summary>
-    private readonly HashSet<TrialId> _reported = [];
     /// <summary>Idle workers' requests that found the queue empty, oldest first; one per worker.</summary>
     private readonly List<(IActorRef Worker, RequestWork Request)> _waiting = [];
     private readonly HashSet<TrialId> _dropped = [];
@@ -224,7 +223,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         // A request asked again while the answer to the first was on its way (after RequestResend, or
         // both held by a proxy that had not found the coordinator yet and delivered together) is not
         // answered twice: a worker gets at most its slots less the tickets it has not reported on.
-        int free = Math.Min(w.FreeSlots, _slotsOf[worker] - _inFlight.Count(kv => kv.Value.Ref.Equals(worker) && !_reported.Contains(kv.Key)));
+        int free = Math.Min(w.FreeSlots, _slotsOf[worker] - _inFlight.Values.Count(f => f.Ref.Equals(worker) && !f.Reported));
         if (free <= 0) return; // the worker asks again when a slot frees (its result carries the request)
         var request = free == w.FreeSlots ? w : w with { FreeSlots = free };
         if (_fault is not null || !Send(worker, request)) _waiting.Add((worker, request));
@@ -314,7 +313,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     private void Finished(TrialFinished f)
     {
         var worker = Sender;
-        if (_inFlight.ContainsKey(f.Trial)) _reported.Add(f.Trial);
+        MarkReported(f.Trial);
         var next = f.Next is { FreeSlots: > 0 } r && Admit(r) ? r : null;
         if (_fault is not null)
         {
@@ -354,7 +353,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
 
     private void Failed(TrialFailed f)
     {
-        if (_inFlight.ContainsKey(f.Trial)) _reported.Add(f.Trial);
+        MarkReported(f.Trial);
         if (_fault is not null) return;
         try
         {
@@ -420,11 +419,15 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         ServeWaiting();
     }
 
+    private void MarkReported(TrialId trial)
+    {
+        if (_inFlight.TryGetValue(trial, out var f)) _inFlight[trial] = f with { Reported = true };
+    }
+
     /// <summary>The trial is no longer out with a worker (result, failure, worker lost, deadline).</summary>
     private void Landed(TrialId trial)
     {
         _inFlight.Remove(trial);
-        _reported.Remove(trial);
         _sweepsOf.Remove(trial);
     }
 
