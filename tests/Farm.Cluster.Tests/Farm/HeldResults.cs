@@ -27,19 +27,29 @@ internal static class HeldResults
         }
     }
 
+    /// <summary>Results held by each of the two workers when the coordinator was killed.</summary>
+    public readonly record struct Held(int First, int Second)
+    {
+        public int Total => First + Second;
+
+        /// <summary>Workers that held nothing: each finished between the look and the freeze (below).</summary>
+        public int Empty => (First == 0 ? 1 : 0) + (Second == 0 ? 1 : 0);
+    }
+
     /// <summary>
     /// Freezes <paramref name="coordinator"/> once each worker runs a trial, waits until both are
-    /// done, kills it, and returns how many results the workers hold: each its trial's (and any
-    /// whose acknowledgement the freeze caught on its way), unless a worker finished between the
-    /// look and the freeze, had it acknowledged and never got the next trial.
+    /// done, kills it, and returns how many results each worker holds: its trial's (and any
+    /// whose acknowledgement the freeze caught on its way), unless it finished between the
+    /// look and the freeze, had it acknowledged and never got the next trial (the coordinator had
+    /// stored the next one as running on it, and stopped before the message left): then none.
     /// </summary>
-    public static async Task<int> FreezeUntilWorkersHoldResults_ThenKill(ServeProcess coordinator, int m1, int m2, TimeSpan timeout)
+    public static async Task<Held> FreezeUntilWorkersHoldResults_ThenKill(ServeProcess coordinator, int m1, int m2, TimeSpan timeout)
     {
         await WaitUntil(async () => (await WorkerState(m1)).Busy == 1 && (await WorkerState(m2)).Busy == 1, timeout, "a trial running on each worker");
         coordinator.Suspend();
         await WaitUntil(async () => (await WorkerState(m1)).Busy == 0 && (await WorkerState(m2)).Busy == 0, timeout, "both workers done with their trials");
-        int held = (int)((await WorkerState(m1)).Unacked + (await WorkerState(m2)).Unacked);
-        Assert.True(held >= 1, "the workers hold no result for a coordinator");
+        var held = new Held((int)(await WorkerState(m1)).Unacked, (int)(await WorkerState(m2)).Unacked);
+        Assert.True(held.Total >= 1, "the workers hold no result for a coordinator");
         coordinator.Kill();
         Assert.NotNull(await coordinator.WaitForExit(timeout));
         return held;

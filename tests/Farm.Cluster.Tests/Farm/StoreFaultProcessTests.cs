@@ -212,7 +212,7 @@ public class StoreFaultProcessTests
             using var api = new Api($"http://127.0.0.1:{http}");
             // Trials of a few seconds each, so that the freeze lands in the first ones.
             string old = await api.Submit(ClusterSweepTests.SweepText("micro/pt-clear.yaml", 4, "workload.rounds: 1000"));
-            int held = await FreezeUntilWorkersHoldResults_ThenKill(first, m1, m2, Long);
+            int held = (await FreezeUntilWorkersHoldResults_ThenKill(first, m1, m2, Long)).Total;
             HashSet<TrialId> oldTrials;
             using (var lost = new ResultStore(lostDb))
                 oldTrials = [.. lost.Results(new SweepId(old)).Select(i => i.Trial)];
