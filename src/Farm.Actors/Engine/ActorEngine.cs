@@ -33,7 +33,8 @@ public static class ActorEngine
         {
             var strands = TrialStrand.Pool.Of(system);
             string strand = strands.Rent();
-            props = Producer<VmActor>.Props(() => new VmActor(vm, script, completion, () => strands.Return(strand))).WithDispatcher(strand);
+            props = Producer<VmActor>.Props(() => new VmActor(vm, script, completion, () => strands.Return(strand)))
+                .WithDispatcher(strand).WithMailbox(LeaseMailbox.Id);
         }
         else
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
@@ -7,10 +8,12 @@ using Akka.Dispatch;
 namespace Farm.Actors.Engine;
 
 /// <summary>
-/// The dispatcher of one trial's actors: their mailboxes run one at a time, in the order they were
-/// scheduled, inside one thread-pool work item. A message between two actors of the trial is then
-/// a queue operation on the thread that sent it: no thread-pool dispatch, no idle worker woken to
-/// steal it, no migration of the trial's state to another core. Trials, each on a strand of its
+/// The dispatcher of one trial's actors: their mailboxes run one at a time, inside one thread-pool
+/// work item. A message between two actors of the trial is then a queue operation on the thread
+/// that sent it, with no atomic operation (the strand's own queue; <see cref="LeaseMailbox"/> for the
+/// actor's): no thread-pool dispatch, no idle worker woken to steal it, no migration of the trial's
+/// state to another core. Runs scheduled from other threads go through a concurrent queue and are
+/// taken at least every <see cref="ClockEvery"/> runs. Trials, each on a strand of its
 /// own, run in parallel with each other. Which thread runs what never affects a result: the order
 /// of service steps is the protocol's.
 /// </summary>
@@ -23,11 +26,23 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
 
     private const int ClockEvery = 32;
 
-    private readonly ConcurrentQueue<IRunnable> _queue = new();
+    /// <summary>The strand this thread is draining, if any.</summary>
+    [ThreadStatic]
+    private static TrialStrand? Draining;
+
+    private readonly ConcurrentQueue<IRunnable> _queue = new(); // runs scheduled from other threads
+    private readonly Queue<IRunnable> _local = new(); // runs scheduled by the strand's own runs: touched only while draining
     private int _scheduled;
 
     protected override void ExecuteTask(IRunnable run)
     {
+        // A run scheduled by a run of this strand (a message between the trial's actors: the lease at
+        // each change of vCPU) needs no atomic operation: the strand is scheduled and drains it next.
+        if (Draining == this)
+        {
+            _local.Enqueue(run);
+            return;
+        }
         _queue.Enqueue(run);
         if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
@@ -39,12 +54,14 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
         // state machine directly instead of through ExecutionContext.RunInternal. Suppressed here
         // once for all the runs of this work item, not per message (VcpuActor does it off a strand).
         var flow = ExecutionContext.IsFlowSuppressed() ? default(AsyncFlowControl?) : ExecutionContext.SuppressFlow();
+        Draining = this;
         try
         {
             Drain();
         }
         finally
         {
+            Draining = null;
             flow?.Undo();
         }
     }
@@ -55,7 +72,7 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
         int runs = 0;
         while (true)
         {
-            while (_queue.TryDequeue(out var run))
+            while (TryTake(runs, out var run))
             {
                 run.Run();
                 // A run is usually a few microseconds (one message): read the clock every ClockEvery runs.
@@ -69,10 +86,18 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
             }
             // Unschedule (a full fence, so the check below cannot read the queue before it): a run
             // enqueued after the last TryDequeue may have seen the strand scheduled and left it to us.
+            // The strand's own queue is empty here and only this thread could fill it.
             Interlocked.Exchange(ref _scheduled, 0);
             if (_queue.IsEmpty || Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0) return;
         }
     }
+
+    /// <summary>
+    /// The next run: the strand's own first, but a run from another thread (a system message, a stop)
+    /// first every <see cref="ClockEvery"/> runs, so a trial that runs for minutes does not hold it back.
+    /// </summary>
+    private bool TryTake(int runs, [MaybeNullWhen(false)] out IRunnable run) =>
+        (runs % ClockEvery == 0 && _queue.TryDequeue(out run)) || _local.TryDequeue(out run) || _queue.TryDequeue(out run);
 
     protected override void Shutdown()
     {
@@ -91,10 +116,17 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
     /// The strands of one actor system, as dispatcher ids: a trial rents one and returns it when its
     /// actors have stopped, so a node registers as many as it ever ran trials at once.
     /// </summary>
-    internal sealed class Pool(ExtendedActorSystem system) : IExtension
+    internal sealed class Pool : IExtension
     {
+        private readonly ExtendedActorSystem _system;
         private readonly ConcurrentBag<string> _free = [];
         private int _count;
+
+        public Pool(ExtendedActorSystem system)
+        {
+            _system = system;
+            system.Settings.InjectTopLevelFallback(LeaseMailbox.Hocon); // the strands' actors' mailbox
+        }
 
         public static Pool Of(ActorSystem system) => system.WithExtension<Pool, PoolProvider>();
 
@@ -106,8 +138,8 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
             if (_free.TryTake(out var id)) return id;
             id = $"farm-trial-strand-{Interlocked.Increment(ref _count)}";
             var config = ConfigurationFactory.ParseString($"id = \"{id}\"\nthroughput = 100")
-                .WithFallback(system.Dispatchers.DefaultDispatcherConfig);
-            system.Dispatchers.RegisterConfigurator(id, new StrandConfigurator(config, system.Dispatchers.Prerequisites));
+                .WithFallback(_system.Dispatchers.DefaultDispatcherConfig);
+            _system.Dispatchers.RegisterConfigurator(id, new StrandConfigurator(config, _system.Dispatchers.Prerequisites));
             return id;
         }
 

@@ -14,6 +14,7 @@ namespace Farm.Actors.Engine;
 /// </summary>
 internal sealed class VcpuActor(GuestVcpu vcpu, Func<GuestVcpu, ValueTask> script, IActorRef vm) : UntypedActor
 {
+    private readonly bool _onStrand = Context.Dispatcher is TrialStrand;
     private ValueTask _task;
 
     protected override void OnReceive(object message)
@@ -27,7 +28,7 @@ internal sealed class VcpuActor(GuestVcpu vcpu, Func<GuestVcpu, ValueTask> scrip
         // (as on the sequential engine): with flow suppressed each resumption calls the state
         // machine directly instead of through ExecutionContext.RunInternal. A trial's strand runs
         // its actors so already (TrialStrand); on another dispatcher, suppressed for this message.
-        var flow = ExecutionContext.IsFlowSuppressed() ? default(AsyncFlowControl?) : ExecutionContext.SuppressFlow();
+        var flow = _onStrand || ExecutionContext.IsFlowSuppressed() ? default(AsyncFlowControl?) : ExecutionContext.SuppressFlow();
         try
         {
             Run(lease);

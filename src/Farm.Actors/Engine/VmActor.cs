@@ -26,11 +26,12 @@ internal sealed class VmActor : UntypedActor
         _stopped = stopped;
         var vcpus = new IActorRef[vm.Vcpus.Length];
         var dispatcher = Context.Props.Dispatcher;
+        var mailbox = Context.Props.Mailbox; // the strand's lease mailbox, else the default
         var self = Self;
         for (int i = 0; i < vcpus.Length; i++)
         {
             var vcpu = vm.Vcpus[i];
-            vcpus[i] = Context.ActorOf(Producer<VcpuActor>.Props(() => new VcpuActor(vcpu, script, self)).WithDispatcher(dispatcher), $"vcpu-{i}");
+            vcpus[i] = Context.ActorOf(Producer<VcpuActor>.Props(() => new VcpuActor(vcpu, script, self)).WithDispatcher(dispatcher).WithMailbox(mailbox), $"vcpu-{i}");
         }
         _lease = new MmuLease(vm, self, vcpus);
     }

@@ -27,10 +27,15 @@ internal static class EngineRatio
         {
             var sequential = EngineBenchmarks.KernbenchSpec(n, "sequential", scale);
             var actors = EngineBenchmarks.KernbenchSpec(n, "actors", scale);
+            long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
             var s0 = TrialRunner.Run(sequential);
+            long allocated1 = GC.GetTotalAllocatedBytes(precise: true);
             var a0 = TrialRunner.Run(actors);
+            long allocated2 = GC.GetTotalAllocatedBytes(precise: true);
             if (a0.Outcome != Outcome.Completed || EngineBenchmarks.Comparable(a0) != EngineBenchmarks.Comparable(s0))
                 throw new InvalidOperationException($"kernbench at {n} vCPUs: the engines disagree ({a0.Outcome.Name()}: {a0.Error})");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"kernbench scale {scale}, {n} vCPUs, warm-up pair: allocated sequential {(allocated1 - allocated0) / 1048576.0:F1} MiB, actors {(allocated2 - allocated1) / 1048576.0:F1} MiB (the whole process)"));
             var cpu = new List<double>();
             var wall = new List<double>();
             double sequentialCpu = 0, actorsCpu = 0;
