@@ -12,7 +12,7 @@ namespace Farm.Cluster.Tests;
 /// ever saved beside the lost file, so with its directory gone nothing was saved and every result
 /// was lost at the next restart. Now it goes to the temporary directory instead.
 /// </summary>
-public sealed class DeletedStoreDirectoryTests : IAsyncDisposable
+public sealed class DeletedStoreDirectoryTests : IAsyncLifetime
 {
     private static readonly TimeSpan Answer = TimeSpan.FromSeconds(30); // bounds a hang only
     private static readonly WorkerId Worker = new("worker-1");
@@ -21,7 +21,9 @@ public sealed class DeletedStoreDirectoryTests : IAsyncDisposable
     private readonly string _name = $"farm-{Guid.NewGuid():N}.db"; // unique: the copy lands in the shared temporary directory
     private readonly ActorSystem _system = ActorSystem.Create("deleted-store-directory", "akka.loglevel = ERROR");
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         await _system.Terminate();
         _dir.Dispose();
