@@ -12,7 +12,7 @@ app.Configure(config =>
     {
         if (e is CommandAppException)
         {
-            Console.Error.WriteLine($"farm: {e.Message}");
+            Console.Error.WriteLine($"farm: {Farm.Cli.ParseErrors.Explain(e.Message, args)}");
             return Farm.Cli.ExitCodes.BadInput;
         }
         Console.Error.WriteLine($"farm: failed: {e.Message}");

@@ -24,7 +24,7 @@ public static class ReportWriter
         "md" or "markdown" => ReportFormat.Markdown,
         "csv" => ReportFormat.Csv,
         "json" => ReportFormat.Json,
-        _ => throw new ArgumentException($"report format '{name}' is not known; valid: {string.Join(", ", FormatNames)}", nameof(name)),
+        _ => throw new ArgumentException($"report format '{name}' is not known; valid: {string.Join(", ", FormatNames)}"), // no parameter name: the message is shown to users as it is
     };
 
     /// <summary>The format a file name asks for by its extension, or null.</summary>

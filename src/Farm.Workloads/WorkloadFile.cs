@@ -51,7 +51,12 @@ public sealed record WorkloadFile(string Path, string Name, string Kind, string 
             string key = Scalar(path, keyNode, "key");
             switch (key)
             {
-                case "name": name = NotNull(path, value, Scalar(path, value, "name"), "name", "the workload's name"); break;
+                case "name":
+                    name = NotNull(path, value, Scalar(path, value, "name"), "name", "the workload's name");
+                    // Shown in labels, reports and `farm report` on a terminal: no line breaks or escape sequences.
+                    if (name.Any(char.IsControl))
+                        throw new ConfigException($"{path}:{value.Start.Line}: name holds a control character (a line break, an escape); valid: printable characters on one line");
+                    break;
                 case "kind": kind = NotNull(path, value, Scalar(path, value, "kind"), "kind", string.Join(", ", WorkloadRegistry.Kinds)); break;
                 case "description": description = Scalar(path, value, "description"); break;
                 case "config":

@@ -60,14 +60,25 @@ public class ApiSettings : CommandSettings
         string body = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
         {
-            string message = body;
-            try { message = (string?)JsonNode.Parse(body)?["error"] ?? body; } catch (System.Text.Json.JsonException) { }
+            string message = OneLine(body);
+            try { message = (string?)JsonNode.Parse(body)?["error"] ?? message; } catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException) { }
             Console.Error.WriteLine($"farm {command}: {(int)response.StatusCode} {message}");
-            return (int)response.StatusCode is >= 400 and < 500 ? ExitCodes.BadInput : ExitCodes.TrialError;
+            // 429 (too many requests at once) is not bad input: the same request may pass in a moment.
+            return (int)response.StatusCode is >= 400 and < 500 and not 429 ? ExitCodes.BadInput : ExitCodes.TrialError;
         }
         if (outputFile is not null) File.WriteAllText(outputFile, body);
         else Console.Out.WriteLine(body);
         return ExitCodes.Completed;
+    }
+
+    /// <summary>
+    /// A body that is not the API's JSON error (another server at --api, a proxy's HTML page) as one
+    /// line: its first non-blank line, cut to 200 characters.
+    /// </summary>
+    internal static string OneLine(string body)
+    {
+        string line = body.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "(no body)";
+        return line.Length > 200 ? line[..200] + "…" : line;
     }
 
     /// <summary>Sends one request and prints the answer. Bad local input (token file, output path) exits 2; an unreachable API 4.</summary>

@@ -35,9 +35,16 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
         {
             if (Slots is < 1 or > 1024) return ValidationResult.Error($"--slots: {Slots} is not valid; valid: 1..1024");
             if (File.Exists(Output)) return ValidationResult.Error($"-o: '{Output}' is a file; give a directory (it will hold farm.db, results.json and the reports)");
+            // Checked before the sweep runs: found when writing, it was exit 1 ("a bug") after every trial had run.
+            if (OutputFiles(Output).FirstOrDefault(Directory.Exists) is { } taken)
+                return ValidationResult.Error($"-o: '{taken}' is a directory; farm sweep writes the files results.json and report.html, .md, .csv, .json in '{Output}'");
             return ValidationResult.Success();
         }
     }
+
+    /// <summary>What farm sweep writes in its output directory besides the store.</summary>
+    internal static IEnumerable<string> OutputFiles(string dir) =>
+        Enum.GetValues<Farm.Reports.ReportFormat>().Select(f => Path.Combine(dir, "report" + Farm.Reports.ReportWriter.Extension(f))).Prepend(Path.Combine(dir, "results.json"));
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
@@ -105,11 +112,20 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
 
         // One read of the results: each page goes to results.json and into the report as it comes.
         string resultsPath = Path.Combine(settings.Output, "results.json");
-        Farm.Reports.Model.Report? report;
-        using (var results = new ResultsFile(resultsPath))
-            report = await SweepReport.Build(client, ok.Sweep, results.Write, cancellationToken);
-        foreach (var format in Enum.GetValues<Farm.Reports.ReportFormat>())
-            Farm.Reports.ReportWriter.Write(report!, Path.Combine(settings.Output, "report" + Farm.Reports.ReportWriter.Extension(format)), format);
+        try
+        {
+            Farm.Reports.Model.Report? report;
+            using (var results = new ResultsFile(resultsPath))
+                report = await SweepReport.Build(client, ok.Sweep, results.Write, cancellationToken);
+            foreach (var format in Enum.GetValues<Farm.Reports.ReportFormat>())
+                Farm.Reports.ReportWriter.Write(report!, Path.Combine(settings.Output, "report" + Farm.Reports.ReportWriter.Extension(format)), format);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) // the disk filled, a file taken meanwhile
+        {
+            Console.Error.WriteLine($"farm sweep: -o: cannot write the results in '{settings.Output}': {e.Message}; "
+                + "the trials are stored in its farm.db: running the same sweep again writes them without running anything");
+            return ExitCodes.BadInput;
+        }
         Console.Out.WriteLine($"{final.Done} done, {final.Failed} failed, {final.CancelledTrials} cancelled; results: {resultsPath}");
         Console.Out.WriteLine($"report: {Path.Combine(settings.Output, "report.html")} (and .md, .csv, .json)");
         return final.Failed > 0 ? ExitCodes.TrialError : ExitCodes.Completed;

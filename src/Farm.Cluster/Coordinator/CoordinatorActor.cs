@@ -478,19 +478,27 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
             message, e.Recoverable ? " (checked again every " + _options.DeadlineCheckInterval.TotalSeconds + " s)" : "; restart the coordinator");
     }
 
-    /// <summary>The open database still holds everything stored: copies it beside the lost file.</summary>
+    /// <summary>
+    /// The open database still holds everything stored: copies it beside the lost file or, when its
+    /// directory went too (deleted with the file, unmounted), into the temporary directory.
+    /// </summary>
     private string SaveCopy()
     {
-        string copy = $"{_store.Path}.recovered-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
-        try
+        string suffix = $".recovered-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
+        var failures = new List<string>();
+        foreach (string copy in new[] { _store.Path + suffix, Path.Combine(Path.GetTempPath(), Path.GetFileName(_store.Path) + suffix) })
         {
-            _store.SaveCopy(copy);
-            return $"; everything it held is saved in {copy} (serve with --db on that file to carry on)";
+            try
+            {
+                _store.SaveCopy(copy);
+                return $"; everything it held is saved in {copy} (serve with --db on that file to carry on)";
+            }
+            catch (Exception e)
+            {
+                failures.Add($"to {copy}: {e.Message}");
+            }
         }
-        catch (Exception e)
-        {
-            return $"; saving a copy to {copy} failed too ({e.Message})";
-        }
+        return $"; saving a copy failed too ({string.Join("; ", failures)})";
     }
 
     private void TryRecover()

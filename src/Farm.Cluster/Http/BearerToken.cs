@@ -37,8 +37,10 @@ public static class BearerToken
             token = Farm.Workloads.Input.InputFile.ReadText(file, "token file", new Farm.Workloads.Input.InputLimits { MaxChars = 4096 }).Trim();
         token ??= NonEmpty(Environment.GetEnvironmentVariable("FARM_API_TOKEN"));
         if (token is null) return null;
-        if (token.Length == 0 || token.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
-            throw new ConfigException($"the bearer token{(file is not null ? $" in '{file}'" : "")} is not valid; valid: 1 or more printable characters without spaces");
+        // ASCII only: HttpClient refuses to send any other character in a header, so a server given
+        // such a token could never be reached by farm's own client ("Request headers must contain only ASCII characters").
+        if (token.Length == 0 || token.Any(c => c is <= ' ' or > '~'))
+            throw new ConfigException($"the bearer token{(file is not null ? $" in '{file}'" : "")} is not valid; valid: 1 or more printable ASCII characters without spaces");
         return token;
     }
 

@@ -92,13 +92,19 @@ public static partial class FarmHttpApi
             QueueLimit = 0,
         });
 
+        var submissions = new System.Threading.RateLimiting.ConcurrencyLimiter(new System.Threading.RateLimiting.ConcurrencyLimiterOptions
+        {
+            PermitLimit = options.MaxSubmissions,
+            QueueLimit = 0,
+        });
+
         app.MapOpenApi(OpenApiRoute);
         app.MapGet("/health", () => TypedResults.Text("ok"))
             .WithTags("health").WithSummary("The API answers (without the token)").Produces<string>(200, "text/plain");
-        app.MapPost("/api/sweeps", (Func<HttpContext, Task>)(ctx => Submit(ctx, client, options))) // a Delegate, so the route carries its metadata
+        app.MapPost("/api/sweeps", (Func<HttpContext, Task>)(ctx => Submit(ctx, client, options, submissions))) // a Delegate, so the route carries its metadata
             .WithTags("sweeps").WithSummary("Submit a sweep: its spec and the text of every workload file it names")
             // The body is described by the document's transformer: an Accepts here would make routing refuse other content types.
-            .Produces<SubmitResponse>(202).ProducesErrors(400, 401, 413, 500, 503);
+            .Produces<SubmitResponse>(202).ProducesErrors(400, 401, 413, 429, 500, 503);
         app.MapGet("/api/sweeps", async () =>
         {
             var reply = await client.Status();
@@ -138,7 +144,7 @@ public static partial class FarmHttpApi
             .Produces<string>(200, "text/html", "text/markdown", "text/csv", "application/json").ProducesErrors(400, 401, 404, 429, 500, 503);
     }
 
-    private static async Task Submit(HttpContext ctx, FarmClient client, HttpApiOptions options)
+    private static async Task Submit(HttpContext ctx, FarmClient client, HttpApiOptions options, System.Threading.RateLimiting.RateLimiter submissions)
     {
         if (ctx.Request.ContentLength > options.MaxBodyBytes)
         {
@@ -157,6 +163,15 @@ public static partial class FarmHttpApi
             return;
         }
         if (string.IsNullOrWhiteSpace(body)) { await Error(ctx, 400, "empty body: send a sweep spec (YAML or JSON)"); return; }
+        // Taken once the body is in, so that a client sending slowly holds no permit.
+        using var lease = submissions.AttemptAcquire();
+        if (!lease.IsAcquired)
+        {
+            ctx.Response.Headers.RetryAfter = "1";
+            await Error(ctx, StatusCodes.Status429TooManyRequests,
+                $"too many submissions at once (the limit is {options.MaxSubmissions}); try again shortly (submitting the same sweep again is safe: it has the same id)");
+            return;
+        }
 
         string spec = body;
         Dictionary<string, string>? workloads = null;

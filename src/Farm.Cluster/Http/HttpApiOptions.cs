@@ -9,6 +9,11 @@ public sealed record HttpApiOptions
     public long MaxBodyBytes { get; init; } = 1 << 20;
     /// <summary>Results and report requests served at once; more get 429 (each may hold a sweep's parsed results).</summary>
     public int MaxHeavyRequests { get; init; } = 4;
+    /// <summary>
+    /// Submissions parsed and stored at once; more get 429. Each expands its spec in memory (about
+    /// 50 MB for a 10,000-trial sweep): 40 at once took the coordinator to 2.2 GB (docs/failure-behaviour.md).
+    /// </summary>
+    public int MaxSubmissions { get; init; } = 4;
 
     /// <summary>True when every URL of the list binds loopback only (<see cref="ListenUrls"/>).</summary>
     public bool IsLoopback => ListenUrls.Parse(Url).IsLoopback;

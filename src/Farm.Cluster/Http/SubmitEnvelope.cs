@@ -29,7 +29,8 @@ public static class SubmitEnvelope
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(body);
+            // A key given twice is refused here: JsonObject would throw an ArgumentException (a 500) when first read.
+            root = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

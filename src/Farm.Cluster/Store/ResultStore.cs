@@ -52,6 +52,19 @@ public sealed partial class ResultStore : IDisposable
         {
             throw new StoreUnavailableException($"store {Path}: cannot write in its directory ({e.Message}); a store needs a writable directory, not a read-only file system", e);
         }
+        // The same for a read-only database file in a writable directory (chmod 444, immutable):
+        // SQLite opens it read-only and fails on its WAL with "disk I/O error", naming no cause.
+        if (File.Exists(Path))
+        {
+            try
+            {
+                using (File.Open(Path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite)) { }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StoreUnavailableException($"store {Path}: the database file cannot be written ({e.Message}); make it writable for this user, or serve a copy", e);
+            }
+        }
         // No pooling: Dispose really closes the file (and releases the lock), so a restarted coordinator (or a test) can reopen it.
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {

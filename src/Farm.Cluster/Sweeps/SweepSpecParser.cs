@@ -97,6 +97,8 @@ internal sealed partial class SweepSpecParser(string source, string? baseDir, IR
         {
             string name = Scalar(k, "variants", "a variant name").Trim();
             if (name.Length == 0) throw Error(k, "variants", "a variant needs a name");
+            if (name.Any(char.IsControl)) // shown in reports and on terminals, like the sweep's name
+                throw Error(k, "variants", "a variant name holds a control character (a line break, an escape); valid: printable characters on one line");
             var settings = new List<Setting>();
             // "name:" with nothing after it is a variant with no keys of its own (the base as is).
             if (v is not YamlScalarNode { Value: null or "" })
