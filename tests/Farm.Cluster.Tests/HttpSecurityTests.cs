@@ -50,7 +50,10 @@ public class HttpSecurityTests
     [InlineData("Bearer s3cre", false)]
     [InlineData("Bearer s3cret ", false)]
     [InlineData("Bearer s3cretX", false)]
-    [InlineData("bearer s3cret", false)]
+    [InlineData("bearer s3cret", true)] // the scheme is case-insensitive (RFC 7235 2.1)
+    [InlineData("BEARER s3cret", true)]
+    [InlineData("Bearer S3CRET", false)] // the token is not
+    [InlineData("Bearer  s3cret", false)]
     [InlineData("s3cret", false)]
     [InlineData("", false)]
     [InlineData(null, false)]

@@ -11,14 +11,20 @@ namespace Farm.Cluster.Http;
 public static class BearerToken
 {
     /// <summary>
-    /// True when the Authorization header is <c>Bearer TOKEN</c>. Both sides are hashed first, so
-    /// the comparison takes the same time whatever the header's length or its first wrong byte.
+    /// True when the Authorization header is <c>Bearer TOKEN</c>, the scheme's name in any case
+    /// (RFC 7235 section 2.1: auth-scheme is case-insensitive; the token is not). Both sides are
+    /// hashed first, so the comparison takes the same time whatever the header's length or its
+    /// first wrong byte.
     /// </summary>
     public static bool Matches(string? authorization, string token)
     {
+        const string Scheme = "Bearer ";
+        authorization ??= "";
+        if (authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+            authorization = string.Concat(Scheme, authorization.AsSpan(Scheme.Length));
         Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
         Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(authorization ?? ""), given);
+        SHA256.HashData(Encoding.UTF8.GetBytes(authorization), given);
         SHA256.HashData(Encoding.UTF8.GetBytes("Bearer " + token), expected);
         return CryptographicOperations.FixedTimeEquals(given, expected);
     }
