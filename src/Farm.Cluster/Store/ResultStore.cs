@@ -116,6 +116,8 @@ public sealed partial class ResultStore : IDisposable
             {
                 TryRollback();
                 ForgetStatements(); // rare: prepared anew rather than reused in whatever state the failure left them
+                // A statement still stepping can keep ROLLBACK from ending the transaction; finalized, it cannot.
+                if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0) TryRollback();
                 throw;
             }
             finally
