@@ -223,10 +223,18 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         // A request asked again while the answer to the first was on its way (after RequestResend, or
         // both held by a proxy that had not found the coordinator yet and delivered together) is not
         // answered twice: a worker gets at most its slots less the tickets it has not reported on.
-        int free = Math.Min(w.FreeSlots, _slotsOf[worker] - _inFlight.Values.Count(f => f.Ref.Equals(worker) && !f.Reported));
-        if (free <= 0) return; // the worker asks again when a slot frees (its result carries the request)
-        var request = free == w.FreeSlots ? w : w with { FreeSlots = free };
+        if (Capped(worker, w) is not { } request) return; // the worker asks again when a slot frees (its result carries the request)
         if (_fault is not null || !Send(worker, request)) _waiting.Add((worker, request));
+    }
+
+    /// <summary>
+    /// The request cut to the worker's slots less the tickets out with it it has not reported on, or null if
+    /// that leaves none: a worker asks with every result while earlier answers may still be on their way.
+    /// </summary>
+    private RequestWork? Capped(IActorRef worker, RequestWork w)
+    {
+        int free = Math.Min(w.FreeSlots, _slotsOf[worker] - _inFlight.Values.Count(f => f.Ref.Equals(worker) && !f.Reported));
+        return free <= 0 ? null : free == w.FreeSlots ? w : w with { FreeSlots = free };
     }
 
     /// <summary>A request from the sender (alone or in its result): false if its build is refused (never a ticket it
@@ -314,7 +322,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     {
         var worker = Sender;
         MarkReported(f.Trial);
-        var next = f.Next is { FreeSlots: > 0 } r && Admit(r) ? r : null;
+        var next = f.Next is { FreeSlots: > 0 } r && Admit(r) ? Capped(worker, r) : null;
         if (_fault is not null)
         {
             if (next is not null) _waiting.Add((worker, next)); // answered once the store takes writes again
@@ -324,14 +332,20 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         try
         {
             bool stored;
+            IReadOnlyList<SweepStatus>? finished = null; // read with the result when it carries a request
             if (next is not null)
-                (stored, tickets) = StoreWrite("result", () => _store.StoreResultAndDispatch(f.Trial, f.ResultJson, next.FreeSlots, next.Worker));
+            {
+                // The trial's sweeps before the write (kept since its dispatch): the sweep-done check is read in its transaction.
+                var sweeps = _events.IsEnabled(LogLevel.Information) ? SweepsOfOrNone(f.Trial) : [];
+                (stored, tickets, finished) = StoreWrite("result", () => _store.StoreResultAndDispatch(f.Trial, f.ResultJson, next.FreeSlots, next.Worker, sweeps));
+            }
             else
                 stored = StoreWrite("result", () => _store.StoreResult(f.Trial, f.ResultJson));
             if (stored) // idempotent: a second copy is ignored
             {
                 if (_events.IsEnabled(LogLevel.Information)) CoordinatorLog.ResultStored(_events, f.Trial.Value, SweepsField(f.Trial), f.Worker.Value);
-                LogFinishedSweeps(f.Trial);
+                if (finished is not null) foreach (var s in finished) LogDone(s);
+                else LogFinishedSweeps(f.Trial);
             }
         }
         catch (UnknownTrialException)
@@ -441,6 +455,19 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         catch (StoreException)
         {
             return "?";
+        }
+    }
+
+    /// <summary>The trial's sweeps, or none when the store cannot be read (the log only loses the sweep-done line).</summary>
+    private IReadOnlyList<SweepId> SweepsOfOrNone(TrialId trial)
+    {
+        try
+        {
+            return SweepsOf(trial);
+        }
+        catch (StoreException)
+        {
+            return [];
         }
     }
 

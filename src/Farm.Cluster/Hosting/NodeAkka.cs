@@ -107,9 +107,10 @@ internal static class NodeAkka
               stdout-loglevel = OFF
               log-dead-letters = off
               log-dead-letters-during-shutdown = off
-              # The scheduler's wheel ticks 20 times a second, not 100: an idle node woke a thread every
-              # 10 ms, about a third of its idle CPU (docs/cluster.md, "Benchmark"); its timers are 0.2 s and more.
-              scheduler.tick-duration = 50ms
+              # The scheduler's wheel ticks 10 times a second, not 100: each tick wakes .NET's timer thread and
+              # a pool thread (Task.Delay), the largest part of an idle node's CPU (docs/cluster.md, "Benchmark",
+              # and "Coordinator CPU a trial"); the timers it serves are 1 s and more (heartbeats, gossip, polls).
+              scheduler.tick-duration = 100ms
               cluster {
                 downing-provider-class = "{{UnreachableDowning.ProviderClass}}"
                 split-brain-resolver.stable-after = {{(int)o.StableAfter.TotalMilliseconds}}ms

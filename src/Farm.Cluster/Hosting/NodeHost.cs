@@ -31,6 +31,8 @@ internal static class NodeHost
         if (o.ManagementPort is { } mp && apiUrls?.Entries.Any(e => PortOf(e) == mp) == true)
             throw new Simulation.Config.ConfigException($"--http: port {mp} is the management port; give the API another");
         bool web = o.ManagementPort is not null || apiUrls is not null;
+        // A node that owns its process (farm serve): the variable is process-wide.
+        if (o.OwnsProcess) SocketCompletions.PreferInline();
 
         // No watching of the content root (the working directory) for appsettings.json changes: with the
         // store there (--db's default, farm.db) its watcher woke at every commit, some 8 % of the

@@ -30,10 +30,23 @@ public sealed partial class ResultStore
     /// result that carries the worker's next request, protocol 2): one commit a trial instead of two.
     /// All or nothing: a refused result (<see cref="StoreException"/>) takes no trial either.
     /// </summary>
-    public (bool Stored, IReadOnlyList<TrialTicket> Tickets) StoreResultAndDispatch(TrialId trial, string resultJson, int count, WorkerId worker) => Write(() =>
+    public (bool Stored, IReadOnlyList<TrialTicket> Tickets) StoreResultAndDispatch(TrialId trial, string resultJson, int count, WorkerId worker)
+    {
+        var (stored, tickets, _) = StoreResultAndDispatch(trial, resultJson, count, worker, []);
+        return (stored, tickets);
+    }
+
+    /// <summary>
+    /// The same, and when the result is stored, <see cref="FinishedSweeps"/> of <paramref name="finishedOf"/> (the
+    /// trial's sweeps, for the sweep-done log line) read in the same transaction: one transaction a
+    /// trial, not a write and then a read.
+    /// </summary>
+    public (bool Stored, IReadOnlyList<TrialTicket> Tickets, IReadOnlyList<SweepStatus> Finished) StoreResultAndDispatch(
+        TrialId trial, string resultJson, int count, WorkerId worker, IReadOnlyList<SweepId> finishedOf) => Write(() =>
     {
         bool stored = SetDone(trial, resultJson);
-        return (stored, TakeQueued(count, worker));
+        var tickets = TakeQueued(count, worker);
+        return (stored, (IReadOnlyList<TrialTicket>)tickets, stored && finishedOf.Count > 0 ? Finished(finishedOf) : (IReadOnlyList<SweepStatus>)[]);
     });
 
     private IReadOnlyList<TrialTicket> TakeQueued(int count, WorkerId worker)

@@ -14,7 +14,8 @@ public sealed partial class ResultStore : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _clock;
-    private SqliteTransaction? _tx;
+    /// <summary>A transaction of this store is open (the store is not reentrant).</summary>
+    private bool _inTransaction;
     private readonly StoreWorkloads _workloads = new();
     /// <summary>
     /// Statements by SQL text, each prepared once: SQLite parses and plans a per-trial statement
@@ -102,30 +103,39 @@ public sealed partial class ResultStore : IDisposable
 
     private T Read<T>(Func<T> work) => InTransaction(work, write: false);
 
+    /// <summary>
+    /// One transaction, begun and committed by the store's own prepared statements: Microsoft.Data.Sqlite's
+    /// <c>BeginTransaction</c> and <c>Commit</c> prepare <c>PRAGMA read_uncommitted</c>, <c>BEGIN</c> and
+    /// <c>COMMIT</c> anew for every transaction, three parses and three commands a transaction, two
+    /// transactions a trial (docs/cluster.md, "Coordinator CPU a trial"). The SQL is what it runs:
+    /// <c>BEGIN IMMEDIATE</c> for a write (the write lock is taken at once), <c>BEGIN</c> (deferred) for a read.
+    /// </summary>
     private T InTransaction<T>(Func<T> work, bool write)
     {
-        if (_tx is not null) throw new InvalidOperationException("the result store is not reentrant");
+        if (_inTransaction) throw new InvalidOperationException("the result store is not reentrant");
         if (write) CheckFileIdentity();
         try
         {
-            _tx = _connection.BeginTransaction(deferred: !write);
+            Command(write ? "BEGIN IMMEDIATE" : "BEGIN").ExecuteNonQuery();
+            _inTransaction = true;
             try
             {
                 var result = work();
                 if (write) BeforeCommit?.Invoke();
-                _tx.Commit();
+                Command("COMMIT").ExecuteNonQuery();
                 return result;
             }
             catch
             {
                 TryRollback();
                 ForgetStatements(); // rare: prepared anew rather than reused in whatever state the failure left them
+                // A statement still stepping can keep ROLLBACK from ending the transaction; finalized, it cannot.
+                if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0) TryRollback();
                 throw;
             }
             finally
             {
-                _tx?.Dispose();
-                _tx = null;
+                _inTransaction = false;
             }
         }
         catch (SqliteException e) when (IsFault(e))
@@ -135,12 +145,15 @@ public sealed partial class ResultStore : IDisposable
     }
 
     // After an I/O error SQLite may already have rolled the transaction back; the fault that
-    // caused it is what the caller must see, not a second one from the rollback.
+    // caused it is what the caller must see, not a second one from the rollback. Its own command:
+    // the prepared ones may be mid-step (a reader) when the failure came.
     private void TryRollback()
     {
         try
         {
-            _tx?.Rollback();
+            using var rollback = _connection.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException)
         {
@@ -157,7 +170,6 @@ public sealed partial class ResultStore : IDisposable
             cmd.CommandText = sql;
             _statements[sql] = cmd;
         }
-        cmd.Transaction = _tx;
         cmd.Parameters.Clear();
         foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
         return cmd;

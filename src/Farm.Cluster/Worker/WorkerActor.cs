@@ -14,6 +14,10 @@ namespace Farm.Cluster.Worker;
 /// when the worker would ask now (protocol 2: the coordinator answers both with one message); the
 /// coordinator holds a request that finds its queue empty until work comes, so the poll only
 /// resends what is unacknowledged (without a request) and asks again when an answer may have been lost.
+/// Every result that finds a slot free carries a request, even while another result's request awaits
+/// its answer (the coordinator gives a worker at most its slots less the tickets out with it), and no
+/// request goes alone while such an answer is on its way: a worker of several slots sends one message
+/// a trial, not a result and then a request after each answer (docs/cluster.md, "Every result asks").
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
@@ -54,6 +58,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly FarmMetrics _metrics = FarmMetrics.Get(Context.System);
     private int _running;
     private DateTime _askedAt = DateTime.MinValue;
+    /// <summary>Results sent with a request whose answer (work or an acknowledgement) has not come.</summary>
+    private readonly HashSet<TrialId> _carried = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     /// <summary>Who asked for a drain, while draining.</summary>
     private IActorRef? _draining;
@@ -78,12 +84,17 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         });
         Receive<WorkItems>(items =>
         {
-            if (items.Acked is { } acked) _unacked.Remove(acked);
-            _askedAt = DateTime.MinValue;
+            if (items.Acked is { } acked) Acknowledged(acked);
             _refusedBy = null;
             foreach (var ticket in items.Tickets) _backlog.Enqueue(ticket);
             StartBacklog();
-            if (items.Tickets.Count > 0) Ask();
+            // Another result's request is still answered: it brings work or is held; asking alone now
+            // would cost a message for a request the coordinator finds covered.
+            if (_carried.Count == 0)
+            {
+                _askedAt = DateTime.MinValue;
+                if (items.Tickets.Count > 0) Ask();
+            }
             PublishMetrics();
         });
         Receive<Completed>(c =>
@@ -91,12 +102,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _running--;
             _unacked[c.Trial] = c.Report; // kept without the request: a resend asks for nothing
             StartBacklog();
-            var next = NextRequest();
-            if (next is not null && c.Report is TrialFinished f) _coordinator.Tell(f with { Next = next });
+            if (c.Report is TrialFinished f && CarriedRequest() is { } carried)
+            {
+                _carried.Add(f.Trial);
+                _coordinator.Tell(f with { Next = carried });
+            }
             else
             {
+                // A result with no slot free goes alone; a failure report and its request go as two messages.
                 _coordinator.Tell(c.Report);
-                if (next is not null) _coordinator.Tell(next);
+                if (c.Report is TrialFailed && NextRequest() is { } next) _coordinator.Tell(next);
             }
             PublishMetrics();
             if (_draining is not null && _running == 0) _draining.Tell(Drained.Instance);
@@ -123,9 +138,28 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         });
         Receive<Ack>(a =>
         {
-            _unacked.Remove(a.Trial);
+            Acknowledged(a.Trial);
             PublishMetrics();
         });
+    }
+
+    private void Acknowledged(TrialId trial)
+    {
+        _unacked.Remove(trial);
+        _carried.Remove(trial);
+    }
+
+    /// <summary>
+    /// The request a result carries: the free slots whenever there are any, whatever is outstanding. It
+    /// costs no message, and the coordinator caps it at the slots not covered by tickets out with this worker.
+    /// </summary>
+    private RequestWork? CarriedRequest()
+    {
+        if (_draining is not null) return null;
+        int free = _slots - _running - _backlog.Count;
+        if (free <= 0) return null;
+        _askedAt = DateTime.UtcNow;
+        return new RequestWork(_id, free);
     }
 
     private void PublishMetrics() => _metrics.PublishWorker(_id, _slots, _running, _unacked.Count);
