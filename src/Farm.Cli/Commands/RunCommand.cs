@@ -100,7 +100,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
             int count = settings.Seeds ?? 1;
             if (seed > long.MaxValue - (count - 1)) // seed + i would wrap to a negative seed
                 throw new ConfigException($"--seed {seed} with --seeds {count} goes past the largest seed; valid: 0..{long.MaxValue - (count - 1)}");
-            for (int i = 0; i < (settings.Seeds ?? 1); i++)
+            for (int i = 0; i < count; i++)
                 specs.Add(i == 0 ? first : file.ToTrial(With(sets, policy, (seed + i).ToString(System.Globalization.CultureInfo.InvariantCulture))));
         }
         return specs;

@@ -44,7 +44,11 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
 
     /// <summary>What farm sweep writes in its output directory besides the store.</summary>
     internal static IEnumerable<string> OutputFiles(string dir) =>
-        Enum.GetValues<Farm.Reports.ReportFormat>().Select(f => Path.Combine(dir, "report" + Farm.Reports.ReportWriter.Extension(f))).Prepend(Path.Combine(dir, "results.json"));
+        Enum.GetValues<Farm.Reports.ReportFormat>().Select(f => ReportPath(dir, f)).Prepend(ResultsPath(dir));
+
+    private static string ResultsPath(string dir) => Path.Combine(dir, "results.json");
+
+    private static string ReportPath(string dir, Farm.Reports.ReportFormat format) => Path.Combine(dir, "report" + Farm.Reports.ReportWriter.Extension(format));
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
@@ -111,14 +115,14 @@ public sealed class SweepCommand : AsyncCommand<SweepCommand.Settings>
         });
 
         // One read of the results: each page goes to results.json and into the report as it comes.
-        string resultsPath = Path.Combine(settings.Output, "results.json");
+        string resultsPath = ResultsPath(settings.Output);
         try
         {
             Farm.Reports.Model.Report? report;
             using (var results = new ResultsFile(resultsPath))
                 report = await SweepReport.Build(client, ok.Sweep, results.Write, cancellationToken);
             foreach (var format in Enum.GetValues<Farm.Reports.ReportFormat>())
-                Farm.Reports.ReportWriter.Write(report!, Path.Combine(settings.Output, "report" + Farm.Reports.ReportWriter.Extension(format)), format);
+                Farm.Reports.ReportWriter.Write(report!, ReportPath(settings.Output, format), format);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) // the disk filled, a file taken meanwhile
         {
