@@ -129,18 +129,18 @@ public sealed class CombinedReportTests : IDisposable
         var t1 = _store.Dispatch(1, w).Single().Id;
         var trial1 = _spec.Trials.Single(t => t.Id == t1);
 
-        var refused = Assert.Throws<StoreException>(() => _store.StoreResultAndDispatch(t1, Specs.FakeResult(_spec.Trials.First(t => t.Id != t1)), 2, w));
+        var refused = Assert.Throws<StoreException>(() => _store.StoreResultAndDispatch(t1, Specs.FakeResult(_spec.Trials.First(t => t.Id != t1)), 2, w, []));
         Assert.Contains("is for configuration", refused.Message);
         Assert.Equal(["running", "queued", "queued", "queued"], _spec.Trials.Select(t => _store.FindTrial(t.Id)!.Status).OrderDescending());
 
-        var (stored, tickets) = _store.StoreResultAndDispatch(t1, Specs.FakeResult(trial1), 2, w);
+        var (stored, tickets, _) = _store.StoreResultAndDispatch(t1, Specs.FakeResult(trial1), 2, w, []);
         Assert.True(stored);
         Assert.Equal(2, tickets.Count);
         Assert.All(tickets, t => Assert.Equal(("running", (WorkerId?)w), (_store.FindTrial(t.Id)!.Status, _store.FindTrial(t.Id)!.Worker)));
         Assert.Equal("done", _store.FindTrial(t1)!.Status);
 
         // The same result again: not stored twice; the last queued trial is still taken.
-        var (again, last) = _store.StoreResultAndDispatch(t1, Specs.FakeResult(trial1, "again"), 2, w);
+        var (again, last, _) = _store.StoreResultAndDispatch(t1, Specs.FakeResult(trial1, "again"), 2, w, []);
         Assert.False(again);
         Assert.Single(last);
         Assert.Equal(Specs.FakeResult(trial1), _store.FindTrial(t1)!.ResultJson);

@@ -28,18 +28,10 @@ public sealed partial class ResultStore
     /// <summary>
     /// <see cref="StoreResult"/> and <see cref="Dispatch"/> for the same worker in one transaction (a
     /// result that carries the worker's next request, protocol 2): one commit a trial instead of two.
-    /// All or nothing: a refused result (<see cref="StoreException"/>) takes no trial either.
-    /// </summary>
-    public (bool Stored, IReadOnlyList<TrialTicket> Tickets) StoreResultAndDispatch(TrialId trial, string resultJson, int count, WorkerId worker)
-    {
-        var (stored, tickets, _) = StoreResultAndDispatch(trial, resultJson, count, worker, []);
-        return (stored, tickets);
-    }
-
-    /// <summary>
-    /// The same, and when the result is stored, <see cref="FinishedSweeps"/> of <paramref name="finishedOf"/> (the
-    /// trial's sweeps, for the sweep-done log line) read in the same transaction: one transaction a
-    /// trial, not a write and then a read.
+    /// All or nothing: a refused result (<see cref="StoreException"/>) takes no trial either. When the
+    /// result is stored, also <see cref="FinishedSweeps"/> of <paramref name="finishedOf"/> (the trial's
+    /// sweeps, for the sweep-done log line; none: nothing read), read in the same transaction: one
+    /// transaction a trial, not a write and then a read.
     /// </summary>
     public (bool Stored, IReadOnlyList<TrialTicket> Tickets, IReadOnlyList<SweepStatus> Finished) StoreResultAndDispatch(
         TrialId trial, string resultJson, int count, WorkerId worker, IReadOnlyList<SweepId> finishedOf) => Write(() =>
