@@ -75,27 +75,6 @@ public sealed partial class ShadowMmu
     }
 
     /// <summary>
-    /// mmu_pages_clear_parents: after a leaf of the batch is synced, clear its bit along the path the
-    /// walk found it by, and each parent's bit in the level above while the parent has no unsync
-    /// child left, up to the page below the root's parent. Other parents of the leaf keep their bits
-    /// (stale) until a later walk finds nothing unsync below them. The kernel decrements
-    /// unsync_children unconditionally: the bit is always still set there (only a walk or this
-    /// function clears one), so the idempotent clear does the same.
-    /// </summary>
-    private static void MmuPagesClearParents(ShadowPage?[] parents, int[] idx)
-    {
-        int level = 0;
-        ShadowPage? sp;
-        do
-        {
-            sp = parents[level];
-            if (sp is null) return;
-            ClearUnsyncChildBit(sp, idx[level]);
-            level++;
-        } while (level < PT64_ROOT_LEVEL - 1 && sp.UnsyncChildren == 0);
-    }
-
-    /// <summary>
     /// __kvm_sync_page (kvm_sync_page, kvm_sync_page_transient): clear unsync if asked, then
     /// FNAME(sync_page); a page with no spte left present is zapped (into the invalid list; the
     /// caller commits). Returns true if the page was zapped.
@@ -166,30 +145,21 @@ public sealed partial class ShadowMmu
     private void SyncChildren(KvmVcpu v, ShadowPage root, ref LockWork work)
     {
         var pvec = new List<(ShadowPage Sp, int Idx)>(MmuConstants.KVM_PAGE_ARRAY_NR);
-        // struct mmu_page_path: parent[level - 2] is the page of that level on the path, idx[level - 1]
-        // its index in the level above; idx[0] the leaf's index in its parent.
-        var parents = new ShadowPage?[PT64_ROOT_LEVEL];
-        var idx = new int[PT64_ROOT_LEVEL];
+        var path = new MmuPagePath();
         while (true)
         {
             pvec.Clear();
-            parents[root.Level - 1] = null; // kvm_mmu_pages_init
+            path.Init(root);
             if (MmuUnsyncWalk(root, pvec, ref work) == 0) break;
             bool protect = false;
             foreach (var (sp, _) in pvec)
                 if (sp.Level == 1) protect |= RmapWriteProtect(v, sp.Gfn, ref work);
             if (protect) FlushRemoteTlbs(ref work); // once per batch
-            foreach (var (sp, i) in pvec)
+            foreach (var (sp, i) in pvec) // for_each_sp
             {
-                if (sp.Level != 1)
-                {
-                    parents[sp.Level - 2] = sp;
-                    idx[sp.Level - 1] = i;
-                    continue;
-                }
-                idx[0] = i;
+                if (!path.Next(sp, i)) continue;
                 if (sp.IsValid && sp.Unsync) KvmSyncPage(v, sp, clearUnsync: true, ref work);
-                MmuPagesClearParents(parents, idx);
+                path.MmuPagesClearParents();
             }
             CommitZapPage(ref work);
         }

@@ -79,24 +79,17 @@ public sealed partial class ShadowMmu
         if (parent.Level == 1 || parent.UnsyncChildren == 0) return 0; // mmu_unsync_walk's first test
         int zapped = 0;
         var pvec = new List<(ShadowPage Sp, int Idx)>(MmuConstants.KVM_PAGE_ARRAY_NR);
-        var parents = new ShadowPage?[PT64_ROOT_LEVEL];
-        var idx = new int[PT64_ROOT_LEVEL];
+        var path = new MmuPagePath();
         while (true)
         {
             pvec.Clear();
-            parents[parent.Level - 1] = null; // kvm_mmu_pages_init
+            path.Init(parent);
             if (MmuUnsyncWalk(parent, pvec, ref work) == 0) break;
-            foreach (var (sp, i) in pvec) // for_each_sp (mmu_pages_next)
+            foreach (var (sp, i) in pvec) // for_each_sp
             {
-                if (sp.Level != 1)
-                {
-                    parents[sp.Level - 2] = sp;
-                    idx[sp.Level - 1] = i;
-                    continue;
-                }
-                idx[0] = i;
+                if (!path.Next(sp, i)) continue;
                 zapped += PrepareZapPage(sp, reason, ref work);
-                MmuPagesClearParents(parents, idx);
+                path.MmuPagesClearParents();
             }
         }
         return zapped;
