@@ -19,14 +19,20 @@ internal static class ProtocolSamples
         [
             new RequestWork(worker, 8),
             new RequestWork(worker, 8, 0, null), // as a build before versions reads
+            new RequestWork(worker, 32, slots: 2), // a worker of short trials: more tickets than slots
             new WorkerRefused(2, "farm-model-4"),
             new WorkItems([trial.Ticket, spec.Trials[2].Ticket]),
             new WorkItems([]),
             new WorkItems([trial.Ticket], spec.Trials[0].Id), // answering a result that carried a request
+            new WorkItems([trial.Ticket], spec.Trials[0].Id, [spec.Trials[2].Id, spec.Trials[3].Id]), // answering a batch
             new TrialFinished(trial.Id, worker, Specs.FakeResult(trial)),
             new TrialFinished(trial.Id, worker, Specs.FakeResult(trial), new RequestWork(worker, 1)), // with the next request
             new TrialFailed(trial.Id, worker, "ticket did not rebuild: unknown key 'x'"),
             new Ack(trial.Id),
+            new Ack(trial.Id, [spec.Trials[0].Id]), // a batch
+            new TrialsFinished([new TrialFinished(trial.Id, worker, Specs.FakeResult(trial)), new TrialFinished(spec.Trials[0].Id, worker, Specs.FakeResult(spec.Trials[0]))],
+                new RequestWork(worker, 2, slots: 1)),
+            new TrialsFinished([new TrialFinished(trial.Id, worker, Specs.FakeResult(trial))]),
             new SubmitSweep(Specs.Small, "/srv/farm/workloads", new Dictionary<string, string> { ["../micro/pt-clear.yaml"] = trial.Workload.Text }),
             new SubmitSweep(Specs.Small),
             new SweepAccepted(sweep, "small", 4, 3, 1, true),

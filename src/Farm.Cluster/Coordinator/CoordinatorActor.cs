@@ -84,7 +84,8 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         Handle<SubmitParsedSweep>(SubmitParsed);
         Handle<ParseFailed>(ParseRejected);
         Handle<RequestWork>(Dispatch);
-        Handle<TrialFinished>(Finished);
+        Handle<TrialFinished>(f => Finished([f], f.Next));
+        Handle<TrialsFinished>(b => Finished(b.Results ?? [], b.Next));
         Handle<TrialFailed>(Failed);
         Handle<GetStatus>(s => Sender.Tell(new StatusReply(s.Sweep switch
         {
@@ -151,7 +152,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         {
             EnterFault(unavailable);
             replyTo?.Tell(new RequestFailed(unavailable.Message, Unavailable: true));
-            if (HeldRequestOf(message) is { } w && !_waiting.Any(x => x.Worker.Equals(Sender))) _waiting.Add((Sender, w));
+            if (HeldRequestOf(message) is { } w && !_waiting.Any(x => x.Worker.Equals(Sender))) Hold(Sender, w);
             return;
         }
         _log.Error(e, "coordinator: handling {0} failed; the coordinator carries on", message.GetType().Name);
@@ -224,17 +225,32 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         // both held by a proxy that had not found the coordinator yet and delivered together) is not
         // answered twice: a worker gets at most its slots less the tickets it has not reported on.
         if (Capped(worker, w) is not { } request) return; // the worker asks again when a slot frees (its result carries the request)
-        if (_fault is not null || !Send(worker, request)) _waiting.Add((worker, request));
+        if (_fault is not null || !Send(worker, request)) Hold(worker, request);
     }
 
     /// <summary>
-    /// The request cut to the worker's slots less the tickets out with it it has not reported on, or null if
-    /// that leaves none: a worker asks with every result while earlier answers may still be on their way.
+    /// The request cut to the most tickets the worker has asked for less the tickets out with it it has not reported on,
+    /// or null if that leaves none: a worker asks with every result while earlier answers may still be on their way.
     /// </summary>
-    private RequestWork? Capped(IActorRef worker, RequestWork w)
+    private RequestWork? Capped(IActorRef worker, RequestWork w) => Cut(w, _slotsOf[worker] - Unreported(worker));
+
+    private int Unreported(IActorRef worker) => _inFlight.Values.Count(f => f.Ref.Equals(worker) && !f.Reported);
+
+    private static RequestWork? Cut(RequestWork w, int most)
     {
-        int free = Math.Min(w.FreeSlots, _slotsOf[worker] - _inFlight.Values.Count(f => f.Ref.Equals(worker) && !f.Reported));
+        int free = Math.Min(w.FreeSlots, most);
         return free <= 0 ? null : free == w.FreeSlots ? w : w with { FreeSlots = free };
+    }
+
+    /// <summary>
+    /// Holds a request until trials are queued (one per worker). One that says the worker's slots is cut to them less its
+    /// unreported tickets (<see cref="RequestWork.Slots"/>): the trials it waits for may be long ones of a sweep not yet
+    /// seen, and tickets a worker keeps beyond its slots would wait there while another worker idles. Nothing is held when
+    /// that leaves none: the worker's next result carries a request again.
+    /// </summary>
+    private void Hold(IActorRef worker, RequestWork w)
+    {
+        if ((w.Slots > 0 ? Cut(w, w.Slots - Unreported(worker)) : w) is { } held) _waiting.Add((worker, held));
     }
 
     /// <summary>A request from the sender (alone or in its result): false if its build is refused (never a ticket it
@@ -259,21 +275,22 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     {
         RequestWork w => w,
         TrialFinished { Next: { FreeSlots: > 0 } w } when FarmProtocol.Mismatch(w.Protocol, w.Model) is null => w,
+        TrialsFinished { Next: { FreeSlots: > 0 } w } when FarmProtocol.Mismatch(w.Protocol, w.Model) is null => w,
         _ => null,
     };
 
     /// <summary>Takes up to the free slots' worth of queued trials for the worker; false (and nothing sent) if none is queued.</summary>
     private bool Send(IActorRef worker, RequestWork w) => Send(worker, w.Worker, StoreDispatch(w.FreeSlots, w.Worker));
 
-    /// <param name="acked">A result this answer acknowledges (stored in the transaction that took the tickets).</param>
-    private bool Send(IActorRef worker, WorkerId id, IReadOnlyList<TrialTicket> tickets, TrialId? acked = null)
+    /// <param name="acked">A result this answer acknowledges (stored in the transaction that took the tickets); <paramref name="ackedToo"/> the others of its batch.</param>
+    private bool Send(IActorRef worker, WorkerId id, IReadOnlyList<TrialTicket> tickets, TrialId? acked = null, IReadOnlyList<TrialId>? ackedToo = null)
     {
         if (tickets.Count == 0) return false;
         var deadline = DateTime.UtcNow + _options.TrialDeadline;
         foreach (var t in tickets) _inFlight[t.Id] = new InFlight(id, worker, deadline);
         if (_events.IsEnabled(LogLevel.Information))
             foreach (var t in tickets) CoordinatorLog.TrialDispatched(_events, t.Id.Value, SweepsField(t.Id), id.Value);
-        foreach (var chunk in MessageChunker.Work(tickets, acked)) worker.Tell(chunk);
+        foreach (var chunk in MessageChunker.Work(tickets, acked, ackedToo)) worker.Tell(chunk);
         return true;
     }
 
@@ -312,40 +329,61 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// A result, and the worker's next request when it carries one (protocol 2): the result is stored
-    /// and the request's trials taken in one transaction, committed before the answer goes out, and
-    /// one message answers both (<see cref="WorkItems.Acked"/>); with none queued the result is
-    /// acknowledged alone and the request held. A refused or unknown result is acknowledged first and
-    /// its request then answered on its own.
+    /// Results (one, or a batch from a worker whose trials are short: protocol 3) and the worker's next request when they
+    /// carry one (protocol 2): the results are stored and the request's trials taken in one transaction, committed before
+    /// the answer goes out, and one message answers all (<see cref="WorkItems.Acked"/>, <see cref="WorkItems.AckedToo"/>);
+    /// with none queued the results are acknowledged alone and the request held. When a result is refused or unknown, the
+    /// transaction changed nothing: each result is then stored on its own, and the request answered on its own.
     /// </summary>
-    private void Finished(TrialFinished f)
+    private void Finished(IReadOnlyList<TrialFinished> results, RequestWork? request)
     {
         var worker = Sender;
-        MarkReported(f.Trial);
-        var next = f.Next is { FreeSlots: > 0 } r && Admit(r) ? Capped(worker, r) : null;
+        if (results.Count == 0) { if (request is not null) Dispatch(request); return; }
+        foreach (var f in results) MarkReported(f.Trial);
+        var next = request is { FreeSlots: > 0 } r && Admit(r) ? Capped(worker, r) : null;
         if (_fault is not null)
         {
-            if (next is not null) _waiting.Add((worker, next)); // answered once the store takes writes again
-            return; // not acknowledged: the worker keeps the result and sends it again
+            if (next is not null) Hold(worker, next); // answered once the store takes writes again
+            return; // not acknowledged: the worker keeps the results and sends them again
         }
-        IReadOnlyList<TrialTicket>? tickets = null; // taken with the result; null: not (yet) taken
+        IReadOnlyList<TrialTicket>? tickets = null; // taken with the results; null: not (yet) taken
         try
         {
-            bool stored;
-            IReadOnlyList<SweepStatus>? finished = null; // read with the result when it carries a request
-            if (next is not null)
-            {
-                // The trial's sweeps before the write (kept since its dispatch): the sweep-done check is read in its transaction.
-                var sweeps = _events.IsEnabled(LogLevel.Information) ? SweepsOfOrNone(f.Trial) : [];
-                (stored, tickets, finished) = StoreWrite("result", () => _store.StoreResultAndDispatch(f.Trial, f.ResultJson, next.FreeSlots, next.Worker, sweeps));
-            }
-            else
-                stored = StoreWrite("result", () => _store.StoreResult(f.Trial, f.ResultJson));
-            if (stored) // idempotent: a second copy is ignored
+            bool logging = _events.IsEnabled(LogLevel.Information);
+            // The results' sweeps before the write (kept since their dispatch): the sweep-done check is read in its transaction.
+            var sweeps = logging ? (results.Count == 1 ? SweepsOfOrNone(results[0].Trial) : results.SelectMany(f => SweepsOfOrNone(f.Trial)).Distinct().ToList()) : [];
+            var batch = results.Select(f => (f.Trial, f.ResultJson)).ToList();
+            var (stored, taken, finished) = StoreWrite("result", () => _store.StoreResultsAndDispatch(batch, next?.FreeSlots ?? 0, next?.Worker ?? results[0].Worker, sweeps));
+            if (next is not null) tickets = taken;
+            if (logging)
+                for (int i = 0; i < results.Count; i++)
+                    if (stored[i]) CoordinatorLog.ResultStored(_events, results[i].Trial.Value, SweepsField(results[i].Trial), results[i].Worker.Value);
+            foreach (var s in finished) LogDone(s);
+        }
+        catch (StoreException e) when (e is not StoreUnavailableException)
+        {
+            foreach (var f in results) StoreAlone(f);
+        }
+        foreach (var f in results) Landed(f.Trial);
+        var acked = results[0].Trial;
+        var ackedToo = results.Count > 1 ? results.Skip(1).Select(f => f.Trial).ToList() : null;
+        if (next is not null && tickets is not null && Send(worker, next.Worker, tickets, acked, ackedToo)) return;
+        worker.Tell(new Ack(acked, ackedToo));
+        if (next is null) return;
+        if (tickets is null && Send(worker, next)) return; // a result was refused: its request alone
+        Hold(worker, next); // none queued: held, as a request alone would be
+    }
+
+    /// <summary>A result stored on its own (its batch held a refused one): an unknown or refused result is dropped and
+    /// its trial marked failed, so that the worker stops resending it.</summary>
+    private void StoreAlone(TrialFinished f)
+    {
+        try
+        {
+            if (StoreWrite("result", () => _store.StoreResult(f.Trial, f.ResultJson)))
             {
                 if (_events.IsEnabled(LogLevel.Information)) CoordinatorLog.ResultStored(_events, f.Trial.Value, SweepsField(f.Trial), f.Worker.Value);
-                if (finished is not null) foreach (var s in finished) LogDone(s);
-                else LogFinishedSweeps(f.Trial);
+                LogFinishedSweeps(f.Trial);
             }
         }
         catch (UnknownTrialException)
@@ -357,12 +395,6 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
             Drop(f.Trial, f.Worker, e.Message);
             StoreWrite("failure", () => _store.MarkFailed(f.Trial, $"the worker's result was refused: {e.Message}"));
         }
-        Landed(f.Trial);
-        if (next is null) { worker.Tell(new Ack(f.Trial)); return; }
-        if (tickets is not null && Send(worker, next.Worker, tickets, acked: f.Trial)) return;
-        worker.Tell(new Ack(f.Trial));
-        if (tickets is null && Send(worker, next)) return; // the result was refused: its request alone
-        _waiting.Add((worker, next)); // none queued: held, as a request alone would be
     }
 
     private void Failed(TrialFailed f)

@@ -77,7 +77,7 @@ internal static class NodeAkka
             {
                 var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
                 var id = new WorkerId($"{self.Host}:{self.Port}/{Guid.NewGuid():N}"[..40]);
-                var worker = system.ActorOf(Props.Create(() => new WorkerActor(id, Math.Max(1, o.Slots), registry.Get<CoordinatorProxy>(), o.PollInterval, carry.Unacked)), "worker");
+                var worker = system.ActorOf(Props.Create(() => new WorkerActor(id, Math.Max(1, o.Slots), registry.Get<CoordinatorProxy>(), o.PollInterval, carry.Unacked, o.Batching)), "worker");
                 // A worker-only node rejoins when its cluster has lost the coordinator (docs/failure-behaviour.md).
                 if (!o.IsCoordinator) system.ActorOf(Props.Create(() => new CoordinatorWatch(worker, o.CoordinatorGrace)), "coordinator-watch");
             });

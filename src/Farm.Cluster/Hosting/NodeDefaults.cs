@@ -24,6 +24,14 @@ public static class NodeDefaults
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
     /// <summary>A worker's request unanswered this long is taken as lost and sent again.</summary>
     public static readonly TimeSpan RequestResend = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// A worker keeps about this much work a slot in tickets and sends a result at the latest this long after it finished
+    /// (<see cref="Worker.TicketDepth"/>): short trials' results travel in batches. Short against what a user waits for a
+    /// result and against a sweep's end, when tickets a worker keeps could have run on another (docs/cluster.md).
+    /// </summary>
+    public static readonly TimeSpan TicketWindow = TimeSpan.FromMilliseconds(50);
+    /// <summary>The most tickets a worker keeps a slot (trials of 3 ms and less at the default window).</summary>
+    public const int MaxTicketDepth = 16;
     /// <summary>A trial running longer than this is queued again.</summary>
     public static readonly TimeSpan TrialDeadline = TimeSpan.FromHours(2);
     /// <summary>How often the coordinator checks deadlines and, after a store failure, the store.</summary>

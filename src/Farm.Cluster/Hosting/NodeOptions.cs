@@ -13,6 +13,8 @@ public sealed record NodeOptions
     /// <summary>Trial slots on a worker (default: the machine's cores).</summary>
     public int Slots { get; init; } = Environment.ProcessorCount;
     public TimeSpan PollInterval { get; init; } = NodeDefaults.PollInterval;
+    /// <summary>How a worker batches short trials' tickets and results (<see cref="Worker.TicketBatching"/>).</summary>
+    public Worker.TicketBatching Batching { get; init; } = Worker.TicketBatching.Default;
     public TimeSpan TrialDeadline { get; init; } = NodeDefaults.TrialDeadline;
     /// <summary>How often the coordinator checks deadlines and, after a store failure, whether the store takes writes again.</summary>
     public TimeSpan StoreCheckInterval { get; init; } = NodeDefaults.StoreCheckInterval;

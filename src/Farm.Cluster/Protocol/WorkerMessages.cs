@@ -11,24 +11,33 @@ namespace Farm.Cluster.Protocol;
 // A finished trial's report carries the worker's next request (TrialFinished.Next), and the
 // coordinator answers both with one message (WorkItems.Acked) after one store transaction: two
 // remote messages and one commit a trial where there were four and two (protocol 2).
+// A worker whose trials are short holds more tickets than slots and reports their results several
+// to a message (TrialsFinished), answered by one WorkItems that acknowledges them all after one
+// transaction: the coordinator's cost of a message and a commit is shared by the batch (protocol 3,
+// docs/cluster.md, "Short trials travel in batches").
 
 // A worker registers with its first request, which also says what it speaks: the protocol
 // version and the model version of its build (FarmProtocol). The coordinator refuses a worker of
 // another build (WorkerRefused) and never dispatches to it, so a ticket never reaches a worker
 // that cannot read it or would compute another trial id.
 
-/// <summary>Worker → coordinator: "I have <paramref name="FreeSlots"/> free slots". Answered by <see cref="WorkItems"/> once trials are queued (held until then); at once and empty only when FreeSlots is 0. A new request replaces the worker's held one.
+/// <summary>Worker → coordinator: "I can take <paramref name="FreeSlots"/> tickets": its free slots, or more when its trials are short
+/// (<see cref="Worker.TicketDepth"/>: it keeps tickets in hand so that results travel in batches). Answered by <see cref="WorkItems"/> once trials are queued (held until then); at once and empty only when FreeSlots is 0. A new request replaces the worker's held one.
 /// <paramref name="Protocol"/> and <paramref name="Model"/> are the worker build's versions (<see cref="FarmProtocol"/>); a build before
-/// versions sent neither (read as 0 and null). A worker whose versions are not the coordinator's is answered <see cref="WorkerRefused"/>.</summary>
+/// versions sent neither (read as 0 and null). A worker whose versions are not the coordinator's is answered <see cref="WorkerRefused"/>.
+/// <paramref name="Slots"/>: the worker's slots (protocol 3; 0: not said). A request that finds the queue empty is held cut to
+/// them: the trials it waits for are of a sweep not yet seen, which may be long ones, so a worker gets no more of them than it
+/// runs at once, whatever depth its last trials earned.</summary>
 [MessagePackObject]
 public sealed record RequestWork(
     [property: Key(0)] WorkerId Worker,
     [property: Key(1)] int FreeSlots,
     [property: Key(2)] int Protocol,
-    [property: Key(3)] string? Model) : IFarmMessage
+    [property: Key(3)] string? Model,
+    [property: Key(4)] int Slots = 0) : IFarmMessage
 {
-    /// <summary>A request of this build: its protocol and model versions.</summary>
-    public RequestWork(WorkerId worker, int freeSlots) : this(worker, freeSlots, FarmProtocol.Version, FarmProtocol.Model)
+    /// <summary>A request of this build: its protocol and model versions; <paramref name="slots"/> 0: not said.</summary>
+    public RequestWork(WorkerId worker, int freeSlots, int slots = 0) : this(worker, freeSlots, FarmProtocol.Version, FarmProtocol.Model, slots)
     {
     }
 }
@@ -50,8 +59,10 @@ public static class FarmProtocol
 {
     /// <summary>1: the first build that sends its versions; 0 stands for every build before.
     /// 2: a result carries the next request (<see cref="TrialFinished.Next"/>) and work carries the
-    /// acknowledgement (<see cref="WorkItems.Acked"/>); a build of 1 would hold a request it never sees.</summary>
-    public const int Version = 2;
+    /// acknowledgement (<see cref="WorkItems.Acked"/>); a build of 1 would hold a request it never sees.
+    /// 3: results travel in batches (<see cref="TrialsFinished"/>, acknowledged by <see cref="WorkItems.AckedToo"/> or
+    /// <see cref="Ack.Too"/>); a build of 2 cannot read a batch.</summary>
+    public const int Version = 3;
 
     public const string Model = ConfigSchema.ModelVersion;
 
@@ -69,9 +80,16 @@ public static class FarmProtocol
 /// (that request is held instead); the worker keeps tickets beyond its free slots for later rather than dropping them.
 /// <paramref name="Acked"/>: the answer to a <see cref="TrialFinished"/> that carried a request also acknowledges
 /// its result (stored, in the same transaction that took these tickets), as an <see cref="Ack"/> would; set on the
-/// first message of a chunked answer only.</summary>
+/// first message of a chunked answer only. <paramref name="AckedToo"/>: the other results of a <see cref="TrialsFinished"/> it answers.</summary>
 [MessagePackObject]
-public sealed record WorkItems([property: Key(0)] IReadOnlyList<TrialTicket> Tickets, [property: Key(1)] TrialId? Acked = null) : IFarmMessage;
+public sealed record WorkItems(
+    [property: Key(0)] IReadOnlyList<TrialTicket> Tickets,
+    [property: Key(1)] TrialId? Acked = null,
+    [property: Key(2)] IReadOnlyList<TrialId>? AckedToo = null) : IFarmMessage
+{
+    /// <summary>Every result this answer acknowledges.</summary>
+    public IEnumerable<TrialId> AllAcked() => Acked is { } first ? [first, .. AckedToo ?? []] : AckedToo ?? [];
+}
 
 /// <summary>Worker → coordinator: a trial ran (any outcome, host-bug included); the result JSON of RESULTS.md.
 /// Sent again until it is acknowledged (<see cref="Ack"/> or <see cref="WorkItems.Acked"/>); storing is idempotent by trial id.
@@ -86,10 +104,25 @@ public sealed record TrialFinished(
     [property: Key(2)] string ResultJson,
     [property: Key(3)] RequestWork? Next = null) : IFarmMessage;
 
+/// <summary>Worker → coordinator: the results of several trials (each a <see cref="TrialFinished"/> without a request) and the
+/// worker's next request: what a worker whose trials are short sends instead of one <see cref="TrialFinished"/> each (protocol 3).
+/// The coordinator stores them and takes the request's trials in one transaction and answers with one <see cref="WorkItems"/>
+/// acknowledging them all, or, when none is queued, with one <see cref="Ack"/> and holds the request. Results are sent again one by
+/// one until acknowledged, as any result; a batch is kept under the chunk budget (<see cref="ProtocolLimits.ChunkBudgetBytes"/>).</summary>
+[MessagePackObject]
+public sealed record TrialsFinished(
+    [property: Key(0)] IReadOnlyList<TrialFinished> Results,
+    [property: Key(1)] RequestWork? Next = null) : IFarmMessage;
+
 /// <summary>Worker → coordinator: the trial could not be run (e.g. its ticket did not rebuild). Also acknowledged.</summary>
 [MessagePackObject]
 public sealed record TrialFailed([property: Key(0)] TrialId Trial, [property: Key(1)] WorkerId Worker, [property: Key(2)] string Error) : IFarmMessage;
 
-/// <summary>Coordinator → worker: the trial's result or failure is stored; stop resending it.</summary>
+/// <summary>Coordinator → worker: the trial's result or failure is stored; stop resending it.
+/// <paramref name="Too"/>: the other results of a <see cref="TrialsFinished"/> it answers.</summary>
 [MessagePackObject]
-public sealed record Ack([property: Key(0)] TrialId Trial) : IFarmMessage;
+public sealed record Ack([property: Key(0)] TrialId Trial, [property: Key(1)] IReadOnlyList<TrialId>? Too = null) : IFarmMessage
+{
+    /// <summary>Every result this acknowledges.</summary>
+    public IEnumerable<TrialId> All() => [Trial, .. Too ?? []];
+}

@@ -32,6 +32,7 @@ public static class FarmManifests
         ("farm.results-page", typeof(ResultsPage)),
         ("farm.request-failed", typeof(RequestFailed)),
         ("farm.worker-refused", typeof(WorkerRefused)),
+        ("farm.trials-finished", typeof(TrialsFinished)),
     ];
 
     private static readonly Dictionary<string, Type> ByManifest = All.ToDictionary(m => m.Manifest, m => m.Type);

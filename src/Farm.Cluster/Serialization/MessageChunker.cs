@@ -17,11 +17,19 @@ public static class MessageChunker
     }
 
     /// <summary>Tickets as <see cref="WorkItems"/> messages (each ticket carries its trial's whole resolved configuration);
-    /// <paramref name="acked"/>, a result the answer acknowledges, goes with the first.</summary>
-    public static IReadOnlyList<WorkItems> Work(IReadOnlyList<TrialTicket> tickets, TrialId? acked = null, int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
+    /// <paramref name="acked"/> and <paramref name="ackedToo"/>, the results the answer acknowledges, go with the first.</summary>
+    public static IReadOnlyList<WorkItems> Work(IReadOnlyList<TrialTicket> tickets, TrialId? acked = null, IReadOnlyList<TrialId>? ackedToo = null,
+        int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
     {
-        int overhead = FarmCodec.SizeOf(new WorkItems([], acked));
-        return Split(tickets, budgetBytes, overhead, t => $"ticket of trial {t.Id}").Select((g, i) => new WorkItems(g, i == 0 ? acked : null)).ToList();
+        int overhead = FarmCodec.SizeOf(new WorkItems([], acked, ackedToo));
+        return Split(tickets, budgetBytes, overhead, t => $"ticket of trial {t.Id}").Select((g, i) => i == 0 ? new WorkItems(g, acked, ackedToo) : new WorkItems(g)).ToList();
+    }
+
+    /// <summary>Results as <see cref="TrialsFinished"/> messages; <paramref name="next"/>, the worker's request, goes with the first.</summary>
+    public static IReadOnlyList<TrialsFinished> Finished(IReadOnlyList<TrialFinished> results, RequestWork? next, int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
+    {
+        int overhead = FarmCodec.SizeOf(new TrialsFinished([], next));
+        return Split(results, budgetBytes, overhead, r => $"result of trial {r.Trial}").Select((g, i) => new TrialsFinished(g, i == 0 ? next : null)).ToList();
     }
 
     /// <summary>

@@ -26,22 +26,24 @@ public sealed partial class ResultStore
     public bool StoreResult(TrialId trial, string resultJson) => Write(() => SetDone(trial, resultJson));
 
     /// <summary>
-    /// <see cref="StoreResult"/> and <see cref="Dispatch"/> for the same worker in one transaction (a
-    /// result that carries the worker's next request, protocol 2): one commit a trial instead of two.
-    /// All or nothing: a refused result (<see cref="StoreException"/>) takes no trial either. When the
-    /// result is stored, also <see cref="FinishedSweeps"/> of <paramref name="finishedOf"/> (the trial's
-    /// sweeps, for the sweep-done log line; none: nothing read), read in the same transaction: one
-    /// transaction a trial, not a write and then a read.
+    /// <see cref="StoreResult"/> for each of <paramref name="results"/> (one, or a batch: <see cref="TrialsFinished"/>) and
+    /// <see cref="Dispatch"/> of up to <paramref name="count"/> trials for <paramref name="worker"/> (the request the results
+    /// carried; 0: none) in one transaction: one commit for the results and the worker's next tickets (protocols 2 and 3).
+    /// When a result is stored, also <see cref="FinishedSweeps"/> of <paramref name="finishedOf"/> (the results' sweeps, for
+    /// the sweep-done log line; none: nothing read), read in the same transaction: not a write and then a read.
+    /// All or nothing: one refused result (<see cref="StoreException"/>, <see cref="UnknownTrialException"/>) stores none
+    /// and takes no trial. Returns which results were stored (false: done already, the first result kept), in order.
     /// </summary>
-    public (bool Stored, IReadOnlyList<TrialTicket> Tickets, IReadOnlyList<SweepStatus> Finished) StoreResultAndDispatch(
-        TrialId trial, string resultJson, int count, WorkerId worker, IReadOnlyList<SweepId> finishedOf) => Write(() =>
+    public (IReadOnlyList<bool> Stored, IReadOnlyList<TrialTicket> Tickets, IReadOnlyList<SweepStatus> Finished) StoreResultsAndDispatch(
+        IReadOnlyList<(TrialId Trial, string ResultJson)> results, int count, WorkerId worker, IReadOnlyList<SweepId> finishedOf) => Write(() =>
     {
-        bool stored = SetDone(trial, resultJson);
-        var tickets = TakeQueued(count, worker);
-        return (stored, (IReadOnlyList<TrialTicket>)tickets, stored && finishedOf.Count > 0 ? Finished(finishedOf) : (IReadOnlyList<SweepStatus>)[]);
+        var stored = results.Select(r => SetDone(r.Trial, r.ResultJson)).ToList();
+        var tickets = count > 0 ? TakeQueued(count, worker) : [];
+        return ((IReadOnlyList<bool>)stored, (IReadOnlyList<TrialTicket>)tickets,
+            stored.Contains(true) && finishedOf.Count > 0 ? Finished(finishedOf) : (IReadOnlyList<SweepStatus>)[]);
     });
 
-    private IReadOnlyList<TrialTicket> TakeQueued(int count, WorkerId worker)
+    private List<TrialTicket> TakeQueued(int count, WorkerId worker)
     {
         var tickets = QueuedTickets(count, failUnbuildable: true);
         foreach (var t in tickets) SetRunning(t.Id, worker);

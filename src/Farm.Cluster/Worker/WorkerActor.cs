@@ -18,6 +18,10 @@ namespace Farm.Cluster.Worker;
 /// its answer (the coordinator gives a worker at most its slots less the tickets out with it), and no
 /// request goes alone while such an answer is on its way: a worker of several slots sends one message
 /// a trial, not a result and then a request after each answer (docs/cluster.md, "Every result asks").
+/// A worker whose trials are short keeps more tickets than slots (<see cref="TicketDepth"/>) and sends its results several
+/// to a message (<see cref="TrialsFinished"/>, protocol 3) when half the tickets it keeps have run, when it has nothing
+/// left to run, or <see cref="TicketBatching.Window"/> after the first of them finished (docs/cluster.md, "Short trials
+/// travel in batches"). With trials of the window or longer it keeps one a slot and sends each result at once.
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
@@ -26,7 +30,12 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         public static readonly Poll Instance = new();
     }
 
-    private sealed record Completed(TrialId Trial, IFarmMessage Report);
+    private sealed class Flush
+    {
+        public static readonly Flush Instance = new();
+    }
+
+    private sealed record Completed(TrialId Trial, IFarmMessage Report, TimeSpan Elapsed);
 
     /// <summary>The cluster has had no coordinator for a while (Hosting.CoordinatorWatch): finish the running
     /// trials, start no other, and answer <see cref="Drained"/> once none runs; the node then rejoins.</summary>
@@ -60,6 +69,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private DateTime _askedAt = DateTime.MinValue;
     /// <summary>Results sent with a request whose answer (work or an acknowledgement) has not come.</summary>
     private readonly HashSet<TrialId> _carried = [];
+    private readonly TicketBatching _batching;
+    private readonly TicketDepth _depth;
+    /// <summary>Results not sent yet (they are among <see cref="_unacked"/> too): the batch being gathered.</summary>
+    private readonly List<TrialFinished> _unsent = [];
+    private int _unsentChars;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     /// <summary>Who asked for a drain, while draining.</summary>
     private IActorRef? _draining;
@@ -68,9 +82,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="unacked">Reports a previous incarnation of this node held (resent from the first poll on); null: none.</param>
-    public WorkerActor(WorkerId id, int slots, IActorRef coordinator, TimeSpan pollInterval, Dictionary<TrialId, IFarmMessage>? unacked = null)
+    /// <param name="batching">How short trials' tickets and results are batched; null: <see cref="TicketBatching.Default"/>.</param>
+    public WorkerActor(WorkerId id, int slots, IActorRef coordinator, TimeSpan pollInterval, Dictionary<TrialId, IFarmMessage>? unacked = null,
+        TicketBatching? batching = null)
     {
         _id = id;
+        _batching = batching ?? TicketBatching.Default;
+        _depth = new TicketDepth(_batching);
         _unacked = unacked ?? [];
         _slots = slots;
         _coordinator = coordinator;
@@ -78,13 +96,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
         Receive<Poll>(_ =>
         {
-            foreach (var report in _unacked.Values) _coordinator.Tell(report); // until acknowledged
+            foreach (var (trial, report) in _unacked)
+                if (!_unsent.Any(f => f.Trial == trial)) _coordinator.Tell(report); // until acknowledged
+            SendResults();
             Ask();
             PublishMetrics();
         });
         Receive<WorkItems>(items =>
         {
-            if (items.Acked is { } acked) Acknowledged(acked);
+            foreach (var acked in items.AllAcked()) Acknowledged(acked);
             _refusedBy = null;
             foreach (var ticket in items.Tickets) _backlog.Enqueue(ticket);
             StartBacklog();
@@ -101,24 +121,29 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             _running--;
             _unacked[c.Trial] = c.Report; // kept without the request: a resend asks for nothing
+            if (c.Report is TrialFinished) _depth.Observe(c.Elapsed); // a failure's time says nothing of the trials'
             StartBacklog();
-            if (c.Report is TrialFinished f && CarriedRequest() is { } carried)
+            if (c.Report is TrialFinished f)
             {
-                _carried.Add(f.Trial);
-                _coordinator.Tell(f with { Next = carried });
+                _unsent.Add(f);
+                _unsentChars += f.ResultJson.Length;
+                if (ResultsDue()) SendResults();
+                else if (!Timers.IsTimerActive("flush")) Timers.StartSingleTimer("flush", Flush.Instance, _batching.Window);
             }
             else
             {
-                // A result with no slot free goes alone; a failure report and its request go as two messages.
+                // A failure report and its request go as two messages.
                 _coordinator.Tell(c.Report);
-                if (c.Report is TrialFailed && NextRequest() is { } next) _coordinator.Tell(next);
+                if (NextRequest() is { } next) _coordinator.Tell(next);
             }
             PublishMetrics();
             if (_draining is not null && _running == 0) _draining.Tell(Drained.Instance);
         });
+        Receive<Flush>(_ => SendResults());
         Receive<Drain>(_ =>
         {
             _draining = Sender;
+            SendResults();
             if (_backlog.Count > 0)
                 _log.Warning("worker {0}: {1} ticket(s) not started are dropped (a coordinator queues them again)", _id, _backlog.Count);
             _backlog.Clear();
@@ -138,7 +163,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         });
         Receive<Ack>(a =>
         {
-            Acknowledged(a.Trial);
+            foreach (var trial in a.All()) Acknowledged(trial);
             PublishMetrics();
         });
     }
@@ -149,17 +174,42 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _carried.Remove(trial);
     }
 
+    /// <summary>The tickets this worker keeps: one a slot, more while its trials are short.</summary>
+    private int Capacity => _slots * _depth.Current;
+
     /// <summary>
-    /// The request a result carries: the free slots whenever there are any, whatever is outstanding. It
-    /// costs no message, and the coordinator caps it at the slots not covered by tickets out with this worker.
+    /// The results gathered go now: one a slot (each at once, as without batches), half the tickets kept have run (the
+    /// other half keeps the slots busy while the answer comes), nothing is left to run, the batch nears the chunk budget,
+    /// or the worker is draining. Otherwise they wait, at most <see cref="TicketBatching.Window"/>.
+    /// </summary>
+    private bool ResultsDue() =>
+        _depth.Current == 1 || Capacity - _running - _backlog.Count >= (Capacity + 1) / 2 || _running + _backlog.Count == 0
+        || _unsentChars >= ProtocolLimits.ChunkBudgetBytes / 2 || _draining is not null;
+
+    /// <summary>The results gathered, with the next request when a ticket is wanted: one message, or a few when large.</summary>
+    private void SendResults()
+    {
+        Timers.Cancel("flush");
+        if (_unsent.Count == 0) return;
+        var carried = CarriedRequest();
+        if (carried is not null) foreach (var f in _unsent) _carried.Add(f.Trial);
+        if (_unsent.Count == 1) _coordinator.Tell(_unsent[0] with { Next = carried });
+        else foreach (var batch in Serialization.MessageChunker.Finished(_unsent, carried)) _coordinator.Tell(batch);
+        _unsent.Clear();
+        _unsentChars = 0;
+    }
+
+    /// <summary>
+    /// The request results carry: the free tickets whenever there are any, whatever is outstanding. It
+    /// costs no message, and the coordinator caps it at the tickets not covered by those out with this worker.
     /// </summary>
     private RequestWork? CarriedRequest()
     {
         if (_draining is not null) return null;
-        int free = _slots - _running - _backlog.Count;
+        int free = Capacity - _running - _backlog.Count;
         if (free <= 0) return null;
         _askedAt = DateTime.UtcNow;
-        return new RequestWork(_id, free);
+        return new RequestWork(_id, free, _slots);
     }
 
     private void PublishMetrics() => _metrics.PublishWorker(_id, _slots, _running, _unacked.Count);
@@ -173,10 +223,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private RequestWork? NextRequest()
     {
         if (_draining is not null) return null;
-        int free = _slots - _running - _backlog.Count;
+        int free = Capacity - _running - _backlog.Count;
         if (free <= 0 || DateTime.UtcNow - _askedAt < Hosting.NodeDefaults.RequestResend) return null;
         _askedAt = DateTime.UtcNow;
-        return new RequestWork(_id, free);
+        return new RequestWork(_id, free, _slots);
     }
 
     private void StartBacklog()
@@ -197,13 +247,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             {
                 // The ticket is the resolved trial: a worker parses no YAML (issue 14 item 3).
                 var result = await TrialRunner.RunAsync(ticket.ToSpec(), system);
-                metrics.RecordTrial(_id, done: true, System.Diagnostics.Stopwatch.GetElapsedTime(start));
-                return new Completed(ticket.Id, new TrialFinished(ticket.Id, _id, result.ToJson(indented: false)));
+                var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+                metrics.RecordTrial(_id, done: true, elapsed);
+                return new Completed(ticket.Id, new TrialFinished(ticket.Id, _id, result.ToJson(indented: false)), elapsed);
             }
             catch (Exception e)
             {
-                metrics.RecordTrial(_id, done: false, System.Diagnostics.Stopwatch.GetElapsedTime(start));
-                return new Completed(ticket.Id, new TrialFailed(ticket.Id, _id, e.Message));
+                var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+                metrics.RecordTrial(_id, done: false, elapsed);
+                return new Completed(ticket.Id, new TrialFailed(ticket.Id, _id, e.Message), elapsed);
             }
         }).PipeTo(self);
     }

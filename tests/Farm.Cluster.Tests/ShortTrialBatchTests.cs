@@ -1,0 +1,179 @@
+using Akka.Actor;
+using Farm.Actors;
+using Farm.Cluster.Coordinator;
+using Farm.Cluster.Protocol;
+using Farm.Cluster.Store;
+using Farm.Cluster.Worker;
+using Xunit;
+
+namespace Farm.Cluster.Tests;
+
+/// <summary>
+/// Short trials travel in batches (protocol 3, docs/cluster.md): a worker whose trials are short keeps more tickets
+/// than slots and sends their results several to a message; the coordinator stores a batch and takes the next
+/// tickets in one transaction and acknowledges every result in one answer; a held request is cut to the worker's
+/// slots, whatever depth its last trials earned.
+/// </summary>
+public sealed class ShortTrialBatchTests : IDisposable
+{
+    private static readonly TimeSpan Answer = TimeSpan.FromSeconds(60); // bounds a hang only
+
+    private readonly TempDir _dir = new();
+    private readonly ActorSystem _system = ActorSystem.Create("short-trial-batches", "akka.loglevel = ERROR");
+    private readonly ResultStore _store;
+    private readonly Sweeps.SweepSpec _spec = Specs.Parse(Specs.Small.Replace("seeds: 2", "seeds: 5")); // 2 policies x 5 seeds: 10 trials
+
+    public ShortTrialBatchTests() => _store = new ResultStore(Path.Combine(_dir.Path, "farm.db"));
+
+    public void Dispose()
+    {
+        _system.Terminate().Wait(Answer);
+        _store.Dispose();
+        _dir.Dispose();
+    }
+
+    private string Result(TrialId trial) => Specs.FakeResult(_spec.Trials.Single(t => t.Id == trial));
+
+    private TrialFinished Finished(TrialId trial, WorkerId worker) => new(trial, worker, Result(trial));
+
+    private IActorRef Coordinator() => _system.ActorOf(Props.Create(() => new CoordinatorActor(new CoordinatorOptions(), _store, null, null)));
+
+    [Fact]
+    public void TheDepth_FollowsALongerTrialAtOnce_AndShorterOnesSlowly()
+    {
+        var depth = new TicketDepth(new TicketBatching(TimeSpan.FromMilliseconds(50), 16));
+        Assert.Equal(1, depth.Current); // no trial yet: one a slot
+        depth.Observe(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(16, depth.Current); // 50 a window, at most 16
+        depth.Observe(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(5, depth.Current); // a longer trial: taken at once
+        depth.Observe(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(6, depth.Current); // a shorter one: a fifth of the way (8.2 ms)
+        depth.Observe(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, depth.Current); // one long trial: one a slot again
+
+        var off = new TicketDepth(TicketBatching.Off);
+        off.Observe(TimeSpan.FromTicks(1));
+        Assert.Equal(1, off.Current);
+    }
+
+    [Fact]
+    public async Task ABatchOfResults_IsStoredWithTheNextTickets_AndOneAnswerAcknowledgesEveryResult()
+    {
+        _store.SubmitSweep(_spec);
+        var coordinator = Coordinator();
+        var a = new WorkerId("worker-a");
+        var inbox = Inbox.Create(_system);
+        coordinator.Tell(new RequestWork(a, 4, slots: 1), inbox.Receiver);
+        var first = Assert.IsType<WorkItems>(await inbox.ReceiveAsync(Answer)).Tickets.Select(t => t.Id).ToList();
+        Assert.Equal(4, first.Count);
+
+        // Three results and a request for three: four tickets asked for at most, one not reported on: three.
+        coordinator.Tell(new TrialsFinished(first.Take(3).Select(t => Finished(t, a)).ToList(), new RequestWork(a, 3, slots: 1)), inbox.Receiver);
+        var answer = Assert.IsType<WorkItems>(await inbox.ReceiveAsync(Answer));
+        Assert.Equal(first.Take(3), answer.AllAcked());
+        Assert.Equal(3, answer.Tickets.Count);
+        Assert.All(first.Take(3), t => Assert.Equal("done", _store.FindTrial(t)!.Status));
+        Assert.All(answer.Tickets, t => Assert.Equal("running", _store.FindTrial(t.Id)!.Status));
+
+        // A batch without a request: one acknowledgement for all.
+        var more = answer.Tickets.Select(t => t.Id).Prepend(first[3]).ToList();
+        coordinator.Tell(new TrialsFinished(more.Select(t => Finished(t, a)).ToList()), inbox.Receiver);
+        var ack = Assert.IsType<Ack>(await inbox.ReceiveAsync(Answer));
+        Assert.Equal(more, ack.All());
+        Assert.All(more, t => Assert.Equal("done", _store.FindTrial(t)!.Status));
+    }
+
+    [Fact]
+    public async Task ABatchWithARefusedResult_StoresTheOthers_FailsThatTrial_AndStillAnswersTheRequest()
+    {
+        _store.SubmitSweep(_spec);
+        var coordinator = Coordinator();
+        var a = new WorkerId("worker-a");
+        var inbox = Inbox.Create(_system);
+        coordinator.Tell(new RequestWork(a, 3, slots: 1), inbox.Receiver);
+        var t = Assert.IsType<WorkItems>(await inbox.ReceiveAsync(Answer)).Tickets.Select(x => x.Id).ToList();
+
+        // The middle result is another configuration's: the batch's transaction changes nothing, each is then stored alone.
+        var wrong = new TrialFinished(t[1], a, Result(t[0]));
+        coordinator.Tell(new TrialsFinished([Finished(t[0], a), wrong, Finished(t[2], a)], new RequestWork(a, 3, slots: 1)), inbox.Receiver);
+        Assert.Equal(t, Assert.IsType<Ack>(await inbox.ReceiveAsync(Answer)).All());
+        Assert.Equal(3, Assert.IsType<WorkItems>(await inbox.ReceiveAsync(Answer)).Tickets.Count); // the request, on its own
+        Assert.Equal(("done", "failed", "done"), (_store.FindTrial(t[0])!.Status, _store.FindTrial(t[1])!.Status, _store.FindTrial(t[2])!.Status));
+        Assert.Contains("is for configuration", _store.FindTrial(t[1])!.Error);
+    }
+
+    [Fact]
+    public async Task ARequestHeldForWork_IsCutToTheWorkersSlots()
+    {
+        var coordinator = Coordinator();
+        var a = new WorkerId("worker-a");
+        var inbox = Inbox.Create(_system);
+        // A worker of 2 slots whose last trials were short asks for 32: nothing queued, the request is held.
+        coordinator.Tell(new RequestWork(a, 32, slots: 2), inbox.Receiver);
+        var accepted = await coordinator.Ask<SweepAccepted>(new SubmitSweep(Specs.Small.Replace("seeds: 2", "seeds: 5"), RepoPaths.Sweeps), Answer);
+        Assert.Equal(10, accepted.ToRun);
+        // The sweep's trials may be long: two tickets, not 10.
+        Assert.Equal(2, Assert.IsType<WorkItems>(await inbox.ReceiveAsync(Answer)).Tickets.Count);
+        Assert.Equal(2, (await coordinator.Ask<StatusReply>(new GetStatus(accepted.Sweep), Answer)).Sweeps.Single().Running);
+    }
+
+    /// <summary>A worker of one slot whose trials are short (a window of 10 s: 8 tickets, the most) sends four results in one
+    /// message once four of its eight tickets have run (the other four keep its slot busy while the answer comes), and each
+    /// later result at once while that answer is awaited.</summary>
+    [Fact]
+    public async Task AWorkerOfShortTrials_KeepsTicketsBeyondItsSlot_AndSendsHalfOfThemAsOneBatch()
+    {
+        await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system); // compiled: the first trial's time earns the depth
+        var coordinator = Inbox.Create(_system);
+        var id = new WorkerId("worker-short-trials");
+        var batching = new TicketBatching(TimeSpan.FromSeconds(10), 8);
+        var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, batching)));
+        Assert.Equal(new RequestWork(id, 1, slots: 1), await coordinator.ReceiveAsync(Answer)); // nothing run yet: one a slot
+
+        var trials = _spec.Trials;
+        coordinator.Send(worker, new WorkItems([trials[0].Ticket]));
+        var r0 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
+        Assert.Equal(new RequestWork(id, 8, slots: 1), r0.Next); // a short trial: eight tickets a slot
+
+        coordinator.Send(worker, new WorkItems(trials.Skip(1).Take(8).Select(t => t.Ticket).ToList(), Acked: r0.Trial));
+        var batch = Assert.IsType<TrialsFinished>(await coordinator.ReceiveAsync(Answer));
+        Assert.Equal(trials.Skip(1).Take(4).Select(t => t.Id), batch.Results.Select(r => r.Trial));
+        Assert.All(batch.Results, r => Assert.Null(r.Next));
+        Assert.Equal(new RequestWork(id, 4, slots: 1), batch.Next);
+        for (int i = 5; i <= 8; i++)
+        {
+            var alone = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
+            Assert.Equal((trials[i].Id, new RequestWork(id, i, slots: 1)), (alone.Trial, alone.Next));
+        }
+    }
+
+    /// <summary>A result waits for its batch at most the window: here a short trial's result goes out while a long trial
+    /// still runs (the window is 1 s, the long trial some seconds), and once the long one has run the worker keeps one
+    /// ticket a slot again and sends each result at once.</summary>
+    [Fact]
+    public async Task AResultWaitsForItsBatchAtMostTheWindow()
+    {
+        var longSpec = Specs.Parse(Specs.Small.Replace("seeds: 2", "seeds: 1").Replace("axes:", "base: { workload.rounds: 40000 }\naxes:"));
+        await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system);
+        var coordinator = Inbox.Create(_system);
+        var id = new WorkerId("worker-window");
+        var batching = new TicketBatching(TimeSpan.FromSeconds(1), 8);
+        var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, batching)));
+        Assert.IsType<RequestWork>(await coordinator.ReceiveAsync(Answer));
+        var trials = _spec.Trials;
+        coordinator.Send(worker, new WorkItems([trials[0].Ticket]));
+        var r0 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
+        Assert.Equal(8, r0.Next!.FreeSlots); // a short trial (under an eighth of the window) earns the most depth
+
+        // A short trial, a long one, six short ones (the eight asked for): after the first, one runs and six wait.
+        var longTrial = longSpec.Trials[0];
+        coordinator.Send(worker, new WorkItems([trials[1].Ticket, longTrial.Ticket, .. trials.Skip(2).Take(6).Select(t => t.Ticket)], Acked: r0.Trial));
+        var first = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)); // by the window, not with the long trial's
+        Assert.Equal(trials[1].Id, first.Trial);
+        var second = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
+        Assert.Equal(longTrial.Id, second.Trial);
+        for (int i = 2; i < 8; i++)
+            Assert.Equal(trials[i].Id, Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)).Trial); // one a slot again: each at once
+    }
+}
