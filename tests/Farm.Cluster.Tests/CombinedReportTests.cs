@@ -129,18 +129,18 @@ public sealed class CombinedReportTests : IDisposable
         var t1 = _store.Dispatch(1, w).Single().Id;
         var trial1 = _spec.Trials.Single(t => t.Id == t1);
 
-        var refused = Assert.Throws<StoreException>(() => _store.StoreResultsAndDispatch([(t1, Specs.FakeResult(_spec.Trials.First(t => t.Id != t1)))], 2, w, []));
+        var refused = Assert.Throws<StoreException>(() => _store.StoreResultsAndDispatch([(t1, Specs.FakeResult(_spec.Trials.First(t => t.Id != t1)))], 2, w, null));
         Assert.Contains("is for configuration", refused.Message);
         Assert.Equal(["running", "queued", "queued", "queued"], _spec.Trials.Select(t => _store.FindTrial(t.Id)!.Status).OrderDescending());
 
-        var (stored, tickets, _) = _store.StoreResultsAndDispatch([(t1, Specs.FakeResult(trial1))], 2, w, []);
+        var (stored, tickets, _) = _store.StoreResultsAndDispatch([(t1, Specs.FakeResult(trial1))], 2, w, null);
         Assert.Equal([true], stored);
         Assert.Equal(2, tickets.Count);
         Assert.All(tickets, t => Assert.Equal(("running", (WorkerId?)w), (_store.FindTrial(t.Id)!.Status, _store.FindTrial(t.Id)!.Worker)));
         Assert.Equal("done", _store.FindTrial(t1)!.Status);
 
         // The same result again: not stored twice; the last queued trial is still taken.
-        var (again, last, _) = _store.StoreResultsAndDispatch([(t1, Specs.FakeResult(trial1, "again"))], 2, w, []);
+        var (again, last, _) = _store.StoreResultsAndDispatch([(t1, Specs.FakeResult(trial1, "again"))], 2, w, null);
         Assert.Equal([false], again);
         Assert.Single(last);
         Assert.Equal(Specs.FakeResult(trial1), _store.FindTrial(t1)!.ResultJson);
@@ -152,18 +152,18 @@ public sealed class CombinedReportTests : IDisposable
         var coordinator = Inbox.Create(_system);
         var id = new WorkerId("worker-real");
         var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, TicketBatching.Off)));
-        Assert.Equal(new RequestWork(id, 1, slots: 1), await coordinator.ReceiveAsync(Answer));
+        Assert.Equal(new RequestWork(id, 1, slots: 1, keeps: 1), await coordinator.ReceiveAsync(Answer));
 
         var trial = _spec.Trials[0];
         coordinator.Send(worker, new WorkItems([trial.Ticket]));
         var finished = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
-        Assert.Equal((trial.Id, new RequestWork(id, 1, slots: 1)), (finished.Trial, finished.Next)); // its only slot is free again: asked with the result
+        Assert.Equal((trial.Id, new RequestWork(id, 1, slots: 1, keeps: 1)), (finished.Trial, finished.Next)); // its only slot is free again: asked with the result
 
         // The answer: the next trial with the acknowledgement. The worker runs it and reports it, asking again.
         var second = _spec.Trials[1];
         coordinator.Send(worker, new WorkItems([second.Ticket], Acked: trial.Id));
         var next = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
-        Assert.Equal((second.Id, new RequestWork(id, 1, slots: 1)), (next.Trial, next.Next));
+        Assert.Equal((second.Id, new RequestWork(id, 1, slots: 1, keeps: 1)), (next.Trial, next.Next));
     }
 
     /// <summary>The coordinator's ResultStored events (1003), by trial id.</summary>

@@ -76,7 +76,7 @@ public sealed class EveryResultAsksTests : IDisposable
         var coordinator = Inbox.Create(_system);
         var id = new WorkerId("worker-two-slots");
         var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 2, coordinator.Receiver, TimeSpan.FromMinutes(10), null, TicketBatching.Off)));
-        Assert.Equal(new RequestWork(id, 2, slots: 2), await coordinator.ReceiveAsync(Answer)); // the first poll
+        Assert.Equal(new RequestWork(id, 2, slots: 2, keeps: 2), await coordinator.ReceiveAsync(Answer)); // the first poll
 
         var trials = _spec.Trials;
         coordinator.Send(worker, new WorkItems([trials[0].Ticket, trials[1].Ticket]));
@@ -104,6 +104,6 @@ public sealed class EveryResultAsksTests : IDisposable
         var r5 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
         var r6 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
         Assert.Equal(new[] { trials[4].Id.Value, trials[5].Id.Value }.Order(), new[] { r5.Trial.Value, r6.Trial.Value }.Order());
-        Assert.Equal(new RequestWork(id, 2, slots: 2), r6.Next); // the second result finds both slots free
+        Assert.Equal(new RequestWork(id, 2, slots: 2, keeps: 2), r6.Next); // the second result finds both slots free
     }
 }

@@ -19,7 +19,7 @@ internal static class ProtocolSamples
         [
             new RequestWork(worker, 8),
             new RequestWork(worker, 8, 0, null), // as a build before versions reads
-            new RequestWork(worker, 32, slots: 2), // a worker of short trials: more tickets than slots
+            new RequestWork(worker, 30, slots: 2, keeps: 32), // a worker of short trials: more tickets than slots
             new WorkerRefused(2, "farm-model-4"),
             new WorkItems([trial.Ticket, spec.Trials[2].Ticket]),
             new WorkItems([]),
@@ -33,6 +33,7 @@ internal static class ProtocolSamples
             new TrialsFinished([new TrialFinished(trial.Id, worker, Specs.FakeResult(trial)), new TrialFinished(spec.Trials[0].Id, worker, Specs.FakeResult(spec.Trials[0]))],
                 new RequestWork(worker, 2, slots: 1)),
             new TrialsFinished([new TrialFinished(trial.Id, worker, Specs.FakeResult(trial))]),
+            new TicketsReturned(worker, [trial.Id, spec.Trials[0].Id]),
             new SubmitSweep(Specs.Small, "/srv/farm/workloads", new Dictionary<string, string> { ["../micro/pt-clear.yaml"] = trial.Workload.Text }),
             new SubmitSweep(Specs.Small),
             new SweepAccepted(sweep, "small", 4, 3, 1, true),

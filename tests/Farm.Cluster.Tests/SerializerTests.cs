@@ -38,10 +38,15 @@ public class SerializerTests
         var message = ProtocolSamples.All[index];
         var back = FarmCodec.Deserialize(FarmCodec.Serialize(message), FarmCodec.Manifest(message));
         AssertSame(message, back);
-        if (message is not (WorkItems or StatusReply or ResultsChunk or ResultsPage or SubmitSweep or TrialsFinished or Ack { Too: not null })) Assert.Equal(message, back); // flat records: value equality
+        if (message is not (WorkItems or StatusReply or ResultsChunk or ResultsPage or SubmitSweep or TrialsFinished or TicketsReturned or Ack { Too: not null })) Assert.Equal(message, back); // flat records: value equality
         if (message is WorkItems { Tickets.Count: > 0 } w) Assert.Equal(w.Tickets, ((WorkItems)back).Tickets);
         if (message is WorkItems w2) Assert.Equal(w2.AllAcked(), ((WorkItems)back).AllAcked());
         if (message is Ack a) Assert.Equal(a.All(), ((Ack)back).All());
+        if (message is TicketsReturned r)
+        {
+            Assert.Equal(r.Worker, ((TicketsReturned)back).Worker);
+            Assert.Equal(r.Trials, ((TicketsReturned)back).Trials);
+        }
         if (message is TrialsFinished b)
         {
             Assert.Equal(b.Results, ((TrialsFinished)back).Results);

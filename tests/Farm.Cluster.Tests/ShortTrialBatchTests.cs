@@ -129,30 +129,30 @@ public sealed class ShortTrialBatchTests : IDisposable
         var id = new WorkerId("worker-short-trials");
         var batching = new TicketBatching(TimeSpan.FromSeconds(10), 8);
         var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, batching)));
-        Assert.Equal(new RequestWork(id, 1, slots: 1), await coordinator.ReceiveAsync(Answer)); // nothing run yet: one a slot
+        Assert.Equal(new RequestWork(id, 1, slots: 1, keeps: 1), await coordinator.ReceiveAsync(Answer)); // nothing run yet: one a slot
 
         var trials = _spec.Trials;
         coordinator.Send(worker, new WorkItems([trials[0].Ticket]));
         var r0 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
-        Assert.Equal(new RequestWork(id, 8, slots: 1), r0.Next); // a short trial: eight tickets a slot
+        Assert.Equal(new RequestWork(id, 8, slots: 1, keeps: 8), r0.Next); // a short trial: eight tickets a slot
 
         coordinator.Send(worker, new WorkItems(trials.Skip(1).Take(8).Select(t => t.Ticket).ToList(), Acked: r0.Trial));
         var batch = Assert.IsType<TrialsFinished>(await coordinator.ReceiveAsync(Answer));
         Assert.Equal(trials.Skip(1).Take(4).Select(t => t.Id), batch.Results.Select(r => r.Trial));
         Assert.All(batch.Results, r => Assert.Null(r.Next));
-        Assert.Equal(new RequestWork(id, 4, slots: 1), batch.Next);
+        Assert.Equal(new RequestWork(id, 4, slots: 1, keeps: 8), batch.Next);
         for (int i = 5; i <= 8; i++)
         {
             var alone = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
-            Assert.Equal((trials[i].Id, new RequestWork(id, i, slots: 1)), (alone.Trial, alone.Next));
+            Assert.Equal((trials[i].Id, new RequestWork(id, i, slots: 1, keeps: 8)), (alone.Trial, alone.Next));
         }
     }
 
     /// <summary>A result waits for its batch at most the window: here a short trial's result goes out while a long trial
-    /// still runs (the window is 1 s, the long trial some seconds), and once the long one has run the worker keeps one
-    /// ticket a slot again and sends each result at once.</summary>
+    /// still runs (the window is 1 s, the long trial some seconds). Once the long one has run, the worker keeps one ticket a
+    /// slot again: it gives back the five it kept beyond (the last to start) and sends each result at once.</summary>
     [Fact]
-    public async Task AResultWaitsForItsBatchAtMostTheWindow()
+    public async Task AResultWaitsForItsBatchAtMostTheWindow_AndTicketsKeptGoBackWhenATrialTurnsOutLong()
     {
         var longSpec = Specs.Parse(Specs.Small.Replace("seeds: 2", "seeds: 1").Replace("axes:", "base: { workload.rounds: 40000 }\naxes:"));
         await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system);
@@ -171,9 +171,57 @@ public sealed class ShortTrialBatchTests : IDisposable
         coordinator.Send(worker, new WorkItems([trials[1].Ticket, longTrial.Ticket, .. trials.Skip(2).Take(6).Select(t => t.Ticket)], Acked: r0.Trial));
         var first = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)); // by the window, not with the long trial's
         Assert.Equal(trials[1].Id, first.Trial);
+        var returned = Assert.IsType<TicketsReturned>(await coordinator.ReceiveAsync(Answer));
+        Assert.Equal(trials.Skip(3).Take(5).Select(t => t.Id), returned.Trials); // trials[2] started when the long one ended
         var second = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
         Assert.Equal(longTrial.Id, second.Trial);
-        for (int i = 2; i < 8; i++)
-            Assert.Equal(trials[i].Id, Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)).Trial); // one a slot again: each at once
+        Assert.Equal(trials[2].Id, Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)).Trial); // one a slot again: at once
+    }
+
+    /// <summary>Tickets for a request held while the queue was empty may be another sweep's: the worker starts again at one a
+    /// slot, so it asks for no more before the first of them has run.</summary>
+    [Fact]
+    public async Task TicketsForAHeldRequest_StartTheDepthAgain()
+    {
+        await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system);
+        var coordinator = Inbox.Create(_system);
+        var id = new WorkerId("worker-held");
+        var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, new TicketBatching(TimeSpan.FromSeconds(10), 8))));
+        Assert.IsType<RequestWork>(await coordinator.ReceiveAsync(Answer));
+        var trials = _spec.Trials;
+        coordinator.Send(worker, new WorkItems([trials[0].Ticket]));
+        var r0 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
+        Assert.Equal(8, r0.Next!.FreeSlots);
+
+        coordinator.Send(worker, new Ack(r0.Trial)); // nothing queued: the request is held
+        coordinator.Send(worker, new WorkItems([trials[1].Ticket], Held: true)); // then answered with one ticket
+        var next = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)); // not a request for seven more first
+        Assert.Equal(trials[1].Id, next.Trial);
+    }
+
+    [Fact]
+    public async Task TicketsGivenBack_AreQueuedAgainAnAttemptLess_ForAnotherWorker()
+    {
+        _store.SubmitSweep(_spec);
+        var coordinator = Coordinator();
+        var (a, b) = (new WorkerId("worker-a"), new WorkerId("worker-b"));
+        var (inboxA, inboxB) = (Inbox.Create(_system), Inbox.Create(_system));
+        coordinator.Tell(new RequestWork(a, 10, slots: 1, keeps: 10), inboxA.Receiver);
+        var all = Assert.IsType<WorkItems>(await inboxA.ReceiveAsync(Answer)).Tickets.Select(t => t.Id).ToList();
+        Assert.Equal(10, all.Count);
+        coordinator.Tell(new RequestWork(b, 1, slots: 1, keeps: 1), inboxB.Receiver); // held: nothing queued
+
+        // A's first trial was long: it keeps one and gives nine back; B, waiting, gets one of them, and the store has them queued.
+        coordinator.Tell(new TicketsReturned(a, all.Skip(1).ToList()), inboxA.Receiver);
+        var forB = Assert.IsType<WorkItems>(await inboxB.ReceiveAsync(Answer));
+        Assert.True(forB.Held);
+        Assert.Contains(Assert.Single(forB.Tickets).Id, all.Skip(1));
+        var status = (await coordinator.Ask<StatusReply>(new GetStatus(_spec.Id), Answer)).Sweeps.Single();
+        Assert.Equal((2, 8), (status.Running, status.Queued));
+        Assert.All(all.Skip(1).Where(t => t != forB.Tickets[0].Id), t => Assert.Equal((0, "queued"), (_store.FindTrial(t)!.Attempts, _store.FindTrial(t)!.Status)));
+
+        // A request that says A keeps one now, with one out: nothing more for A (the most it asked for before was 10).
+        coordinator.Tell(new RequestWork(a, 1, slots: 1, keeps: 1), inboxA.Receiver);
+        Assert.Equal(2, (await coordinator.Ask<StatusReply>(new GetStatus(_spec.Id), Answer)).Sweeps.Single().Running);
     }
 }

@@ -104,7 +104,7 @@ public sealed class TicketTests : IDisposable
         var coordinator = Inbox.Create(system);
         var id = new WorkerId("worker-ticket");
         var worker = system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10))));
-        Assert.Equal(new RequestWork(id, 1, slots: 1), await coordinator.ReceiveAsync(Answer));
+        Assert.Equal(new RequestWork(id, 1, slots: 1, keeps: 1), await coordinator.ReceiveAsync(Answer));
         coordinator.Send(worker, new WorkItems([trial.Ticket]));
         var finished = Assert.IsType<TrialFinished>(await NextReport(coordinator));
         Assert.Equal((trial.Id, id), (finished.Trial, finished.Worker));

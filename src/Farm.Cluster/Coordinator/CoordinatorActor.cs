@@ -51,7 +51,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly ILogger _events;
     private readonly Dictionary<TrialId, InFlight> _inFlight = [];
     private readonly Dictionary<IActorRef, WorkerId> _watched = [];
-    /// <summary>The most free slots each watched worker has asked for: its slots, once it has asked while idle.</summary>
+    /// <summary>The most tickets each watched worker keeps: as its last request said (<see cref="RequestWork.Keeps"/>), else the most it has asked for.</summary>
     private readonly Dictionary<IActorRef, int> _slotsOf = [];
     /// <summary>Idle workers' requests that found the queue empty, oldest first; one per worker.</summary>
     private readonly List<(IActorRef Worker, RequestWork Request)> _waiting = [];
@@ -86,6 +86,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         Handle<RequestWork>(Dispatch);
         Handle<TrialFinished>(f => Finished([f], f.Next));
         Handle<TrialsFinished>(b => Finished(b.Results ?? [], b.Next));
+        Handle<TicketsReturned>(Returned);
         Handle<TrialFailed>(Failed);
         Handle<GetStatus>(s => Sender.Tell(new StatusReply(s.Sweep switch
         {
@@ -223,7 +224,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         if (w.FreeSlots <= 0) { worker.Tell(new WorkItems([])); return; }
         // A request asked again while the answer to the first was on its way (after RequestResend, or
         // both held by a proxy that had not found the coordinator yet and delivered together) is not
-        // answered twice: a worker gets at most its slots less the tickets it has not reported on.
+        // answered twice: a worker gets at most the tickets it keeps less those it has not reported on.
         if (Capped(worker, w) is not { } request) return; // the worker asks again when a slot frees (its result carries the request)
         if (_fault is not null || !Send(worker, request)) Hold(worker, request);
     }
@@ -266,7 +267,8 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
             CoordinatorLog.WorkerJoined(_events, w.Worker.Value, w.FreeSlots);
         }
         _waiting.RemoveAll(x => x.Worker.Equals(worker));
-        _slotsOf[worker] = Math.Max(_slotsOf.GetValueOrDefault(worker), w.FreeSlots);
+        // What it keeps now when it says so (protocol 3: its depth falls as well as rises), else the most it has asked for.
+        _slotsOf[worker] = w.Keeps > 0 ? w.Keeps : Math.Max(_slotsOf.GetValueOrDefault(worker), w.FreeSlots);
         return true;
     }
 
@@ -283,14 +285,15 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     private bool Send(IActorRef worker, RequestWork w) => Send(worker, w.Worker, StoreDispatch(w.FreeSlots, w.Worker));
 
     /// <param name="acked">A result this answer acknowledges (stored in the transaction that took the tickets); <paramref name="ackedToo"/> the others of its batch.</param>
-    private bool Send(IActorRef worker, WorkerId id, IReadOnlyList<TrialTicket> tickets, TrialId? acked = null, IReadOnlyList<TrialId>? ackedToo = null)
+    /// <param name="held">The tickets answer a held request (<see cref="WorkItems.Held"/>).</param>
+    private bool Send(IActorRef worker, WorkerId id, IReadOnlyList<TrialTicket> tickets, TrialId? acked = null, IReadOnlyList<TrialId>? ackedToo = null, bool held = false)
     {
         if (tickets.Count == 0) return false;
         var deadline = DateTime.UtcNow + _options.TrialDeadline;
         foreach (var t in tickets) _inFlight[t.Id] = new InFlight(id, worker, deadline);
         if (_events.IsEnabled(LogLevel.Information))
             foreach (var t in tickets) CoordinatorLog.TrialDispatched(_events, t.Id.Value, SweepsField(t.Id), id.Value);
-        foreach (var chunk in MessageChunker.Work(tickets, acked, ackedToo)) worker.Tell(chunk);
+        foreach (var chunk in MessageChunker.Work(tickets, acked, ackedToo, held)) worker.Tell(chunk);
         return true;
     }
 
@@ -324,7 +327,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
             failure = e;
         }
         for (int i = _waiting.Count - 1; i >= 0; i--)
-            if (Send(_waiting[i].Worker, _waiting[i].Request.Worker, given[i])) _waiting.RemoveAt(i);
+            if (Send(_waiting[i].Worker, _waiting[i].Request.Worker, given[i], held: true)) _waiting.RemoveAt(i);
         if (failure is not null) throw failure;
     }
 
@@ -351,7 +354,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         {
             bool logging = _events.IsEnabled(LogLevel.Information);
             // The results' sweeps before the write (kept since their dispatch): the sweep-done check is read in its transaction.
-            var sweeps = logging ? (results.Count == 1 ? SweepsOfOrNone(results[0].Trial) : results.SelectMany(f => SweepsOfOrNone(f.Trial)).Distinct().ToList()) : [];
+            var sweeps = logging ? results.Select(f => SweepsOfOrNone(f.Trial)).ToList() : null;
             var batch = results.Select(f => (f.Trial, f.ResultJson)).ToList();
             var (stored, taken, finished) = StoreWrite("result", () => _store.StoreResultsAndDispatch(batch, next?.FreeSlots ?? 0, next?.Worker ?? results[0].Worker, sweeps));
             if (next is not null) tickets = taken;
@@ -393,8 +396,24 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         catch (StoreException e) when (e is not StoreUnavailableException)
         {
             Drop(f.Trial, f.Worker, e.Message);
-            StoreWrite("failure", () => _store.MarkFailed(f.Trial, $"the worker's result was refused: {e.Message}"));
+            if (StoreWrite("failure", () => _store.MarkFailed(f.Trial, $"the worker's result was refused: {e.Message}"))) LogFinishedSweeps(f.Trial);
         }
+    }
+
+    /// <summary>
+    /// Tickets a worker gives back unstarted (its trials turned out long): queued again, an attempt less, and handed to
+    /// held requests. Their deadline is moved to now first, so that if the store cannot be written they are queued again
+    /// by the deadline check once it can, not two hours later.
+    /// </summary>
+    private void Returned(TicketsReturned r)
+    {
+        var mine = (r.Trials ?? []).Where(t => _inFlight.TryGetValue(t, out var f) && f.Ref.Equals(Sender) && !f.Reported).Distinct().ToList();
+        if (mine.Count == 0) return;
+        foreach (var t in mine) _inFlight[t] = _inFlight[t] with { Deadline = DateTime.MinValue };
+        int n = StoreWrite("requeue", () => _store.ReturnTickets(r.Worker, mine));
+        foreach (var t in mine) Landed(t);
+        _metrics.RecordRequeued("returned", n);
+        ServeWaiting();
     }
 
     private void Failed(TrialFailed f)

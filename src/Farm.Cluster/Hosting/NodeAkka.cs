@@ -78,6 +78,10 @@ internal static class NodeAkka
                 var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
                 var id = new WorkerId($"{self.Host}:{self.Port}/{Guid.NewGuid():N}"[..40]);
                 var worker = system.ActorOf(Props.Create(() => new WorkerActor(id, Math.Max(1, o.Slots), registry.Get<CoordinatorProxy>(), o.PollInterval, carry.Unacked, o.Batching)), "worker");
+                // Results gathered for a batch go before the node leaves (at most a window's worth; those not acknowledged
+                // by then run again, as any unacknowledged result of a stopped worker).
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "farm-worker-send-results",
+                    () => worker.Ask<Akka.Done>(WorkerActor.SendGathered.Instance, TimeSpan.FromSeconds(2)).ContinueWith(_ => Akka.Done.Instance));
                 // A worker-only node rejoins when its cluster has lost the coordinator (docs/failure-behaviour.md).
                 if (!o.IsCoordinator) system.ActorOf(Props.Create(() => new CoordinatorWatch(worker, o.CoordinatorGrace)), "coordinator-watch");
             });

@@ -26,18 +26,20 @@ namespace Farm.Cluster.Protocol;
 /// <paramref name="Protocol"/> and <paramref name="Model"/> are the worker build's versions (<see cref="FarmProtocol"/>); a build before
 /// versions sent neither (read as 0 and null). A worker whose versions are not the coordinator's is answered <see cref="WorkerRefused"/>.
 /// <paramref name="Slots"/>: the worker's slots (protocol 3; 0: not said). A request that finds the queue empty is held cut to
-/// them: the trials it waits for are of a sweep not yet seen, which may be long ones, so a worker gets no more of them than it
-/// runs at once, whatever depth its last trials earned.</summary>
+/// them: the trials it waits for may be long ones of a sweep not yet seen, so a worker gets no more of them than it runs at once.
+/// <paramref name="Keeps"/>: the most tickets the worker keeps now, its slots times its depth (protocol 3; 0: not said): the
+/// coordinator gives it no more than that less the tickets out with it (a late or repeated request is not answered twice).</summary>
 [MessagePackObject]
 public sealed record RequestWork(
     [property: Key(0)] WorkerId Worker,
     [property: Key(1)] int FreeSlots,
     [property: Key(2)] int Protocol,
     [property: Key(3)] string? Model,
-    [property: Key(4)] int Slots = 0) : IFarmMessage
+    [property: Key(4)] int Slots = 0,
+    [property: Key(5)] int Keeps = 0) : IFarmMessage
 {
-    /// <summary>A request of this build: its protocol and model versions; <paramref name="slots"/> 0: not said.</summary>
-    public RequestWork(WorkerId worker, int freeSlots, int slots = 0) : this(worker, freeSlots, FarmProtocol.Version, FarmProtocol.Model, slots)
+    /// <summary>A request of this build: its protocol and model versions; <paramref name="slots"/> and <paramref name="keeps"/> 0: not said.</summary>
+    public RequestWork(WorkerId worker, int freeSlots, int slots = 0, int keeps = 0) : this(worker, freeSlots, FarmProtocol.Version, FarmProtocol.Model, slots, keeps)
     {
     }
 }
@@ -61,7 +63,7 @@ public static class FarmProtocol
     /// 2: a result carries the next request (<see cref="TrialFinished.Next"/>) and work carries the
     /// acknowledgement (<see cref="WorkItems.Acked"/>); a build of 1 would hold a request it never sees.
     /// 3: results travel in batches (<see cref="TrialsFinished"/>, acknowledged by <see cref="WorkItems.AckedToo"/> or
-    /// <see cref="Ack.Too"/>); a build of 2 cannot read a batch.</summary>
+    /// <see cref="Ack.Too"/>), tickets go back (<see cref="TicketsReturned"/>); a build of 2 cannot read either.</summary>
     public const int Version = 3;
 
     public const string Model = ConfigSchema.ModelVersion;
@@ -76,16 +78,19 @@ public static class FarmProtocol
     private static string Describe(int protocol) => protocol == 0 ? "0 (a build before protocol versions)" : protocol.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary>Coordinator → worker: one to the free slots asked for, never empty for a request with free slots
-/// (that request is held instead); the worker keeps tickets beyond its free slots for later rather than dropping them.
+/// <summary>Coordinator → worker: one to the free tickets asked for, never empty for a request with free tickets
+/// (that request is held instead); the worker keeps them in its backlog until a slot frees.
 /// <paramref name="Acked"/>: the answer to a <see cref="TrialFinished"/> that carried a request also acknowledges
 /// its result (stored, in the same transaction that took these tickets), as an <see cref="Ack"/> would; set on the
-/// first message of a chunked answer only. <paramref name="AckedToo"/>: the other results of a <see cref="TrialsFinished"/> it answers.</summary>
+/// first message of a chunked answer only. <paramref name="AckedToo"/>: the other results of a <see cref="TrialsFinished"/> it answers
+/// (protocol 3), on the first message too. <paramref name="Held"/> (protocol 3): the tickets answer a request that was held
+/// (the queue was empty): they may be of another sweep than the worker's last trials, which earned it its depth.</summary>
 [MessagePackObject]
 public sealed record WorkItems(
     [property: Key(0)] IReadOnlyList<TrialTicket> Tickets,
     [property: Key(1)] TrialId? Acked = null,
-    [property: Key(2)] IReadOnlyList<TrialId>? AckedToo = null) : IFarmMessage
+    [property: Key(2)] IReadOnlyList<TrialId>? AckedToo = null,
+    [property: Key(3)] bool Held = false) : IFarmMessage
 {
     /// <summary>Every result this answer acknowledges.</summary>
     public IEnumerable<TrialId> AllAcked() => Acked is { } first ? [first, .. AckedToo ?? []] : AckedToo ?? [];
@@ -113,6 +118,12 @@ public sealed record TrialFinished(
 public sealed record TrialsFinished(
     [property: Key(0)] IReadOnlyList<TrialFinished> Results,
     [property: Key(1)] RequestWork? Next = null) : IFarmMessage;
+
+/// <summary>Worker → coordinator (protocol 3): tickets it kept and has not started, given back because its trials turned out long
+/// (its depth fell): the coordinator queues them again, an attempt less (they never ran), for any worker. Not acknowledged: if it is
+/// lost, the trials are queued again at their deadline or when the worker leaves.</summary>
+[MessagePackObject]
+public sealed record TicketsReturned([property: Key(0)] WorkerId Worker, [property: Key(1)] IReadOnlyList<TrialId> Trials) : IFarmMessage;
 
 /// <summary>Worker → coordinator: the trial could not be run (e.g. its ticket did not rebuild). Also acknowledged.</summary>
 [MessagePackObject]

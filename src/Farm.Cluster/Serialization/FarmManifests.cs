@@ -33,6 +33,7 @@ public static class FarmManifests
         ("farm.request-failed", typeof(RequestFailed)),
         ("farm.worker-refused", typeof(WorkerRefused)),
         ("farm.trials-finished", typeof(TrialsFinished)),
+        ("farm.tickets-returned", typeof(TicketsReturned)),
     ];
 
     private static readonly Dictionary<string, Type> ByManifest = All.ToDictionary(m => m.Manifest, m => m.Type);

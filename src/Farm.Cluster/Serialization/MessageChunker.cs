@@ -17,19 +17,22 @@ public static class MessageChunker
     }
 
     /// <summary>Tickets as <see cref="WorkItems"/> messages (each ticket carries its trial's whole resolved configuration);
-    /// <paramref name="acked"/> and <paramref name="ackedToo"/>, the results the answer acknowledges, go with the first.</summary>
+    /// <paramref name="acked"/> and <paramref name="ackedToo"/>, the results the answer acknowledges, go with the first; <paramref name="held"/> with each.</summary>
     public static IReadOnlyList<WorkItems> Work(IReadOnlyList<TrialTicket> tickets, TrialId? acked = null, IReadOnlyList<TrialId>? ackedToo = null,
-        int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
+        bool held = false, int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
     {
-        int overhead = FarmCodec.SizeOf(new WorkItems([], acked, ackedToo));
-        return Split(tickets, budgetBytes, overhead, t => $"ticket of trial {t.Id}").Select((g, i) => i == 0 ? new WorkItems(g, acked, ackedToo) : new WorkItems(g)).ToList();
+        int overhead = FarmCodec.SizeOf(new WorkItems([], acked, ackedToo, held));
+        return Split(tickets, budgetBytes, overhead, t => $"ticket of trial {t.Id}")
+            .Select((g, i) => i == 0 ? new WorkItems(g, acked, ackedToo, held) : new WorkItems(g, Held: held)).ToList();
     }
 
-    /// <summary>Results as <see cref="TrialsFinished"/> messages; <paramref name="next"/>, the worker's request, goes with the first.</summary>
+    /// <summary>Results as <see cref="TrialsFinished"/> messages; <paramref name="next"/>, the worker's request, goes with the last
+    /// (the coordinator has the others' results by then, so it cuts the request by the tickets really out).</summary>
     public static IReadOnlyList<TrialsFinished> Finished(IReadOnlyList<TrialFinished> results, RequestWork? next, int budgetBytes = ProtocolLimits.ChunkBudgetBytes)
     {
         int overhead = FarmCodec.SizeOf(new TrialsFinished([], next));
-        return Split(results, budgetBytes, overhead, r => $"result of trial {r.Trial}").Select((g, i) => new TrialsFinished(g, i == 0 ? next : null)).ToList();
+        var groups = Split(results, budgetBytes, overhead, r => $"result of trial {r.Trial}");
+        return groups.Select((g, i) => new TrialsFinished(g, i == groups.Count - 1 ? next : null)).ToList();
     }
 
     /// <summary>

@@ -29,19 +29,26 @@ public sealed partial class ResultStore
     /// <see cref="StoreResult"/> for each of <paramref name="results"/> (one, or a batch: <see cref="TrialsFinished"/>) and
     /// <see cref="Dispatch"/> of up to <paramref name="count"/> trials for <paramref name="worker"/> (the request the results
     /// carried; 0: none) in one transaction: one commit for the results and the worker's next tickets (protocols 2 and 3).
-    /// When a result is stored, also <see cref="FinishedSweeps"/> of <paramref name="finishedOf"/> (the results' sweeps, for
-    /// the sweep-done log line; none: nothing read), read in the same transaction: not a write and then a read.
-    /// All or nothing: one refused result (<see cref="StoreException"/>, <see cref="UnknownTrialException"/>) stores none
-    /// and takes no trial. Returns which results were stored (false: done already, the first result kept), in order.
+    /// Also <see cref="FinishedSweeps"/> of the sweeps of the results stored (<paramref name="sweepsOf"/>: each result's sweeps,
+    /// for the sweep-done log line; null: nothing read), read in the same transaction: not a write and then a read; a copy of
+    /// a result stored before finishes no sweep again. All or nothing: one refused result (<see cref="StoreException"/>,
+    /// <see cref="UnknownTrialException"/>) stores none and takes no trial. Returns which results were stored (false: done
+    /// already, the first result kept), in order.
     /// </summary>
     public (IReadOnlyList<bool> Stored, IReadOnlyList<TrialTicket> Tickets, IReadOnlyList<SweepStatus> Finished) StoreResultsAndDispatch(
-        IReadOnlyList<(TrialId Trial, string ResultJson)> results, int count, WorkerId worker, IReadOnlyList<SweepId> finishedOf) => Write(() =>
+        IReadOnlyList<(TrialId Trial, string ResultJson)> results, int count, WorkerId worker, IReadOnlyList<IReadOnlyList<SweepId>>? sweepsOf) => Write(() =>
     {
         var stored = results.Select(r => SetDone(r.Trial, r.ResultJson)).ToList();
         var tickets = count > 0 ? TakeQueued(count, worker) : [];
-        return ((IReadOnlyList<bool>)stored, (IReadOnlyList<TrialTicket>)tickets,
-            stored.Contains(true) && finishedOf.Count > 0 ? Finished(finishedOf) : (IReadOnlyList<SweepStatus>)[]);
+        var finishedOf = sweepsOf is null ? [] : stored.SelectMany((s, i) => s ? sweepsOf[i] : []).Distinct().ToList();
+        return ((IReadOnlyList<bool>)stored, (IReadOnlyList<TrialTicket>)tickets, finishedOf.Count > 0 ? Finished(finishedOf) : (IReadOnlyList<SweepStatus>)[]);
     });
+
+    /// <summary>Tickets a worker gives back unstarted (<see cref="TicketsReturned"/>): each still running on that worker is queued
+    /// again, its attempt taken back (it never ran). Returns how many.</summary>
+    public int ReturnTickets(WorkerId worker, IEnumerable<TrialId> trials) => Write(() => trials.Distinct().Sum(t =>
+        Execute("UPDATE trials SET status = 'queued', worker = NULL, attempts = MAX(attempts - 1, 0), updated = $now WHERE id = $id AND status = 'running' AND worker = $worker",
+            ("$id", t.Value), ("$worker", worker.Value), ("$now", Now()))));
 
     private List<TrialTicket> TakeQueued(int count, WorkerId worker)
     {

@@ -81,6 +81,9 @@ public sealed class FarmMetrics : IExtension, IDisposable
     internal void PublishCoordinator(IReadOnlyList<SweepStatus> sweeps, int workers, int heldRequests, bool storeAvailable) =>
         _coordinator = new CoordinatorView(Shown(sweeps), workers, heldRequests, storeAvailable);
 
+    /// <summary>The workers the coordinator on this node knew at its last publication (every 5 s), or null: none runs here.</summary>
+    internal int? CoordinatorWorkers => _coordinator?.Workers;
+
     /// <summary>The coordinator left this node (stopped, or the singleton moved): its series go with it.</summary>
     internal void CoordinatorStopped() => _coordinator = null;
 

@@ -56,14 +56,22 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         public static readonly Drained Instance = new();
     }
 
+    /// <summary>The node is stopping: send the results gathered for a batch now; answered <see cref="Akka.Done"/>.</summary>
+    public sealed class SendGathered
+    {
+        public static readonly SendGathered Instance = new();
+    }
+
     private readonly WorkerId _id;
     private readonly int _slots;
     private readonly IActorRef _coordinator;
     /// <summary>Reports not yet acknowledged; the node hands them to its next incarnation when it rejoins.</summary>
     private readonly Dictionary<TrialId, IFarmMessage> _unacked;
-    /// <summary>Tickets beyond the free slots (a request answered twice: the first was held, the
-    /// second a resend); each starts when a slot frees, none is dropped.</summary>
-    private readonly Queue<TrialTicket> _backlog = new();
+    /// <summary>Tickets not started: those kept beyond the slots while trials are short (<see cref="TicketDepth"/>); each
+    /// starts when a slot frees, or goes back to the coordinator when the depth falls (<see cref="TicketsReturned"/>).</summary>
+    private Queue<TrialTicket> _backlog = new();
+    /// <summary>When each running trial started (<see cref="System.Diagnostics.Stopwatch"/> ticks).</summary>
+    private readonly Dictionary<TrialId, long> _startedAt = [];
     private readonly FarmMetrics _metrics = FarmMetrics.Get(Context.System);
     private int _running;
     private DateTime _askedAt = DateTime.MinValue;
@@ -99,15 +107,19 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             foreach (var (trial, report) in _unacked)
                 if (!_unsent.Any(f => f.Trial == trial)) _coordinator.Tell(report); // until acknowledged
             SendResults();
+            foreach (long started in _startedAt.Values) _depth.Running(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            ReturnExcess();
             Ask();
             PublishMetrics();
         });
         Receive<WorkItems>(items =>
         {
             foreach (var acked in items.AllAcked()) Acknowledged(acked);
+            if (items.Held) _depth.Reset(); // the queue had run dry: these may be another sweep's trials
             _refusedBy = null;
             foreach (var ticket in items.Tickets) _backlog.Enqueue(ticket);
             StartBacklog();
+            ReturnExcess(); // the depth fell while they were on their way
             // Another result's request is still answered: it brings work or is held; asking alone now
             // would cost a message for a request the coordinator finds covered.
             if (_carried.Count == 0)
@@ -120,9 +132,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<Completed>(c =>
         {
             _running--;
+            _startedAt.Remove(c.Trial);
             _unacked[c.Trial] = c.Report; // kept without the request: a resend asks for nothing
             if (c.Report is TrialFinished) _depth.Observe(c.Elapsed); // a failure's time says nothing of the trials'
             StartBacklog();
+            ReturnExcess();
             if (c.Report is TrialFinished f)
             {
                 _unsent.Add(f);
@@ -140,6 +154,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             if (_draining is not null && _running == 0) _draining.Tell(Drained.Instance);
         });
         Receive<Flush>(_ => SendResults());
+        Receive<SendGathered>(_ =>
+        {
+            SendResults();
+            Sender.Tell(Akka.Done.Instance);
+        });
         Receive<Drain>(_ =>
         {
             _draining = Sender;
@@ -186,17 +205,40 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _depth.Current == 1 || Capacity - _running - _backlog.Count >= (Capacity + 1) / 2 || _running + _backlog.Count == 0
         || _unsentChars >= ProtocolLimits.ChunkBudgetBytes / 2 || _draining is not null;
 
-    /// <summary>The results gathered, with the next request when a ticket is wanted: one message, or a few when large.</summary>
+    /// <summary>The results gathered, with the next request when a ticket is wanted: one message, or a few when large (a
+    /// result too large for any message goes alone, as it always did, and fails in remoting, not here).</summary>
     private void SendResults()
     {
         Timers.Cancel("flush");
         if (_unsent.Count == 0) return;
         var carried = CarriedRequest();
         if (carried is not null) foreach (var f in _unsent) _carried.Add(f.Trial);
-        if (_unsent.Count == 1) _coordinator.Tell(_unsent[0] with { Next = carried });
-        else foreach (var batch in Serialization.MessageChunker.Finished(_unsent, carried)) _coordinator.Tell(batch);
+        IReadOnlyList<TrialsFinished>? batches = null;
+        if (_unsent.Count > 1)
+        {
+            try
+            {
+                batches = Serialization.MessageChunker.Finished(_unsent, carried);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+        if (batches is not null) foreach (var batch in batches) _coordinator.Tell(batch);
+        else for (int i = 0; i < _unsent.Count; i++) _coordinator.Tell(i == _unsent.Count - 1 ? _unsent[i] with { Next = carried } : _unsent[i]);
         _unsent.Clear();
         _unsentChars = 0;
+    }
+
+    /// <summary>Tickets kept beyond what the depth allows now (its trials turned out long) go back to the coordinator, the last
+    /// to start first, so that another worker runs them rather than they wait here.</summary>
+    private void ReturnExcess()
+    {
+        int excess = Math.Min(_running + _backlog.Count - Capacity, _backlog.Count);
+        if (excess <= 0) return;
+        var kept = _backlog.ToList();
+        _backlog = new Queue<TrialTicket>(kept.Take(kept.Count - excess));
+        _coordinator.Tell(new TicketsReturned(_id, kept.Skip(kept.Count - excess).Select(t => t.Id).ToList()));
     }
 
     /// <summary>
@@ -209,7 +251,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         int free = Capacity - _running - _backlog.Count;
         if (free <= 0) return null;
         _askedAt = DateTime.UtcNow;
-        return new RequestWork(_id, free, _slots);
+        return new RequestWork(_id, free, _slots, Capacity);
     }
 
     private void PublishMetrics() => _metrics.PublishWorker(_id, _slots, _running, _unacked.Count);
@@ -226,7 +268,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         int free = Capacity - _running - _backlog.Count;
         if (free <= 0 || DateTime.UtcNow - _askedAt < Hosting.NodeDefaults.RequestResend) return null;
         _askedAt = DateTime.UtcNow;
-        return new RequestWork(_id, free, _slots);
+        return new RequestWork(_id, free, _slots, Capacity);
     }
 
     private void StartBacklog()
@@ -237,6 +279,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private void Start(TrialTicket ticket)
     {
         _running++;
+        _startedAt[ticket.Id] = System.Diagnostics.Stopwatch.GetTimestamp();
         var self = Self;
         var system = Context.System;
         var metrics = _metrics;

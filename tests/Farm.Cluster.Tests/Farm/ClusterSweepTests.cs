@@ -44,6 +44,15 @@ public class ClusterSweepTests
         await using var w1 = FarmNode.Start(new NodeOptions { Roles = ["worker"], Port = 0, SeedNodes = [coordinator.Address], Slots = 1, PollInterval = TimeSpan.FromMilliseconds(100) });
         await using var w2 = FarmNode.Start(new NodeOptions { Roles = ["worker"], Port = 0, SeedNodes = [coordinator.Address], Slots = 1, PollInterval = TimeSpan.FromMilliseconds(100) });
         var client = new FarmClient(coordinator.System, coordinator.Coordinator);
+        // Both workers known before the sweep: its trials are short, and a worker of short trials keeps several tickets a
+        // slot, so one that joined late could find none left (docs/cluster.md, "Short trials travel in batches").
+        var metrics = global::Farm.Cluster.Telemetry.FarmMetrics.Get(coordinator.System);
+        var joined = System.Diagnostics.Stopwatch.StartNew();
+        while (metrics.CoordinatorWorkers != 2)
+        {
+            Assert.True(joined.Elapsed < TimeSpan.FromMinutes(1), $"the coordinator knows {metrics.CoordinatorWorkers} workers after a minute");
+            await Task.Delay(200);
+        }
 
         var accepted = Assert.IsType<SweepAccepted>(await client.Submit(SweepText("micro/wrprotect.yaml", 3), baseDir: RepoPaths.Workloads));
         Assert.Equal(12, accepted.Trials);

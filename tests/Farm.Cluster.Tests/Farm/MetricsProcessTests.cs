@@ -69,8 +69,8 @@ public class MetricsProcessTests
 
             var after = await Scrape(scrape, mc);
             Assert.Equal(0, after.Sum("farm_sweep_trials", ("sweep", id), ("state", "queued")) + after.Sum("farm_sweep_trials", ("sweep", id), ("state", "running")));
-            // Each result was stored at least once (a resent result is written again and ignored).
-            Assert.True(after.Sum("farm_store_write_duration_seconds_count", ("operation", "result")) >= trials);
+            // Results were stored: one write a result or a batch of them (short trials travel in batches), a resent one written again and ignored.
+            Assert.True(after.Sum("farm_store_write_duration_seconds_count", ("operation", "result")) >= 1);
             Assert.Equal(1, after.Sum("farm_store_write_duration_seconds_count", ("operation", "submit")));
             Assert.Equal(1, after.Sum("http_server_request_duration_seconds_count", ("http_route", "/api/sweeps"), ("http_request_method", "POST"),
                 ("http_response_status_code", "202")));
