@@ -39,18 +39,25 @@ public sealed class ShortTrialBatchTests : IDisposable
     private IActorRef Coordinator() => _system.ActorOf(Props.Create(() => new CoordinatorActor(new CoordinatorOptions(), _store, null, null)));
 
     [Fact]
-    public void TheDepth_FollowsALongerTrialAtOnce_AndShorterOnesSlowly()
+    public void TheDepth_IsAMeanOfTheTrialsTimes_ButOneTrialOfTheWindowSetsIt()
     {
         var depth = new TicketDepth(new TicketBatching(TimeSpan.FromMilliseconds(50), 16));
         Assert.Equal(1, depth.Current); // no trial yet: one a slot
         depth.Observe(TimeSpan.FromMilliseconds(1));
         Assert.Equal(16, depth.Current); // 50 a window, at most 16
-        depth.Observe(TimeSpan.FromMilliseconds(10));
-        Assert.Equal(5, depth.Current); // a longer trial: taken at once
+        depth.Observe(TimeSpan.FromMilliseconds(21));
+        Assert.Equal(10, depth.Current); // a longer trial: a fifth of the way (5 ms)
         depth.Observe(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(6, depth.Current); // a shorter one: a fifth of the way (8.2 ms)
-        depth.Observe(TimeSpan.FromSeconds(2));
-        Assert.Equal(1, depth.Current); // one long trial: one a slot again
+        Assert.Equal(11, depth.Current); // a shorter one: a fifth of the way (4.2 ms)
+        depth.Running(TimeSpan.FromMilliseconds(30));
+        Assert.Equal(11, depth.Current); // one running for less than the window says nothing yet
+        depth.Observe(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(1, depth.Current); // a trial of the window: one a slot at once
+        depth.Reset();
+        depth.Observe(TimeSpan.FromMilliseconds(5));
+        Assert.Equal(10, depth.Current); // after a reset the first trial sets the estimate
+        depth.Running(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(1, depth.Current); // one running for 0.2 s: at least that long
 
         var off = new TicketDepth(TicketBatching.Off);
         off.Observe(TimeSpan.FromTicks(1));
@@ -119,10 +126,10 @@ public sealed class ShortTrialBatchTests : IDisposable
     }
 
     /// <summary>A worker of one slot whose trials are short (a window of 10 s: 8 tickets, the most) sends four results in one
-    /// message once four of its eight tickets have run (the other four keep its slot busy while the answer comes), and each
-    /// later result at once while that answer is awaited.</summary>
+    /// message once four of its eight tickets have run (the other four keep its slot busy while the answer comes), and the
+    /// next four together again, not one by one while that answer is awaited.</summary>
     [Fact]
-    public async Task AWorkerOfShortTrials_KeepsTicketsBeyondItsSlot_AndSendsHalfOfThemAsOneBatch()
+    public async Task AWorkerOfShortTrials_KeepsTicketsBeyondItsSlot_AndSendsHalfOfThemAsABatch()
     {
         await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system); // compiled: the first trial's time earns the depth
         var coordinator = Inbox.Create(_system);
@@ -141,11 +148,10 @@ public sealed class ShortTrialBatchTests : IDisposable
         Assert.Equal(trials.Skip(1).Take(4).Select(t => t.Id), batch.Results.Select(r => r.Trial));
         Assert.All(batch.Results, r => Assert.Null(r.Next));
         Assert.Equal(new RequestWork(id, 4, slots: 1, keeps: 8), batch.Next);
-        for (int i = 5; i <= 8; i++)
-        {
-            var alone = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
-            Assert.Equal((trials[i].Id, new RequestWork(id, i, slots: 1, keeps: 8)), (alone.Trial, alone.Next));
-        }
+        // The answer has not come: the other four run, and their results go together too (half what it keeps, and nothing left).
+        var rest = Assert.IsType<TrialsFinished>(await coordinator.ReceiveAsync(Answer));
+        Assert.Equal(trials.Skip(5).Take(4).Select(t => t.Id), rest.Results.Select(r => r.Trial));
+        Assert.Equal(new RequestWork(id, 8, slots: 1, keeps: 8), rest.Next);
     }
 
     /// <summary>A result waits for its batch at most the window: here a short trial's result goes out while a long trial

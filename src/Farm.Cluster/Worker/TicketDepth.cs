@@ -4,15 +4,15 @@ namespace Farm.Cluster.Worker;
 /// How many tickets a worker keeps a slot (1 and up): about <see cref="TicketBatching.Window"/> of work, from the
 /// trials it ran. Short trials earn depth, so that their results travel several to a message and the coordinator's
 /// cost of a message and a transaction is shared (docs/cluster.md, "Short trials travel in batches"); trials of the
-/// window or longer, or none yet, keep one a slot, the protocol before batches. The estimate follows a longer trial at
-/// once and a shorter one slowly (a weighted mean), and a trial still running counts as at least as long as it has run:
-/// one long trial is enough to stop holding tickets (the worker gives back what it keeps beyond), as tickets held while
-/// their trials are long would wait on this worker while another idles. Tickets for a request held while the queue was
+/// window or longer, or none yet, keep one a slot, the protocol before batches. The estimate is a weighted mean of the
+/// trials' times (short trials' times vary by several times), except that one trial of the window or longer, finished or
+/// still running, sets it at once: one long trial is enough to stop holding tickets (at a depth of one the worker gives
+/// back what it keeps beyond its slots), as tickets held while their trials are long would wait here while another idles. Tickets for a request held while the queue was
 /// empty start it again at one a slot.
 /// </summary>
 public sealed class TicketDepth(TicketBatching batching)
 {
-    private const double Weight = 0.2; // of a trial shorter than the estimate
+    private const double Weight = 0.2; // of a trial in the estimate: short trials' times vary by several times (thread hand-offs, GC)
 
     /// <summary>Seconds a trial, or 0 before the first.</summary>
     private double _estimate;
@@ -24,13 +24,13 @@ public sealed class TicketDepth(TicketBatching batching)
     public void Observe(TimeSpan elapsed)
     {
         double t = Math.Max(elapsed.TotalSeconds, 1e-6);
-        Estimate(_estimate == 0 || t > _estimate ? t : (1 - Weight) * _estimate + Weight * t);
+        Estimate(_estimate == 0 || t >= batching.Window.TotalSeconds ? t : _estimate + Weight * (t - _estimate));
     }
 
-    /// <summary>A trial has been running for <paramref name="elapsed"/>: it takes at least that long.</summary>
+    /// <summary>A trial has been running for <paramref name="elapsed"/>: one running for the window or longer is as one that took that long.</summary>
     public void Running(TimeSpan elapsed)
     {
-        if (_estimate > 0 && elapsed.TotalSeconds > _estimate) Estimate(elapsed.TotalSeconds);
+        if (_estimate > 0 && elapsed >= batching.Window && elapsed.TotalSeconds > _estimate) Estimate(elapsed.TotalSeconds);
     }
 
     /// <summary>Tickets came for a request held while the queue was empty (<see cref="Protocol.WorkItems.Held"/>): they may be another

@@ -197,12 +197,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private int Capacity => _slots * _depth.Current;
 
     /// <summary>
-    /// The results gathered go now: one a slot (each at once, as without batches), half the tickets kept have run (the
+    /// The results gathered go now: one a slot (each at once, as without batches), they are half the tickets kept (the
     /// other half keeps the slots busy while the answer comes), nothing is left to run, the batch nears the chunk budget,
-    /// or the worker is draining. Otherwise they wait, at most <see cref="TicketBatching.Window"/>.
+    /// or the worker is draining. Otherwise they wait, at most <see cref="TicketBatching.Window"/>. Counted in results, not
+    /// in free tickets: tickets on their way are not in hand yet, and a worker waiting for them would send each result alone.
     /// </summary>
     private bool ResultsDue() =>
-        _depth.Current == 1 || Capacity - _running - _backlog.Count >= (Capacity + 1) / 2 || _running + _backlog.Count == 0
+        _depth.Current == 1 || _unsent.Count >= (Capacity + 1) / 2 || _running + _backlog.Count == 0
         || _unsentChars >= ProtocolLimits.ChunkBudgetBytes / 2 || _draining is not null;
 
     /// <summary>The results gathered, with the next request when a ticket is wanted: one message, or a few when large (a
@@ -230,11 +231,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _unsentChars = 0;
     }
 
-    /// <summary>Tickets kept beyond what the depth allows now (its trials turned out long) go back to the coordinator, the last
-    /// to start first, so that another worker runs them rather than they wait here.</summary>
+    /// <summary>Tickets kept beyond the slots once the depth is one (its trials turned out long) go back to the coordinator, the
+    /// last to start first, so that another worker runs them rather than they wait here. At a depth above one the trials are
+    /// short and what is kept runs soon: a depth that only wavers gives nothing back.</summary>
     private void ReturnExcess()
     {
-        int excess = Math.Min(_running + _backlog.Count - Capacity, _backlog.Count);
+        if (_depth.Current > 1) return;
+        int excess = Math.Min(_running + _backlog.Count - _slots, _backlog.Count);
         if (excess <= 0) return;
         var kept = _backlog.ToList();
         _backlog = new Queue<TrialTicket>(kept.Take(kept.Count - excess));
