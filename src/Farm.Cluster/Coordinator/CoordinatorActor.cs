@@ -281,7 +281,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         _ => null,
     };
 
-    /// <summary>Takes up to the free slots' worth of queued trials for the worker; false (and nothing sent) if none is queued.</summary>
+    /// <summary>Takes up to the request's free tickets' worth of queued trials for the worker; false (and nothing sent) if none is queued.</summary>
     private bool Send(IActorRef worker, RequestWork w) => Send(worker, w.Worker, StoreDispatch(w.FreeSlots, w.Worker));
 
     /// <param name="acked">A result this answer acknowledges (stored in the transaction that took the tickets); <paramref name="ackedToo"/> the others of its batch.</param>

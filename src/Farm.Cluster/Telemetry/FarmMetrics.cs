@@ -53,7 +53,7 @@ public sealed class FarmMetrics : IExtension, IDisposable
             "Time of one write transaction of the coordinator's store, by operation",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         _requeued = Meter.CreateCounter<long>("farm.coordinator.trials.requeued", "{trial}",
-            "Running trials queued again, by reason (worker_lost, deadline)");
+            "Running trials queued again, by reason (worker_lost, deadline; returned: tickets a worker gave back unstarted)");
 
         _workerTrials = Meter.CreateCounter<long>("farm.worker.trials", "{trial}",
             "Trials this worker finished, by outcome (done: a result; failed: the trial threw)");

@@ -14,14 +14,15 @@ namespace Farm.Cluster.Worker;
 /// when the worker would ask now (protocol 2: the coordinator answers both with one message); the
 /// coordinator holds a request that finds its queue empty until work comes, so the poll only
 /// resends what is unacknowledged (without a request) and asks again when an answer may have been lost.
-/// Every result that finds a slot free carries a request, even while another result's request awaits
-/// its answer (the coordinator gives a worker at most its slots less the tickets out with it), and no
+/// Every result that finds a ticket wanted carries a request, even while another result's request awaits
+/// its answer (the coordinator gives a worker at most what it keeps less the tickets out with it), and no
 /// request goes alone while such an answer is on its way: a worker of several slots sends one message
 /// a trial, not a result and then a request after each answer (docs/cluster.md, "Every result asks").
 /// A worker whose trials are short keeps more tickets than slots (<see cref="TicketDepth"/>) and sends its results several
-/// to a message (<see cref="TrialsFinished"/>, protocol 3) when half the tickets it keeps have run, when it has nothing
+/// to a message (<see cref="TrialsFinished"/>, protocol 3) when they are half the tickets it keeps, when it has nothing
 /// left to run, or <see cref="TicketBatching.Window"/> after the first of them finished (docs/cluster.md, "Short trials
-/// travel in batches"). With trials of the window or longer it keeps one a slot and sends each result at once.
+/// travel in batches"). With trials of the window or longer it keeps one a slot, sends each result at once, and gives
+/// back the tickets it kept beyond its slots (<see cref="TicketsReturned"/>).
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
@@ -197,7 +198,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private int Capacity => _slots * _depth.Current;
 
     /// <summary>
-    /// The results gathered go now: one a slot (each at once, as without batches), they are half the tickets kept (the
+    /// The results gathered go now: one ticket a slot (each at once, as without batches), they are half the tickets kept (the
     /// other half keeps the slots busy while the answer comes), nothing is left to run, the batch nears the chunk budget,
     /// or the worker is draining. Otherwise they wait, at most <see cref="TicketBatching.Window"/>. Counted in results, not
     /// in free tickets: tickets on their way are not in hand yet, and a worker waiting for them would send each result alone.

@@ -16,7 +16,9 @@ namespace Farm.Benchmarks.Cluster;
 /// worker slot: each trial is a round trip, nothing overlaps, so the mean a trial is the farm's
 /// cost a trial in time of one busy thread (the Mean column is per trial: OperationsPerInvoke).
 /// <see cref="Protocol"/>: "separate" is protocol 1's exchange (result, request; Ack, work),
-/// "combined" protocol 2's (the result carries the request; one answer carries the Ack).
+/// "combined" protocol 2's (the result carries the request; one answer carries the Ack), "batched" protocol 3's for short
+/// trials (16 tickets kept, their results sent as one <see cref="TrialsFinished"/> with the next request: one message each
+/// way and one transaction for 16 trials; docs/cluster.md, "Short trials travel in batches").
 /// <see cref="Remote"/>: the worker in a second actor system over Akka.Remote on loopback, every
 /// message through the farm's MessagePack serializer, as between nodes; otherwise in-process.
 /// Run: dotnet run -c Release --project tests/Farm.Benchmarks -- --filter '*CoordinatorBenchmarks*'
@@ -33,7 +35,7 @@ public class CoordinatorBenchmarks
 
     public const int Trials = 400;
 
-    [Params("separate", "combined")]
+    [Params("separate", "combined", "batched")]
     public string Protocol { get; set; } = "combined";
 
     [Params(false, true)]
@@ -64,8 +66,8 @@ public class CoordinatorBenchmarks
             coordinator = _workerSystem.ActorSelection($"{address}/user/coordinator").ResolveOne(TimeSpan.FromSeconds(30)).Result;
         }
         _template = FarmBench.Template(Next(1));
-        bool combined = Protocol == "combined";
-        _worker = (_workerSystem ?? _coordinatorSystem).ActorOf(Props.Create(() => new InstantWorker(coordinator, combined)));
+        string protocol = Protocol;
+        _worker = (_workerSystem ?? _coordinatorSystem).ActorOf(Props.Create(() => new InstantWorker(coordinator, protocol)));
     }
 
     private SweepSpec Next(int trials)
@@ -100,22 +102,31 @@ public class CoordinatorBenchmarks
         Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>A worker of one slot whose trials take no time: each ticket is answered with its result at once.</summary>
+    /// <summary>A worker whose trials take no time: each ticket is answered with its result at once (one slot), or all the
+    /// tickets of an answer with their results in one batch ("batched": 16 kept).</summary>
     private sealed class InstantWorker : ReceiveActor
     {
         public sealed record Expect(Dictionary<TrialId, string> Results);
 
+        private const int Batch = Farm.Cluster.Hosting.NodeDefaults.MaxTicketDepth;
         private static readonly WorkerId Id = new("instant-worker");
         private Dictionary<TrialId, string> _results = [];
 
-        public InstantWorker(IActorRef coordinator, bool combined)
+        public InstantWorker(IActorRef coordinator, string protocol)
         {
             Receive<Expect>(e => _results = e.Results);
             Receive<WorkItems>(items =>
             {
+                if (protocol == "batched")
+                {
+                    if (items.Tickets.Count > 0)
+                        coordinator.Tell(new TrialsFinished(items.Tickets.Select(t => new TrialFinished(t.Id, Id, _results[t.Id])).ToList(),
+                            new RequestWork(Id, items.Tickets.Count, Batch, Batch)));
+                    return;
+                }
                 foreach (var t in items.Tickets)
                 {
-                    if (combined) coordinator.Tell(new TrialFinished(t.Id, Id, _results[t.Id], new RequestWork(Id, 1)));
+                    if (protocol == "combined") coordinator.Tell(new TrialFinished(t.Id, Id, _results[t.Id], new RequestWork(Id, 1)));
                     else
                     {
                         coordinator.Tell(new TrialFinished(t.Id, Id, _results[t.Id]));
@@ -124,7 +135,8 @@ public class CoordinatorBenchmarks
                 }
             });
             Receive<Ack>(_ => { });
-            coordinator.Tell(new RequestWork(Id, 1)); // held until the first sweep
+            // Held until the first sweep (a held request is cut to the slots it says: batched says 16 slots, as 16 kept).
+            coordinator.Tell(protocol == "batched" ? new RequestWork(Id, Batch, Batch, Batch) : new RequestWork(Id, 1));
         }
     }
 }
