@@ -156,32 +156,58 @@ public sealed class ShortTrialBatchTests : IDisposable
 
     /// <summary>A result waits for its batch at most the window: here a short trial's result goes out while a long trial
     /// still runs (the window is 1 s, the long trial some seconds). Once the long one has run, the worker keeps one ticket a
-    /// slot again: it gives back the five it kept beyond (the last to start) and sends each result at once.</summary>
+    /// slot again: it gives back the one it kept beyond (the last to start) and sends each result at once.</summary>
     [Fact]
     public async Task AResultWaitsForItsBatchAtMostTheWindow_AndTicketsKeptGoBackWhenATrialTurnsOutLong()
     {
-        var longSpec = Specs.Parse(Specs.Small.Replace("seeds: 2", "seeds: 1").Replace("axes:", "base: { workload.rounds: 40000 }\naxes:"));
+        var longSpec = Specs.Parse(Specs.Small.Replace("seeds: 2", "seeds: 1").Replace("axes:", "base: { workload.rounds: 60000 }\naxes:"));
         await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system);
         var coordinator = Inbox.Create(_system);
         var id = new WorkerId("worker-window");
-        var batching = new TicketBatching(TimeSpan.FromSeconds(1), 8);
+        var batching = new TicketBatching(TimeSpan.FromSeconds(1), 4);
         var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, batching)));
         Assert.IsType<RequestWork>(await coordinator.ReceiveAsync(Answer));
         var trials = _spec.Trials;
         coordinator.Send(worker, new WorkItems([trials[0].Ticket]));
         var r0 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
-        Assert.Equal(8, r0.Next!.FreeSlots); // a short trial (under an eighth of the window) earns the most depth
+        Assert.Equal(4, r0.Next!.FreeSlots); // a short trial (under a quarter of the window) earns the most depth
 
-        // A short trial, a long one, six short ones (the eight asked for): after the first, one runs and six wait.
+        // A short trial, a long one, two short ones (the four asked for): after the first, one runs and two wait.
         var longTrial = longSpec.Trials[0];
-        coordinator.Send(worker, new WorkItems([trials[1].Ticket, longTrial.Ticket, .. trials.Skip(2).Take(6).Select(t => t.Ticket)], Acked: r0.Trial));
+        coordinator.Send(worker, new WorkItems([trials[1].Ticket, longTrial.Ticket, trials[2].Ticket, trials[3].Ticket], Acked: r0.Trial));
         var first = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)); // by the window, not with the long trial's
         Assert.Equal(trials[1].Id, first.Trial);
         var returned = Assert.IsType<TicketsReturned>(await coordinator.ReceiveAsync(Answer));
-        Assert.Equal(trials.Skip(3).Take(5).Select(t => t.Id), returned.Trials); // trials[2] started when the long one ended
+        Assert.Equal([trials[3].Id], returned.Trials); // trials[2] started when the long one ended
         var second = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
         Assert.Equal(longTrial.Id, second.Trial);
         Assert.Equal(trials[2].Id, Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)).Trial); // one a slot again: at once
+    }
+
+    /// <summary>A node that stops (CoordinatedShutdown's task) gives back the tickets it kept unstarted, asks for nothing with the
+    /// results it still sends, and starts nothing more.</summary>
+    [Fact]
+    public async Task AStoppingWorker_GivesBackWhatItKept_AndAsksForNothing()
+    {
+        var longSpec = Specs.Parse(Specs.Small.Replace("seeds: 2", "seeds: 1").Replace("axes:", "base: { workload.rounds: 30000 }\naxes:"));
+        await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system);
+        var coordinator = Inbox.Create(_system);
+        var id = new WorkerId("worker-stopping");
+        var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, new TicketBatching(TimeSpan.FromSeconds(10), 4))));
+        Assert.IsType<RequestWork>(await coordinator.ReceiveAsync(Answer));
+        var trials = _spec.Trials;
+        coordinator.Send(worker, new WorkItems([trials[0].Ticket]));
+        Assert.Equal(4, Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)).Next!.FreeSlots);
+
+        var longTrial = longSpec.Trials[0];
+        coordinator.Send(worker, new WorkItems([longTrial.Ticket, trials[1].Ticket, trials[2].Ticket, trials[3].Ticket]));
+        await worker.Ask<Akka.Done>(WorkerActor.SendGathered.Instance, Answer);
+        var returned = Assert.IsType<TicketsReturned>(await coordinator.ReceiveAsync(Answer));
+        Assert.Equal(trials.Skip(1).Take(3).Select(t => t.Id), returned.Trials);
+        var last = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)); // the long trial, once it ends
+        Assert.Equal((longTrial.Id, (RequestWork?)null), (last.Trial, last.Next));
+        coordinator.Send(worker, new WorkItems([trials[4].Ticket])); // an answer to an earlier request: given back too
+        Assert.Equal([trials[4].Id], Assert.IsType<TicketsReturned>(await coordinator.ReceiveAsync(Answer)).Trials);
     }
 
     /// <summary>Tickets for a request held while the queue was empty may be another sweep's: the worker starts again at one a

@@ -57,7 +57,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         public static readonly Drained Instance = new();
     }
 
-    /// <summary>The node is stopping: send the results gathered for a batch now; answered <see cref="Akka.Done"/>.</summary>
+    /// <summary>The node is stopping: send the results gathered for a batch now, ask for nothing more, start no kept ticket and
+    /// give those back; answered <see cref="Akka.Done"/>.</summary>
     public sealed class SendGathered
     {
         public static readonly SendGathered Instance = new();
@@ -87,6 +88,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Who asked for a drain, while draining.</summary>
     private IActorRef? _draining;
     private WorkerRefused? _refusedBy;
+    /// <summary>The node is stopping (<see cref="SendGathered"/>): as draining, it asks for nothing and starts nothing.</summary>
+    private bool _stopping;
+
+    /// <summary>Draining or stopping: no request, no trial started.</summary>
+    private bool Idling => _draining is not null || _stopping;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -121,6 +127,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             foreach (var ticket in items.Tickets) _backlog.Enqueue(ticket);
             StartBacklog();
             ReturnExcess(); // the depth fell while they were on their way
+            if (_stopping) GiveBackKept(); // answers to requests sent before the node began to stop
             // Another result's request is still answered: it brings work or is held; asking alone now
             // would cost a message for a request the coordinator finds covered.
             if (_carried.Count == 0)
@@ -147,8 +154,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             }
             else
             {
-                // A failure report and its request go as two messages.
+                // A failure report and its request go as two messages. With nothing left here, ask now: the request
+                // that went with an earlier result may have been cut to nothing while this trial was still out.
                 _coordinator.Tell(c.Report);
+                if (_running + _backlog.Count == 0 && _unsent.Count == 0) _askedAt = DateTime.MinValue;
                 if (NextRequest() is { } next) _coordinator.Tell(next);
             }
             PublishMetrics();
@@ -157,7 +166,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<Flush>(_ => SendResults());
         Receive<SendGathered>(_ =>
         {
+            // Stopping: no request goes with the results, no kept ticket starts, and those kept go back unstarted
+            // (queued again an attempt less) rather than wait for the coordinator to see this node leave.
+            _stopping = true;
             SendResults();
+            GiveBackKept();
             Sender.Tell(Akka.Done.Instance);
         });
         Receive<Drain>(_ =>
@@ -205,7 +218,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// </summary>
     private bool ResultsDue() =>
         _depth.Current == 1 || _unsent.Count >= (Capacity + 1) / 2 || _running + _backlog.Count == 0
-        || _unsentChars >= ProtocolLimits.ChunkBudgetBytes / 2 || _draining is not null;
+        || _unsentChars >= ProtocolLimits.ChunkBudgetBytes / 2 || Idling;
 
     /// <summary>The results gathered, with the next request when a ticket is wanted: one message, or a few when large (a
     /// result too large for any message goes alone, as it always did, and fails in remoting, not here).</summary>
@@ -232,6 +245,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _unsentChars = 0;
     }
 
+    /// <summary>Every ticket kept and not started goes back to the coordinator (the node is stopping).</summary>
+    private void GiveBackKept()
+    {
+        if (_backlog.Count > 0) _coordinator.Tell(new TicketsReturned(_id, _backlog.Select(t => t.Id).ToList()));
+        _backlog.Clear();
+    }
+
     /// <summary>Tickets kept beyond the slots once the depth is one (its trials turned out long) go back to the coordinator, the
     /// last to start first, so that another worker runs them rather than they wait here. At a depth above one the trials are
     /// short and what is kept runs soon: a depth that only wavers gives nothing back.</summary>
@@ -251,7 +271,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// </summary>
     private RequestWork? CarriedRequest()
     {
-        if (_draining is not null) return null;
+        if (Idling) return null;
         int free = Capacity - _running - _backlog.Count;
         if (free <= 0) return null;
         _askedAt = DateTime.UtcNow;
@@ -268,7 +288,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>The request to send now, or null: one outstanding at a time, asked again after a while if the answer got lost.</summary>
     private RequestWork? NextRequest()
     {
-        if (_draining is not null) return null;
+        if (Idling) return null;
         int free = Capacity - _running - _backlog.Count;
         if (free <= 0 || DateTime.UtcNow - _askedAt < Hosting.NodeDefaults.RequestResend) return null;
         _askedAt = DateTime.UtcNow;
@@ -277,7 +297,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private void StartBacklog()
     {
-        while (_running < _slots && _draining is null && _backlog.TryDequeue(out var ticket)) Start(ticket);
+        while (_running < _slots && !Idling && _backlog.TryDequeue(out var ticket)) Start(ticket);
     }
 
     private void Start(TrialTicket ticket)
