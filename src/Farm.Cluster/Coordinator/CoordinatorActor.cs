@@ -411,7 +411,11 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         if (mine.Count == 0) return;
         foreach (var t in mine) _inFlight[t] = _inFlight[t] with { Deadline = DateTime.MinValue };
         int n = StoreWrite("requeue", () => _store.ReturnTickets(r.Worker, mine));
-        foreach (var t in mine) Landed(t);
+        foreach (var t in mine)
+        {
+            if (_events.IsEnabled(LogLevel.Information)) CoordinatorLog.TicketReturned(_events, t.Value, SweepsField(t), r.Worker.Value);
+            Landed(t);
+        }
         _metrics.RecordRequeued("returned", n);
         ServeWaiting();
     }

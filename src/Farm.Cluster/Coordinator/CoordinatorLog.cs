@@ -45,4 +45,8 @@ internal static partial class CoordinatorLog
     [LoggerMessage(EventId = 1009, EventName = "RequeuedAtStart", Level = LogLevel.Warning,
         Message = "{Requeued} trial(s) left running by a previous coordinator: each is queued again unless its worker reports it first (docs/failure-behaviour.md)")]
     public static partial void RequeuedAtStart(ILogger logger, int requeued);
+
+    [LoggerMessage(EventId = 1010, EventName = "TicketReturned", Level = LogLevel.Information,
+        Message = "trial {TrialId} of sweep {SweepId} given back unstarted by worker {WorkerId} and queued again")]
+    public static partial void TicketReturned(ILogger logger, string trialId, string sweepId, string workerId);
 }
