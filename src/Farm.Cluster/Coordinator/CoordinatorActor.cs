@@ -52,7 +52,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly Dictionary<TrialId, InFlight> _inFlight = [];
     private readonly Dictionary<IActorRef, WorkerId> _watched = [];
     /// <summary>The most tickets each watched worker keeps: as its last request said (<see cref="RequestWork.Keeps"/>), else the most it has asked for.</summary>
-    private readonly Dictionary<IActorRef, int> _slotsOf = [];
+    private readonly Dictionary<IActorRef, int> _keeps = [];
     /// <summary>Idle workers' requests that found the queue empty, oldest first; one per worker.</summary>
     private readonly List<(IActorRef Worker, RequestWork Request)> _waiting = [];
     private readonly HashSet<TrialId> _dropped = [];
@@ -230,10 +230,10 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// The request cut to the most tickets the worker has asked for less the tickets out with it it has not reported on,
+    /// The request cut to the tickets the worker keeps (<see cref="_keeps"/>) less those out with it it has not reported on,
     /// or null if that leaves none: a worker asks with every result while earlier answers may still be on their way.
     /// </summary>
-    private RequestWork? Capped(IActorRef worker, RequestWork w) => Cut(w, _slotsOf[worker] - Unreported(worker));
+    private RequestWork? Capped(IActorRef worker, RequestWork w) => Cut(w, _keeps[worker] - Unreported(worker));
 
     private int Unreported(IActorRef worker) => _inFlight.Values.Count(f => f.Ref.Equals(worker) && !f.Reported);
 
@@ -268,7 +268,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         }
         _waiting.RemoveAll(x => x.Worker.Equals(worker));
         // What it keeps now when it says so (protocol 3: its depth falls as well as rises), else the most it has asked for.
-        _slotsOf[worker] = w.Keeps > 0 ? w.Keeps : Math.Max(_slotsOf.GetValueOrDefault(worker), w.FreeSlots);
+        _keeps[worker] = w.Keeps > 0 ? w.Keeps : Math.Max(_keeps.GetValueOrDefault(worker), w.FreeSlots);
         return true;
     }
 
@@ -465,7 +465,7 @@ public sealed partial class CoordinatorActor : ReceiveActor, IWithTimers
         // The store first: if it fails, the in-flight entries stay and their deadlines re-queue them later.
         int n = StoreWrite("requeue", () => _store.RequeueWorker(id));
         _watched.Remove(worker);
-        _slotsOf.Remove(worker);
+        _keeps.Remove(worker);
         foreach (var t in _inFlight.Where(kv => kv.Value.Ref.Equals(worker)).Select(kv => kv.Key).ToList()) Landed(t);
         CoordinatorLog.WorkerLost(_events, id.Value, n);
         _metrics.RecordRequeued("worker_lost", n);

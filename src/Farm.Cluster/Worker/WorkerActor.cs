@@ -157,7 +157,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
                 // A failure report and its request go as two messages. With nothing left here, ask now: the request
                 // that went with an earlier result may have been cut to nothing while this trial was still out.
                 _coordinator.Tell(c.Report);
-                if (_running + _backlog.Count == 0 && _unsent.Count == 0) _askedAt = DateTime.MinValue;
+                if (Held == 0 && _unsent.Count == 0) _askedAt = DateTime.MinValue;
                 if (NextRequest() is { } next) _coordinator.Tell(next);
             }
             PublishMetrics();
@@ -210,6 +210,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>The tickets this worker keeps: one a slot, more while its trials are short.</summary>
     private int Capacity => _slots * _depth.Current;
 
+    /// <summary>The tickets it holds now: running, or kept not started.</summary>
+    private int Held => _running + _backlog.Count;
+
     /// <summary>
     /// The results gathered go now: one ticket a slot (each at once, as without batches), they are half the tickets kept (the
     /// other half keeps the slots busy while the answer comes), nothing is left to run, the batch nears the chunk budget,
@@ -217,11 +220,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// in free tickets: tickets on their way are not in hand yet, and a worker waiting for them would send each result alone.
     /// </summary>
     private bool ResultsDue() =>
-        _depth.Current == 1 || _unsent.Count >= (Capacity + 1) / 2 || _running + _backlog.Count == 0
+        _depth.Current == 1 || _unsent.Count >= (Capacity + 1) / 2 || Held == 0
         || _unsentChars >= ProtocolLimits.ChunkBudgetBytes / 2 || Idling;
 
-    /// <summary>The results gathered, with the next request when a ticket is wanted: one message, or a few when large (a
-    /// result too large for any message goes alone, as it always did, and fails in remoting, not here).</summary>
+    /// <summary>The results gathered, with the next request when a ticket is wanted: one message, or a few when large (when
+    /// one result is too large for any message, each goes alone, as it always did, and that one fails in remoting, not here).</summary>
     private void SendResults()
     {
         Timers.Cancel("flush");
@@ -246,10 +249,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Every ticket kept and not started goes back to the coordinator (the node is stopping).</summary>
-    private void GiveBackKept()
+    private void GiveBackKept() => GiveBack(_backlog.Count);
+
+    /// <summary>The last <paramref name="count"/> tickets kept (the last to start) go back to the coordinator unstarted.</summary>
+    private void GiveBack(int count)
     {
-        if (_backlog.Count > 0) _coordinator.Tell(new TicketsReturned(_id, _backlog.Select(t => t.Id).ToList()));
-        _backlog.Clear();
+        if (count <= 0) return;
+        var kept = _backlog.ToList();
+        _backlog = new Queue<TrialTicket>(kept.Take(kept.Count - count));
+        _coordinator.Tell(new TicketsReturned(_id, kept.Skip(kept.Count - count).Select(t => t.Id).ToList()));
     }
 
     /// <summary>Tickets kept beyond the slots once the depth is one (its trials turned out long) go back to the coordinator, the
@@ -257,12 +265,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// short and what is kept runs soon: a depth that only wavers gives nothing back.</summary>
     private void ReturnExcess()
     {
-        if (_depth.Current > 1) return;
-        int excess = Math.Min(_running + _backlog.Count - _slots, _backlog.Count);
-        if (excess <= 0) return;
-        var kept = _backlog.ToList();
-        _backlog = new Queue<TrialTicket>(kept.Take(kept.Count - excess));
-        _coordinator.Tell(new TicketsReturned(_id, kept.Skip(kept.Count - excess).Select(t => t.Id).ToList()));
+        if (_depth.Current == 1) GiveBack(Math.Min(Held - _slots, _backlog.Count));
     }
 
     /// <summary>
@@ -272,7 +275,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private RequestWork? CarriedRequest()
     {
         if (Idling) return null;
-        int free = Capacity - _running - _backlog.Count;
+        int free = Capacity - Held;
         if (free <= 0) return null;
         _askedAt = DateTime.UtcNow;
         return new RequestWork(_id, free, _slots, Capacity);
@@ -285,15 +288,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         if (NextRequest() is { } request) _coordinator.Tell(request);
     }
 
-    /// <summary>The request to send now, or null: one outstanding at a time, asked again after a while if the answer got lost.</summary>
-    private RequestWork? NextRequest()
-    {
-        if (Idling) return null;
-        int free = Capacity - _running - _backlog.Count;
-        if (free <= 0 || DateTime.UtcNow - _askedAt < Hosting.NodeDefaults.RequestResend) return null;
-        _askedAt = DateTime.UtcNow;
-        return new RequestWork(_id, free, _slots, Capacity);
-    }
+    /// <summary>The request to send alone now, or null: one outstanding at a time, asked again after a while if the answer got lost.</summary>
+    private RequestWork? NextRequest() =>
+        DateTime.UtcNow - _askedAt < Hosting.NodeDefaults.RequestResend ? null : CarriedRequest();
 
     private void StartBacklog()
     {
