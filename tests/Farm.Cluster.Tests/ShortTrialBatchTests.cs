@@ -38,6 +38,25 @@ public sealed class ShortTrialBatchTests : IDisposable
 
     private IActorRef Coordinator() => _system.ActorOf(Props.Create(() => new CoordinatorActor(new CoordinatorOptions(), _store, null, null)));
 
+    /// <summary>A worker of one slot, in a process that has run the trial once (compiled: the first trial's time earns the
+    /// depth), given that trial as its first ticket: its first request and that trial's result, which carries the next.</summary>
+    private async Task<(Inbox Coordinator, IActorRef Worker, WorkerId Id, RequestWork First, TrialFinished R0)> WorkerAfterOneShortTrial(
+        string name, TicketBatching batching)
+    {
+        await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system);
+        var coordinator = Inbox.Create(_system);
+        var id = new WorkerId(name);
+        var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, batching)));
+        var first = Assert.IsType<RequestWork>(await coordinator.ReceiveAsync(Answer));
+        coordinator.Send(worker, new WorkItems([_spec.Trials[0].Ticket]));
+        var r0 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
+        return (coordinator, worker, id, first, r0);
+    }
+
+    /// <summary>A pt-clear trial of <paramref name="rounds"/> rounds: seconds long, against the others' milliseconds.</summary>
+    private static Sweeps.SweepTrial LongTrial(int rounds) =>
+        Specs.Parse(Specs.Small.Replace("seeds: 2", "seeds: 1").Replace("axes:", $"base: {{ workload.rounds: {rounds} }}\naxes:")).Trials[0];
+
     [Fact]
     public void TheDepth_IsAMeanOfTheTrialsTimes_ButOneTrialOfTheWindowSetsIt()
     {
@@ -131,17 +150,11 @@ public sealed class ShortTrialBatchTests : IDisposable
     [Fact]
     public async Task AWorkerOfShortTrials_KeepsTicketsBeyondItsSlot_AndSendsHalfOfThemAsABatch()
     {
-        await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system); // compiled: the first trial's time earns the depth
-        var coordinator = Inbox.Create(_system);
-        var id = new WorkerId("worker-short-trials");
-        var batching = new TicketBatching(TimeSpan.FromSeconds(10), 8);
-        var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, batching)));
-        Assert.Equal(new RequestWork(id, 1, slots: 1, keeps: 1), await coordinator.ReceiveAsync(Answer)); // nothing run yet: one a slot
+        var (coordinator, worker, id, first, r0) = await WorkerAfterOneShortTrial("worker-short-trials", new TicketBatching(TimeSpan.FromSeconds(10), 8));
+        Assert.Equal(new RequestWork(id, 1, slots: 1, keeps: 1), first); // nothing run yet: one a slot
+        Assert.Equal(new RequestWork(id, 8, slots: 1, keeps: 8), r0.Next); // a short trial: eight tickets a slot
 
         var trials = _spec.Trials;
-        coordinator.Send(worker, new WorkItems([trials[0].Ticket]));
-        var r0 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
-        Assert.Equal(new RequestWork(id, 8, slots: 1, keeps: 8), r0.Next); // a short trial: eight tickets a slot
 
         coordinator.Send(worker, new WorkItems(trials.Skip(1).Take(8).Select(t => t.Ticket).ToList(), Acked: r0.Trial));
         var batch = Assert.IsType<TrialsFinished>(await coordinator.ReceiveAsync(Answer));
@@ -160,20 +173,12 @@ public sealed class ShortTrialBatchTests : IDisposable
     [Fact]
     public async Task AResultWaitsForItsBatchAtMostTheWindow_AndTicketsKeptGoBackWhenATrialTurnsOutLong()
     {
-        var longSpec = Specs.Parse(Specs.Small.Replace("seeds: 2", "seeds: 1").Replace("axes:", "base: { workload.rounds: 60000 }\naxes:"));
-        await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system);
-        var coordinator = Inbox.Create(_system);
-        var id = new WorkerId("worker-window");
-        var batching = new TicketBatching(TimeSpan.FromSeconds(1), 4);
-        var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, batching)));
-        Assert.IsType<RequestWork>(await coordinator.ReceiveAsync(Answer));
-        var trials = _spec.Trials;
-        coordinator.Send(worker, new WorkItems([trials[0].Ticket]));
-        var r0 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
+        var (coordinator, worker, _, _, r0) = await WorkerAfterOneShortTrial("worker-window", new TicketBatching(TimeSpan.FromSeconds(1), 4));
         Assert.Equal(4, r0.Next!.FreeSlots); // a short trial (under a quarter of the window) earns the most depth
 
         // A short trial, a long one, two short ones (the four asked for): after the first, one runs and two wait.
-        var longTrial = longSpec.Trials[0];
+        var trials = _spec.Trials;
+        var longTrial = LongTrial(60000);
         coordinator.Send(worker, new WorkItems([trials[1].Ticket, longTrial.Ticket, trials[2].Ticket, trials[3].Ticket], Acked: r0.Trial));
         var first = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)); // by the window, not with the long trial's
         Assert.Equal(trials[1].Id, first.Trial);
@@ -189,17 +194,11 @@ public sealed class ShortTrialBatchTests : IDisposable
     [Fact]
     public async Task AStoppingWorker_GivesBackWhatItKept_AndAsksForNothing()
     {
-        var longSpec = Specs.Parse(Specs.Small.Replace("seeds: 2", "seeds: 1").Replace("axes:", "base: { workload.rounds: 30000 }\naxes:"));
-        await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system);
-        var coordinator = Inbox.Create(_system);
-        var id = new WorkerId("worker-stopping");
-        var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, new TicketBatching(TimeSpan.FromSeconds(10), 4))));
-        Assert.IsType<RequestWork>(await coordinator.ReceiveAsync(Answer));
-        var trials = _spec.Trials;
-        coordinator.Send(worker, new WorkItems([trials[0].Ticket]));
-        Assert.Equal(4, Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer)).Next!.FreeSlots);
+        var (coordinator, worker, _, _, r0) = await WorkerAfterOneShortTrial("worker-stopping", new TicketBatching(TimeSpan.FromSeconds(10), 4));
+        Assert.Equal(4, r0.Next!.FreeSlots);
 
-        var longTrial = longSpec.Trials[0];
+        var trials = _spec.Trials;
+        var longTrial = LongTrial(30000);
         coordinator.Send(worker, new WorkItems([longTrial.Ticket, trials[1].Ticket, trials[2].Ticket, trials[3].Ticket]));
         await worker.Ask<Akka.Done>(WorkerActor.SendGathered.Instance, Answer);
         var returned = Assert.IsType<TicketsReturned>(await coordinator.ReceiveAsync(Answer));
@@ -215,15 +214,9 @@ public sealed class ShortTrialBatchTests : IDisposable
     [Fact]
     public async Task TicketsForAHeldRequest_StartTheDepthAgain()
     {
-        await TrialRunner.RunAsync(_spec.Trials[0].Spec, _system);
-        var coordinator = Inbox.Create(_system);
-        var id = new WorkerId("worker-held");
-        var worker = _system.ActorOf(Props.Create(() => new WorkerActor(id, 1, coordinator.Receiver, TimeSpan.FromMinutes(10), null, new TicketBatching(TimeSpan.FromSeconds(10), 8))));
-        Assert.IsType<RequestWork>(await coordinator.ReceiveAsync(Answer));
-        var trials = _spec.Trials;
-        coordinator.Send(worker, new WorkItems([trials[0].Ticket]));
-        var r0 = Assert.IsType<TrialFinished>(await coordinator.ReceiveAsync(Answer));
+        var (coordinator, worker, _, _, r0) = await WorkerAfterOneShortTrial("worker-held", new TicketBatching(TimeSpan.FromSeconds(10), 8));
         Assert.Equal(8, r0.Next!.FreeSlots);
+        var trials = _spec.Trials;
 
         coordinator.Send(worker, new Ack(r0.Trial)); // nothing queued: the request is held
         coordinator.Send(worker, new WorkItems([trials[1].Ticket], Held: true)); // then answered with one ticket
