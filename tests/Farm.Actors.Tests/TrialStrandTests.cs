@@ -14,21 +14,66 @@ public class TrialStrandTests
     /// scheduled from another thread must still get its turn while actors on the strand keep
     /// messaging each other (a trial's vCPU actors do so for minutes at full scale).
     /// </summary>
-    [Fact]
-    public async Task AMessageFromOutside_IsServed_WhileActorsOnTheStrandMessageEachOtherWithoutEnd()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the lease: handed over by the strand without a mailbox run
+    public async Task AMessageFromOutside_IsServed_WhileActorsOnTheStrandMessageEachOtherWithoutEnd(bool lease)
     {
         using var system = ActorSystem.Create("strand-fairness", "akka.loglevel = WARNING");
         string strand = TrialStrand.Pool.Of(system).Rent();
-        var ping = system.ActorOf(Props.Create(() => new Bouncer()).WithDispatcher(strand), "ping");
-        var pong = system.ActorOf(Props.Create(() => new Bouncer()).WithDispatcher(strand), "pong");
+        var ping = system.ActorOf(Bouncer.Props(strand), "ping");
+        var pong = system.ActorOf(Bouncer.Props(strand), "pong");
         var echo = system.ActorOf(Props.Create(() => new Echo()).WithDispatcher(strand), "echo");
-        ping.Tell(Ball.Instance, pong);
+        ping.Tell(lease ? NewLease() : Ball.Instance, pong);
         await WaitForBounces(ping, pong, 10_000); // the rally is on (each hit a run the strand schedules itself)
 
         // The timeout only bounds a hang: without the turn for other threads' runs, the answer never comes.
         string answer = await echo.Ask<string>("hello", TimeSpan.FromSeconds(60));
         Assert.Equal("hello", answer);
         await system.Terminate(); // its stops, too, come from outside the strand
+    }
+
+    /// <summary>
+    /// The lease between two actors of a strand, once each has been created and has no system message
+    /// waiting, is handed over by the strand without a mailbox run: all but the first hand-overs.
+    /// </summary>
+    [Fact]
+    public async Task TheLease_BetweenSettledActors_IsHandedOverWithoutAMailboxRun()
+    {
+        using var system = ActorSystem.Create("strand-lease", "akka.loglevel = WARNING");
+        var pool = TrialStrand.Pool.Of(system);
+        string strand = pool.Rent();
+        var hits = new Hits(); // both count here: ping has the odd hits, pong the even ones
+        var ping = system.ActorOf(Bouncer.Props(strand, hits), "ping");
+        var pong = system.ActorOf(Bouncer.Props(strand, hits, stopAt: 1000), "pong");
+        ping.Tell(NewLease(), pong);
+        await hits.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(60)); // bounds a hang only
+
+        var dispatcher = (TrialStrand)system.Dispatchers.Lookup(strand);
+        Assert.Equal(1000, hits.Count);
+        // The first comes from outside the strand; the first to pong may find its Create still waiting.
+        Assert.InRange(dispatcher.LeasesDelivered, 1000 - 2, 1000 - 1);
+    }
+
+    /// <summary>
+    /// Akka drains an actor's system messages before its next message: an actor told to stop after
+    /// being sent the lease never receives it, though the lease would otherwise be handed over first.
+    /// </summary>
+    [Fact]
+    public async Task TheLease_SentBeforeAStop_IsNotHandedToTheStoppedActor()
+    {
+        using var system = ActorSystem.Create("strand-lease-stop", "akka.loglevel = WARNING");
+        string strand = TrialStrand.Pool.Of(system).Rent();
+        var pingHits = new Hits();
+        var pongHits = new Hits();
+        var pong = system.ActorOf(Bouncer.Props(strand, pongHits), "pong");
+        var ping = system.ActorOf(Bouncer.Props(strand, pingHits, stopAt: 50, stopping: pong), "ping");
+        ping.Tell(NewLease(), pong);
+        await pongHits.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(60)); // pong stopped: bounds a hang only
+        await Task.Delay(200); // a lease handed over wrongly would have arrived by now (it comes before the stop's run)
+
+        Assert.Equal(50, pingHits.Count); // ping's 50th hit sent the lease to pong, then stopped it
+        Assert.Equal(49, pongHits.Count);
     }
 
     /// <summary>The lease is a token: at most one in an actor's slot; anything else, and a second lease, queue in order.</summary>
@@ -70,29 +115,60 @@ public class TrialStrandTests
         }
     }
 
+    private static MmuLease NewLease() => (MmuLease)RuntimeHelpers.GetUninitializedObject(typeof(MmuLease)); // a token: its type is what counts
+
     private sealed class Ball
     {
         public static readonly Ball Instance = new();
     }
 
-    /// <summary>Sends the ball back at once, for ever; answers <see cref="Count"/> with its hits so far.</summary>
-    private sealed class Bouncer : UntypedActor
+    /// <summary>Hits of one or more <see cref="Bouncer"/>s, and a signal when one stops.</summary>
+    private sealed class Hits
+    {
+        public int Count;
+        public readonly TaskCompletionSource Stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>
+    /// Sends the ball (or the lease) back at once, for ever, or until its <c>stopAt</c>-th hit: then it
+    /// stops itself, or sends it on and stops <c>stopping</c> right after; answers <see cref="Count"/> with its hits so far.
+    /// </summary>
+    private sealed class Bouncer(Hits hits, int stopAt, IActorRef? stopping) : UntypedActor
     {
         public const string Count = "count";
-        private long _hits;
+
+        public static Props Props(string strand, Hits? hits = null, int stopAt = 0, IActorRef? stopping = null)
+        {
+            var counted = hits ?? new Hits();
+            return Akka.Actor.Props.Create(() => new Bouncer(counted, stopAt, stopping)).WithDispatcher(strand).WithMailbox(LeaseMailbox.Id);
+        }
 
         protected override void OnReceive(object message)
         {
-            if (message is Ball)
+            if (message is Ball or MmuLease)
             {
-                _hits++;
-                Sender.Tell(message, Self);
+                int hit = ++hits.Count;
+                if (hit != stopAt)
+                {
+                    Sender.Tell(message, Self);
+                }
+                else if (stopping is null)
+                {
+                    Context.Stop(Self);
+                }
+                else
+                {
+                    Sender.Tell(message, Self);
+                    ((IInternalActorRef)stopping).Stop(); // a system message, after the lease
+                }
             }
             else if (Count.Equals(message))
             {
-                Sender.Tell(_hits);
+                Sender.Tell((long)hits.Count);
             }
         }
+
+        protected override void PostStop() => hits.Stopped.TrySetResult();
     }
 
     private sealed class Echo : UntypedActor

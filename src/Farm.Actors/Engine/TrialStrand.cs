@@ -4,6 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
+using Akka.Dispatch.SysMsg;
 
 namespace Farm.Actors.Engine;
 
@@ -16,8 +17,15 @@ namespace Farm.Actors.Engine;
 /// taken at least every <see cref="ClockEvery"/> runs. Trials, each on a strand of its
 /// own, run in parallel with each other. Which thread runs what never affects a result: the order
 /// of service steps is the protocol's.
+/// <para>
+/// The lease (<see cref="MmuLease"/>), sent by a run of the strand to an actor of its trial that Akka
+/// has nothing of its own to do for first (created, no system message waiting, not stopped), is
+/// handed to the actor by the strand next through Akka's <c>ActorCell.Invoke</c>, the call its mailbox
+/// run would make, without the mailbox run around it (its status and system-message atomics).
+/// Any other message, and the lease when the actor is not settled, takes the mailbox.
+/// </para>
 /// </summary>
-internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : MessageDispatcher(configurator), IThreadPoolWorkItem
+internal sealed class TrialStrand : MessageDispatcher, IThreadPoolWorkItem
 {
     /// <summary>Time after which a busy strand lets other thread-pool work, if any waits, go first (a
     /// trial that runs for seconds otherwise holds its thread throughout, as on the sequential engine).
@@ -31,8 +39,32 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
     private static TrialStrand? Draining;
 
     private readonly ConcurrentQueue<IRunnable> _queue = new(); // runs scheduled from other threads
-    private readonly Queue<IRunnable> _local = new(); // runs scheduled by the strand's own runs: touched only while draining
+    private readonly Queue<LocalRun> _local = new(); // runs scheduled by the strand's own runs: touched only while draining
+    private readonly LeaseDelivery _delivery;
     private int _scheduled;
+
+    private TrialStrand(MessageDispatcherConfigurator configurator) : base(configurator) => _delivery = new LeaseDelivery(this);
+
+    /// <summary>Leases handed to an actor without a mailbox run so far (read by tests).</summary>
+    public long LeasesDelivered => _delivery.Delivered;
+
+    public override void Dispatch(ActorCell cell, Envelope envelope)
+    {
+        // The lease from a run of this strand: the strand hands it over next, in the order of its own runs.
+        if (Draining == this && envelope.Message is MmuLease && _delivery.Hold(cell, envelope))
+        {
+            _local.Enqueue(new LocalRun(_delivery));
+            return;
+        }
+        base.Dispatch(cell, envelope);
+    }
+
+    public override void SystemDispatch(ActorCell cell, SystemMessage message)
+    {
+        base.SystemDispatch(cell, message);
+        // Counted once enqueued: a mailbox run that starts after the count drains this message first.
+        if (cell.Mailbox?.MessageQueue is LeaseMessageQueue queue) queue.SystemMessageSent();
+    }
 
     protected override void ExecuteTask(IRunnable run)
     {
@@ -40,7 +72,7 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
         // each change of vCPU) needs no atomic operation: the strand is scheduled and drains it next.
         if (Draining == this)
         {
-            _local.Enqueue(run);
+            _local.Enqueue(new LocalRun(run));
             return;
         }
         _queue.Enqueue(run);
@@ -74,7 +106,16 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
         {
             while (TryTake(runs, out var run))
             {
-                run.Run();
+                if (run is Mailbox { MessageQueue: LeaseMessageQueue queue } mailbox)
+                {
+                    int sent = queue.SystemSent; // each one counted here is in the mailbox, and the run drains it first
+                    mailbox.Run();
+                    queue.Ran(sent);
+                }
+                else
+                {
+                    run.Run();
+                }
                 // A run is usually a few microseconds (one message): read the clock every ClockEvery runs.
                 if (++runs % ClockEvery != 0 || Stopwatch.GetTimestamp() <= end) continue;
                 if (ThreadPool.PendingWorkItemCount > 0)
@@ -97,12 +138,85 @@ internal sealed class TrialStrand(MessageDispatcherConfigurator configurator) : 
     /// first every <see cref="ClockEvery"/> runs, so a trial that runs for minutes does not hold it back.
     /// </summary>
     private bool TryTake(int runs, [MaybeNullWhen(false)] out IRunnable run) =>
-        (runs % ClockEvery == 0 && _queue.TryDequeue(out run)) || _local.TryDequeue(out run) || _queue.TryDequeue(out run);
+        (runs % ClockEvery == 0 && _queue.TryDequeue(out run)) || TryTakeLocal(out run) || _queue.TryDequeue(out run);
+
+    private bool TryTakeLocal([MaybeNullWhen(false)] out IRunnable run)
+    {
+        bool taken = _local.TryDequeue(out var local);
+        run = local.Runnable;
+        return taken;
+    }
+
+    /// <summary>A run in the strand's own queue: a struct, so storing it needs no array-covariance check (an
+    /// interface-typed array's element store goes through the runtime's type-check helper).</summary>
+    private readonly record struct LocalRun(IRunnable Runnable);
 
     protected override void Shutdown()
     {
         // Nothing to release: a strand owns no thread; the pool hands it to the next trial.
     }
+
+    /// <summary>
+    /// The lease on its way from one actor of the trial to the next: one at a time (the lease is one
+    /// token a trial, and a strand runs one trial), so one object serves every hand-over.
+    /// </summary>
+    private sealed class LeaseDelivery : IRunnable
+    {
+        private readonly TrialStrand _strand;
+        private readonly Action _invoke;
+        private ActorCell? _cell;
+        private Envelope _envelope;
+
+        public LeaseDelivery(TrialStrand strand)
+        {
+            _strand = strand;
+            _invoke = Invoke;
+        }
+
+        public long Delivered { get; private set; }
+
+        /// <summary>Takes the lease for <paramref name="cell"/>; false if one is already on its way (then it takes the mailbox).</summary>
+        public bool Hold(ActorCell cell, Envelope envelope)
+        {
+            if (_cell is not null) return false;
+            _cell = cell;
+            _envelope = envelope;
+            return true;
+        }
+
+        public void Run()
+        {
+            var cell = _cell!;
+            // Decided now, not at the send: a run in between may have stopped the actor or sent it a system message.
+            if (cell.IsTerminated || cell.Mailbox?.MessageQueue is not LeaseMessageQueue { Settled: true })
+            {
+                var envelope = Release();
+                _strand.MailboxDispatch(cell, envelope); // its mailbox run drains what Akka has for it first (or dead-letters it)
+                return;
+            }
+            cell.UseThreadContext(_invoke); // the actor's context, as its mailbox run sets it
+        }
+
+        public void Execute() => Run();
+
+        private void Invoke()
+        {
+            var cell = _cell!;
+            var envelope = Release(); // free before the receiver passes the lease on
+            Delivered++;
+            cell.Invoke(envelope);
+        }
+
+        private Envelope Release()
+        {
+            var envelope = _envelope;
+            _cell = null;
+            _envelope = default;
+            return envelope;
+        }
+    }
+
+    private void MailboxDispatch(ActorCell cell, Envelope envelope) => base.Dispatch(cell, envelope);
 
     private sealed class StrandConfigurator(Config config, IDispatcherPrerequisites prerequisites)
         : MessageDispatcherConfigurator(config, prerequisites)

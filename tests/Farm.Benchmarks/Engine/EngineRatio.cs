@@ -13,7 +13,8 @@ namespace Farm.Benchmarks.Engine;
 /// one warm-up trial on each engine (checking that their results agree), then PAIRS pairs of the
 /// same kernbench trial, one per engine, the engine that goes first alternating, and prints each
 /// pair's ratio actors/sequential of the process's CPU time and of wall time, and their medians
-/// (and, beside them, the ratio of the CPU times summed over all pairs).
+/// (with a bootstrap 95 % interval for the CPU median and, beside them, the ratio of the CPU times
+/// summed over all pairs).
 /// Both engines run in this one process, so the actor system's start-up and JIT are outside the pairs.
 /// </summary>
 internal static class EngineRatio
@@ -59,8 +60,9 @@ internal static class EngineRatio
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"kernbench scale {scale}, {n} vCPUs, pair {p + 1}: sequential {s.Cpu:F3} CPU s {s.Wall:F3} wall s, actors {a.Cpu:F3} CPU s {a.Wall:F3} wall s, ratio {a.Cpu / s.Cpu:F3} CPU {a.Wall / s.Wall:F3} wall"));
             }
+            var (low, high) = MedianInterval(cpu);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"kernbench scale {scale}, {n} vCPUs: {s0.Long("run.events")} MMU service steps, median ratio actors/sequential {Median(cpu):F3} CPU, {Median(wall):F3} wall ({pairs} pairs); ratio of the CPU sums {actorsCpu / sequentialCpu:F3}"));
+                $"kernbench scale {scale}, {n} vCPUs: {s0.Long("run.events")} MMU service steps, median ratio actors/sequential {Median(cpu):F3} CPU (95 % interval {low:F3}-{high:F3}), {Median(wall):F3} wall ({pairs} pairs); ratio of the CPU sums {actorsCpu / sequentialCpu:F3}"));
         }
         return 0;
     }
@@ -79,6 +81,28 @@ internal static class EngineRatio
         process.Refresh();
         if (result.Outcome != Outcome.Completed) throw new InvalidOperationException($"the trial ended {result.Outcome.Name()}: {result.Error}");
         return ((process.TotalProcessorTime - cpu0).TotalSeconds, w);
+    }
+
+    /// <summary>
+    /// A 95 % interval for the median pair ratio: the 2.5th and 97.5th percentiles of the medians of
+    /// 2,000 resamples of the pairs (percentile bootstrap, fixed seed so a run's output is reproducible
+    /// from its pairs). On a shared or virtualised host a run's median moves by ±10 % from one run to
+    /// the next; the interval says how far one run's figure can be trusted.
+    /// </summary>
+    private static (double Low, double High) MedianInterval(List<double> ratios)
+    {
+        const int resamples = 2000;
+        var random = new Random(18);
+        var medians = new double[resamples];
+        var sample = new List<double>(ratios.Count);
+        for (int r = 0; r < resamples; r++)
+        {
+            sample.Clear();
+            for (int i = 0; i < ratios.Count; i++) sample.Add(ratios[random.Next(ratios.Count)]);
+            medians[r] = Median(sample);
+        }
+        Array.Sort(medians);
+        return (medians[(int)(resamples * 0.025)], medians[(int)(resamples * 0.975) - 1]);
     }
 
     private static double Median(List<double> xs)
