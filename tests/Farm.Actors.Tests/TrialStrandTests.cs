@@ -38,7 +38,7 @@ public class TrialStrandTests
     /// waiting, is handed over by the strand without a mailbox run: all but the first hand-overs.
     /// </summary>
     [Fact]
-    public async Task TheLease_BetweenSettledActors_IsHandedOverWithoutAMailboxRun()
+    public async Task TheLease_BetweenActorsOfTheStrand_IsHandedOverWithoutAMailboxRun()
     {
         using var system = ActorSystem.Create("strand-lease", "akka.loglevel = WARNING");
         var pool = TrialStrand.Pool.Of(system);
@@ -69,11 +69,73 @@ public class TrialStrandTests
         var pong = system.ActorOf(Bouncer.Props(strand, pongHits), "pong");
         var ping = system.ActorOf(Bouncer.Props(strand, pingHits, stopAt: 50, stopping: pong), "ping");
         ping.Tell(NewLease(), pong);
-        await pongHits.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(60)); // pong stopped: bounds a hang only
-        await Task.Delay(200); // a lease handed over wrongly would have arrived by now (it comes before the stop's run)
+        // A lease handed over wrongly would reach pong before the run that stops it, so before its PostStop.
+        await pongHits.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(60)); // bounds a hang only
 
         Assert.Equal(50, pingHits.Count); // ping's 50th hit sent the lease to pong, then stopped it
         Assert.Equal(49, pongHits.Count);
+    }
+
+    /// <summary>
+    /// An actor being stopped waits for its children to stop with its mailbox suspended and no system
+    /// message pending: Akka hands it no message then (the lease goes to dead letters when it has
+    /// stopped), and neither does the strand.
+    /// </summary>
+    [Fact]
+    public async Task TheLease_IsNotHandedToAnActorThatIsStopping()
+    {
+        using var system = ActorSystem.Create("strand-lease-stopping", "akka.loglevel = WARNING");
+        string strand = TrialStrand.Pool.Of(system).Rent();
+        var parentHits = new Hits();
+        var parent = system.ActorOf(Akka.Actor.Props.Create(() => new ParentOfASlowChild(parentHits)).WithDispatcher(strand).WithMailbox(LeaseMailbox.Id), "parent");
+        var pong = system.ActorOf(Bouncer.Props(strand), "pong");
+        var ping = system.ActorOf(Akka.Actor.Props.Create(() => new Diverter(parent, 20)).WithDispatcher(strand).WithMailbox(LeaseMailbox.Id), "ping");
+        ping.Tell(NewLease(), pong);
+        await parentHits.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(60)); // bounds a hang only
+
+        Assert.Equal(0, parentHits.Count);
+    }
+
+    /// <summary>Returns the lease to its sender; at hit <c>stopAt</c> it stops <c>target</c> as well, and at
+    /// the next hit sends the lease to <c>target</c> instead (while its child still stops).</summary>
+    private sealed class Diverter(IActorRef target, int stopAt) : UntypedActor
+    {
+        private int _hits;
+
+        protected override void OnReceive(object message)
+        {
+            if (message is not MmuLease) return;
+            _hits++;
+            if (_hits == stopAt + 1)
+            {
+                target.Tell(message, Self);
+                return;
+            }
+            Sender.Tell(message, Self);
+            if (_hits == stopAt) ((IInternalActorRef)target).Stop();
+        }
+    }
+
+    /// <summary>Counts leases received; its child, on another dispatcher, takes a while to stop.</summary>
+    private sealed class ParentOfASlowChild(Hits hits) : UntypedActor
+    {
+        protected override void PreStart() => Context.ActorOf(Akka.Actor.Props.Create(() => new SlowToStop()), "child");
+
+        protected override void OnReceive(object message)
+        {
+            if (message is MmuLease) hits.Count++;
+        }
+
+        protected override void PostStop() => hits.Stopped.TrySetResult();
+    }
+
+    private sealed class SlowToStop : UntypedActor
+    {
+        protected override void OnReceive(object message)
+        {
+        }
+
+        protected override void PostStop() => Thread.Sleep(500); // on the default dispatcher, not the strand
     }
 
     /// <summary>The lease is a token: at most one in an actor's slot; anything else, and a second lease, queue in order.</summary>

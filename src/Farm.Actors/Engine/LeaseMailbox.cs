@@ -27,37 +27,12 @@ internal sealed class LeaseMailbox(Settings settings, Config config) : MailboxTy
     public override IMessageQueue Create(IActorRef owner, ActorSystem system) => new LeaseMessageQueue();
 }
 
-/// <summary>
-/// The lease in a slot (single producer, single consumer, both on the strand); other messages in a
-/// concurrent queue. Beside them, what the strand needs to know before it hands the actor the lease
-/// without a mailbox run (<see cref="TrialStrand"/>): whether Akka has anything of its own for the
-/// actor to do first, a system message (create, stop, suspend, watch) sent and not yet drained.
-/// </summary>
+/// <summary>The lease in a slot (single producer, single consumer, both on the strand); other messages in a concurrent queue.</summary>
 internal sealed class LeaseMessageQueue : IMessageQueue, IUnboundedMessageQueueSemantics
 {
     private readonly ConcurrentQueue<Envelope> _queue = new();
     private Envelope _lease;
     private bool _hasLease;
-    private int _systemSent; // system messages dispatched to the actor, counted after each is enqueued (any thread)
-    private int _systemDrained = -1; // of those, the count the last finished mailbox run started with (-1: none ran, its Create waits)
-
-    /// <summary>System messages dispatched to the actor so far (each counted once it is in the mailbox).</summary>
-    public int SystemSent => Volatile.Read(ref _systemSent);
-
-    /// <summary>A system message is in the actor's mailbox (<see cref="TrialStrand.SystemDispatch"/>, after the enqueue).</summary>
-    public void SystemMessageSent() => Interlocked.Increment(ref _systemSent);
-
-    /// <summary>A mailbox run that started when <paramref name="sent"/> system messages had been sent has
-    /// finished: it drained them all first (Akka's mailbox run processes every system message before any other).</summary>
-    public void Ran(int sent) => _systemDrained = sent;
-
-    /// <summary>
-    /// The actor has been created and has no system message waiting: a mailbox run now would go
-    /// straight to its messages. Read on the strand's thread, which runs the actor's mailbox; a system
-    /// message sent from another thread meanwhile has no order with the strand's messages, and the
-    /// mailbox run it scheduled drains it next.
-    /// </summary>
-    public bool Settled => _systemDrained == SystemSent;
 
     public bool HasMessages => _hasLease || !_queue.IsEmpty;
 

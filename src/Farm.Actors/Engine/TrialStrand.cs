@@ -4,7 +4,6 @@ using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
-using Akka.Dispatch.SysMsg;
 
 namespace Farm.Actors.Engine;
 
@@ -18,11 +17,12 @@ namespace Farm.Actors.Engine;
 /// own, run in parallel with each other. Which thread runs what never affects a result: the order
 /// of service steps is the protocol's.
 /// <para>
-/// The lease (<see cref="MmuLease"/>), sent by a run of the strand to an actor of its trial that Akka
-/// has nothing of its own to do for first (created, no system message waiting, not stopped), is
-/// handed to the actor by the strand next through Akka's <c>ActorCell.Invoke</c>, the call its mailbox
-/// run would make, without the mailbox run around it (its status and system-message atomics).
-/// Any other message, and the lease when the actor is not settled, takes the mailbox.
+/// The lease (<see cref="MmuLease"/>), sent by a run of the strand to an actor of its trial, is handed
+/// to the actor by the strand next through Akka's <c>ActorCell.Invoke</c>, the call its mailbox run
+/// would make, without the mailbox run around it (its status and system-message atomics), when the
+/// mailbox run would do nothing else: no system message waits (the actor's Create, a stop, a watch)
+/// and the mailbox is neither suspended nor closed (<see cref="MailboxRun"/>). Otherwise, and for any
+/// other message, the mailbox.
 /// </para>
 /// </summary>
 internal sealed class TrialStrand : MessageDispatcher, IThreadPoolWorkItem
@@ -50,20 +50,14 @@ internal sealed class TrialStrand : MessageDispatcher, IThreadPoolWorkItem
 
     public override void Dispatch(ActorCell cell, Envelope envelope)
     {
-        // The lease from a run of this strand: the strand hands it over next, in the order of its own runs.
-        if (Draining == this && envelope.Message is MmuLease && _delivery.Hold(cell, envelope))
+        // The lease from a run of this strand to an actor of the trial (the lease mailbox takes it before any
+        // other message anyway): the strand hands it over next, in the order of its own runs.
+        if (Draining == this && envelope.Message is MmuLease && cell.Mailbox?.MessageQueue is LeaseMessageQueue && _delivery.Hold(cell, envelope))
         {
             _local.Enqueue(new LocalRun(_delivery));
             return;
         }
         base.Dispatch(cell, envelope);
-    }
-
-    public override void SystemDispatch(ActorCell cell, SystemMessage message)
-    {
-        base.SystemDispatch(cell, message);
-        // Counted once enqueued: a mailbox run that starts after the count drains this message first.
-        if (cell.Mailbox?.MessageQueue is LeaseMessageQueue queue) queue.SystemMessageSent();
     }
 
     protected override void ExecuteTask(IRunnable run)
@@ -106,16 +100,7 @@ internal sealed class TrialStrand : MessageDispatcher, IThreadPoolWorkItem
         {
             while (TryTake(runs, out var run))
             {
-                if (run is Mailbox { MessageQueue: LeaseMessageQueue queue } mailbox)
-                {
-                    int sent = queue.SystemSent; // each one counted here is in the mailbox, and the run drains it first
-                    mailbox.Run();
-                    queue.Ran(sent);
-                }
-                else
-                {
-                    run.Run();
-                }
+                run.Run();
                 // A run is usually a few microseconds (one message): read the clock every ClockEvery runs.
                 if (++runs % ClockEvery != 0 || Stopwatch.GetTimestamp() <= end) continue;
                 if (ThreadPool.PendingWorkItemCount > 0)
@@ -188,7 +173,7 @@ internal sealed class TrialStrand : MessageDispatcher, IThreadPoolWorkItem
         {
             var cell = _cell!;
             // Decided now, not at the send: a run in between may have stopped the actor or sent it a system message.
-            if (cell.IsTerminated || cell.Mailbox?.MessageQueue is not LeaseMessageQueue { Settled: true })
+            if (cell.Mailbox is not { } mailbox || !MailboxRun.ShouldProcessMessage(mailbox) || MailboxRun.HasSystemMessages(mailbox))
             {
                 var envelope = Release();
                 _strand.MailboxDispatch(cell, envelope); // its mailbox run drains what Akka has for it first (or dead-letters it)
