@@ -6,7 +6,7 @@ using Xunit;
 
 namespace Farm.Actors.Tests;
 
-/// <summary>The strand's two queues and the lease mailbox (docs/engines.md, "One strand per trial").</summary>
+/// <summary>The strand's two queues, the lease mailbox and the lease handed over without a mailbox run (docs/engines.md, "One strand per trial", "The lease handed over without a mailbox run").</summary>
 public class TrialStrandTests
 {
     /// <summary>
@@ -41,8 +41,7 @@ public class TrialStrandTests
     public async Task TheLease_BetweenActorsOfTheStrand_IsHandedOverWithoutAMailboxRun()
     {
         using var system = ActorSystem.Create("strand-lease", "akka.loglevel = WARNING");
-        var pool = TrialStrand.Pool.Of(system);
-        string strand = pool.Rent();
+        string strand = TrialStrand.Pool.Of(system).Rent();
         var hits = new Hits(); // both count here: ping has the odd hits, pong the even ones
         var ping = system.ActorOf(Bouncer.Props(strand, hits), "ping");
         var pong = system.ActorOf(Bouncer.Props(strand, hits, stopAt: 1000), "pong");
