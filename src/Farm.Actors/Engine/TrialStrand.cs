@@ -172,8 +172,13 @@ internal sealed class TrialStrand : MessageDispatcher, IThreadPoolWorkItem
         public void Run()
         {
             var cell = _cell!;
+            if (cell.Mailbox is not { } mailbox)
+            {
+                Release(); // as Akka's send does for an actor without a mailbox
+                return;
+            }
             // Decided now, not at the send: a run in between may have stopped the actor or sent it a system message.
-            if (cell.Mailbox is not { } mailbox || !MailboxRun.ShouldProcessMessage(mailbox) || MailboxRun.HasSystemMessages(mailbox))
+            if (!MailboxRun.ShouldProcessMessage(mailbox) || MailboxRun.HasSystemMessages(mailbox))
             {
                 var envelope = Release();
                 _strand.MailboxDispatch(cell, envelope); // its mailbox run drains what Akka has for it first (or dead-letters it)
