@@ -188,7 +188,11 @@ public sealed class StoreOpeningTests : IDisposable
         string db = Path.Combine(_dir.Path, "farm.db");
         using (var first = new ResultStore(db))
         {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
             var e = Assert.Throws<StoreUnavailableException>(() => new ResultStore(db));
+            // Refused after one busy wait of 5 s, not after Microsoft.Data.Sqlite's 30 s of retries (a bound on
+            // the retries, not a speed: the wait itself is SQLite's busy_timeout).
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), $"refused after {waited.Elapsed}");
             Assert.Contains("another farm coordinator", e.Message);
             Assert.Contains(db, e.Message);
             // No -shm file: WAL's index lives in the process, not in a mapped file (no SIGBUS when the disk fills).

@@ -67,11 +67,15 @@ public sealed partial class ResultStore : IDisposable
             }
         }
         // No pooling: Dispose really closes the file (and releases the lock), so a restarted coordinator (or a test) can reopen it.
+        // A busy statement is retried for DefaultTimeout seconds (Microsoft.Data.Sqlite's default 30), each try
+        // waiting SQLite's busy_timeout (5 s): only a second process holding the store makes one busy (this
+        // connection takes it exclusively), and that one is refused after one wait, not six.
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = Path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
+            DefaultTimeout = 5,
         }.ToString());
         try
         {
