@@ -141,8 +141,8 @@ public class TrialStrandTests
     [Fact]
     public void LeaseMessageQueue_TakesTheLeaseFirst_AndKeepsEveryOtherMessageInOrder()
     {
-        var lease = (MmuLease)RuntimeHelpers.GetUninitializedObject(typeof(MmuLease)); // the queue looks at the message's type only
-        var second = (MmuLease)RuntimeHelpers.GetUninitializedObject(typeof(MmuLease));
+        var lease = NewLease(); // the queue looks at the message's type only
+        var second = NewLease();
         var queue = new LeaseMessageQueue();
         Assert.False(queue.HasMessages);
         queue.Enqueue(ActorRefs.Nobody, new Envelope("a", ActorRefs.NoSender));
