@@ -12,6 +12,8 @@ public static class Program
             return CpuRates.Run(rates);
         if (args is ["pte-write-rate", .. var pteArgs])
             return Kvm.PteWriteBenchmarks.CpuRate(pteArgs);
+        if (args is ["engine-ratio-warm", .. var warm])
+            return Engine.EngineRatio.RunWarm(warm);
         if (args is ["engine-ratio", .. var ratio])
             return Engine.EngineRatio.Run(ratio);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -15,7 +15,7 @@ namespace Farm.Benchmarks.Engine;
 /// workloads/kernbench.yaml at workload.scale=0.002 (8 compile units, about 190,000 MMU service
 /// steps); pt-clear (kvm-3.3, 50 rounds) is the worst case, a stream of short requests.
 /// On a shared machine compare medians and minimums too (Ratio is a ratio of means), or use
-/// `engine-ratio` (<see cref="EngineRatio"/>): CPU time of paired trials, median ratio.
+/// `engine-ratio` or `engine-ratio-warm` (<see cref="EngineRatio"/>): CPU time of paired trials, median ratio.
 /// Run: dotnet run -c Release --project tests/Farm.Benchmarks -- --filter '*EngineBenchmarks*' --job short
 /// </summary>
 [MemoryDiagnoser]

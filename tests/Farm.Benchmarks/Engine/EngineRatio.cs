@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 using Farm.Actors;
 using Farm.Simulation;
 using Farm.Simulation.Results;
@@ -7,64 +8,125 @@ using Farm.Simulation.Results;
 namespace Farm.Benchmarks.Engine;
 
 /// <summary>
-/// `engine-ratio [PAIRS] [KERNBENCH-SCALE] [VCPUS...]`: the actor engine's cost against the
-/// sequential engine's as a paired run, for a shared machine where BenchmarkDotNet's means say
-/// more about the other jobs than about the engines. For each vCPU count (default 1, 4, 8) it runs
-/// one warm-up trial on each engine (checking that their results agree), then PAIRS pairs of the
-/// same kernbench trial, one per engine, the engine that goes first alternating, and prints each
-/// pair's ratio actors/sequential of the process's CPU time and of wall time, and their medians
-/// (with a bootstrap 95 % interval for the CPU median and, beside them, the ratio of the CPU times
-/// summed over all pairs).
-/// Both engines run in this one process, so the actor system's start-up and JIT are outside the pairs.
+/// The actor engine's cost against the sequential engine's as a paired run, for a shared machine
+/// where BenchmarkDotNet's means say more about the other jobs than about the engines. Pairs of
+/// the same kernbench trial, one per engine, the engine that goes first alternating; each pair's
+/// ratio actors/sequential of the process's CPU time and of wall time, and their medians (with a
+/// bootstrap 95 % interval for the CPU median and, beside them, the ratio of the CPU times summed
+/// over all pairs, and the JIT's compile time during the pairs). Both engines run in this one
+/// process, so the actor system's start-up is outside the pairs. Two protocols:
+/// <list type="bullet">
+/// <item>`engine-ratio [PAIRS] [KERNBENCH-SCALE] [VCPUS...]` (the earlier rounds'): for each vCPU
+/// count in turn (default 1, 4, 8), one warm-up pair (checking that the engines' results agree),
+/// then its pairs. The JIT is still tiering the model code up during the pairs (tens of ms of a
+/// trial of about 0.6 s at scale 0.01), and a count's figure depends on the counts before it.</item>
+/// <item>`engine-ratio-warm [PAIRS] [KERNBENCH-SCALE] [VCPUS...]`: warm-up rounds (a pair at every
+/// count; the first checks the results) until two whole rounds in a row compile nothing (at most
+/// <see cref="MaxWarmUpRounds"/>), then the pairs in rounds over the counts (a pair at 1, at 4, at 8,
+/// again): every count's pairs run on the same compiled code, after the same history, over the
+/// same stretch of the host's speed; the steady state of a worker that has run a few trials.</item>
+/// </list>
 /// </summary>
 internal static class EngineRatio
 {
-    public static int Run(string[] args)
+    private const int MaxWarmUpRounds = 100;
+    private const int QuietRounds = 2;
+
+    public static int Run(string[] args) => Run(args, warm: false);
+
+    public static int RunWarm(string[] args) => Run(args, warm: true);
+
+    private static int Run(string[] args, bool warm)
     {
         int pairs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
         string scale = args.Length > 1 ? args[1] : "0.02";
         int[] vcpus = args.Length > 2 ? [.. args[2..].Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [1, 4, 8];
-        foreach (int n in vcpus)
+        var counts = vcpus.Select(n => new Count(n, scale)).ToArray();
+        if (!warm)
         {
-            var sequential = EngineBenchmarks.KernbenchSpec(n, "sequential", scale);
-            var actors = EngineBenchmarks.KernbenchSpec(n, "actors", scale);
+            foreach (var count in counts)
+            {
+                count.Check();
+                for (int p = 0; p < pairs; p++) count.Pair(p, measured: true);
+                count.Report();
+            }
+            return 0;
+        }
+        foreach (var count in counts) count.Check();
+        int rounds = 1; // the check was the first
+        int quiet = 0; // rounds in a row that compiled nothing
+        var watch = Stopwatch.StartNew();
+        while (quiet < QuietRounds && rounds < MaxWarmUpRounds)
+        {
+            long before = JitInfo.GetCompiledMethodCount();
+            foreach (var count in counts) count.Pair(rounds, measured: false);
+            quiet = JitInfo.GetCompiledMethodCount() == before ? quiet + 1 : 0;
+            rounds++;
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"warm-up: {rounds} rounds of a pair at each count in {watch.Elapsed.TotalSeconds:F0} s, {(quiet == QuietRounds ? $"the last {QuietRounds} compiling nothing" : "stopped at the limit, still compiling")}"));
+        for (int p = 0; p < pairs; p++)
+            foreach (var count in counts) count.Pair(p, measured: true);
+        foreach (var count in counts) count.Report();
+        return 0;
+    }
+
+    /// <summary>One vCPU count's two trials and the ratios of its measured pairs.</summary>
+    private sealed class Count(int vcpus, string scale)
+    {
+        private readonly TrialSpec _sequential = EngineBenchmarks.KernbenchSpec(vcpus, "sequential", scale);
+        private readonly TrialSpec _actors = EngineBenchmarks.KernbenchSpec(vcpus, "actors", scale);
+        private readonly List<double> _cpu = [];
+        private readonly List<double> _wall = [];
+        private double _sequentialCpu, _actorsCpu, _jitMs;
+        private long _events;
+
+        /// <summary>One trial on each engine, outside the pairs: checks that their results agree.</summary>
+        public void Check()
+        {
             long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
-            var s0 = TrialRunner.Run(sequential);
+            var s0 = TrialRunner.Run(_sequential);
             long allocated1 = GC.GetTotalAllocatedBytes(precise: true);
-            var a0 = TrialRunner.Run(actors);
+            var a0 = TrialRunner.Run(_actors);
             long allocated2 = GC.GetTotalAllocatedBytes(precise: true);
             if (a0.Outcome != Outcome.Completed || EngineBenchmarks.Comparable(a0) != EngineBenchmarks.Comparable(s0))
-                throw new InvalidOperationException($"kernbench at {n} vCPUs: the engines disagree ({a0.Outcome.Name()}: {a0.Error})");
+                throw new InvalidOperationException($"kernbench at {vcpus} vCPUs: the engines disagree ({a0.Outcome.Name()}: {a0.Error})");
+            _events = s0.Long("run.events");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"kernbench scale {scale}, {n} vCPUs, warm-up pair: allocated sequential {(allocated1 - allocated0) / 1048576.0:F1} MiB, actors {(allocated2 - allocated1) / 1048576.0:F1} MiB (the whole process)"));
-            var cpu = new List<double>();
-            var wall = new List<double>();
-            double sequentialCpu = 0, actorsCpu = 0;
-            for (int p = 0; p < pairs; p++)
-            {
-                (double Cpu, double Wall) s, a;
-                if (p % 2 == 0)
-                {
-                    s = Time(sequential);
-                    a = Time(actors);
-                }
-                else
-                {
-                    a = Time(actors);
-                    s = Time(sequential);
-                }
-                cpu.Add(a.Cpu / s.Cpu);
-                sequentialCpu += s.Cpu;
-                actorsCpu += a.Cpu;
-                wall.Add(a.Wall / s.Wall);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"kernbench scale {scale}, {n} vCPUs, pair {p + 1}: sequential {s.Cpu:F3} CPU s {s.Wall:F3} wall s, actors {a.Cpu:F3} CPU s {a.Wall:F3} wall s, ratio {a.Cpu / s.Cpu:F3} CPU {a.Wall / s.Wall:F3} wall"));
-            }
-            var (low, high) = MedianInterval(cpu);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"kernbench scale {scale}, {n} vCPUs: {s0.Long("run.events")} MMU service steps, median ratio actors/sequential {Median(cpu):F3} CPU (95 % interval {low:F3}-{high:F3}), {Median(wall):F3} wall ({pairs} pairs); ratio of the CPU sums {actorsCpu / sequentialCpu:F3}"));
+                $"kernbench scale {scale}, {vcpus} vCPUs, warm-up pair: allocated sequential {(allocated1 - allocated0) / 1048576.0:F1} MiB, actors {(allocated2 - allocated1) / 1048576.0:F1} MiB (the whole process)"));
         }
-        return 0;
+
+        /// <summary>Pair <paramref name="p"/>: the engine that goes first alternates.</summary>
+        public void Pair(int p, bool measured)
+        {
+            var jit = JitInfo.GetCompilationTime();
+            (double Cpu, double Wall) s, a;
+            if (p % 2 == 0)
+            {
+                s = Time(_sequential);
+                a = Time(_actors);
+            }
+            else
+            {
+                a = Time(_actors);
+                s = Time(_sequential);
+            }
+            if (!measured) return;
+            _jitMs += (JitInfo.GetCompilationTime() - jit).TotalMilliseconds;
+            _cpu.Add(a.Cpu / s.Cpu);
+            _sequentialCpu += s.Cpu;
+            _actorsCpu += a.Cpu;
+            _wall.Add(a.Wall / s.Wall);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"kernbench scale {scale}, {vcpus} vCPUs, pair {p + 1}: sequential {s.Cpu:F3} CPU s {s.Wall:F3} wall s, actors {a.Cpu:F3} CPU s {a.Wall:F3} wall s, ratio {a.Cpu / s.Cpu:F3} CPU {a.Wall / s.Wall:F3} wall"));
+        }
+
+        public void Report()
+        {
+            var (low, high) = MedianInterval(_cpu);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"kernbench scale {scale}, {vcpus} vCPUs: {_events} MMU service steps, median ratio actors/sequential {Median(_cpu):F3} CPU (95 % interval {low:F3}-{high:F3}), {Median(_wall):F3} wall ({_cpu.Count} pairs); ratio of the CPU sums {_actorsCpu / _sequentialCpu:F3}; JIT {_jitMs:F0} ms in the pairs"));
+        }
     }
 
     /// <summary>CPU time of the whole process (the actor engine's threads, GC included) and wall time of one trial.</summary>
