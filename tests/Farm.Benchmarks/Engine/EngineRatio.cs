@@ -21,10 +21,12 @@ namespace Farm.Benchmarks.Engine;
 /// then its pairs. The JIT is still tiering the model code up during the pairs (tens of ms of a
 /// trial of about 0.6 s at scale 0.01), and a count's figure depends on the counts before it.</item>
 /// <item>`engine-ratio-warm [PAIRS] [KERNBENCH-SCALE] [VCPUS...]`: warm-up rounds (a pair at every
-/// count; the first checks the results) until two whole rounds in a row compile nothing (at most
-/// <see cref="MaxWarmUpRounds"/>), then the pairs in rounds over the counts (a pair at 1, at 4, at 8,
-/// again): every count's pairs run on the same compiled code, after the same history, over the
-/// same stretch of the host's speed; the steady state of a worker that has run a few trials.</item>
+/// count, through the measured pairs' code; the first checks the results) until two whole rounds
+/// in a row compile nothing (at most <see cref="MaxWarmUpRounds"/>), then the pairs in rounds over
+/// the counts (a pair at 1, at 4, at 8, again): every count's pairs run on the same compiled code,
+/// after the same history, over the same stretch of the host; the steady state of a worker that
+/// has run a few hundred trials. A pair's ratio moves by about ±10 % on a VM whatever the engines
+/// do, so use a hundred pairs or more.</item>
 /// </list>
 /// </summary>
 internal static class EngineRatio
@@ -47,7 +49,7 @@ internal static class EngineRatio
             foreach (var count in counts)
             {
                 count.Check();
-                for (int p = 0; p < pairs; p++) count.Pair(p, measured: true);
+                for (int p = 0; p < pairs; p++) count.Pair(p);
                 count.Report();
             }
             return 0;
@@ -59,14 +61,15 @@ internal static class EngineRatio
         while (quiet < QuietRounds && rounds < MaxWarmUpRounds)
         {
             long before = JitInfo.GetCompiledMethodCount();
-            foreach (var count in counts) count.Pair(rounds, measured: false);
+            foreach (var count in counts) count.Pair(rounds, "warm-up pair"); // the measured pairs' code, printing included
             quiet = JitInfo.GetCompiledMethodCount() == before ? quiet + 1 : 0;
             rounds++;
         }
+        foreach (var count in counts) count.Reset();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"warm-up: {rounds} rounds of a pair at each count in {watch.Elapsed.TotalSeconds:F0} s, {(quiet == QuietRounds ? $"the last {QuietRounds} compiling nothing" : "stopped at the limit, still compiling")}"));
+            $"warm-up: {rounds} rounds (the check's included) of a pair at each count in {watch.Elapsed.TotalSeconds:F0} s, {(quiet == QuietRounds ? $"the last {QuietRounds} compiling nothing" : "stopped at the limit, still compiling")}"));
         for (int p = 0; p < pairs; p++)
-            foreach (var count in counts) count.Pair(p, measured: true);
+            foreach (var count in counts) count.Pair(p);
         foreach (var count in counts) count.Report();
         return 0;
     }
@@ -97,7 +100,7 @@ internal static class EngineRatio
         }
 
         /// <summary>Pair <paramref name="p"/>: the engine that goes first alternates.</summary>
-        public void Pair(int p, bool measured)
+        public void Pair(int p, string label = "pair")
         {
             var jit = JitInfo.GetCompilationTime();
             (double Cpu, double Wall) s, a;
@@ -111,14 +114,21 @@ internal static class EngineRatio
                 a = Time(_actors);
                 s = Time(_sequential);
             }
-            if (!measured) return;
             _jitMs += (JitInfo.GetCompilationTime() - jit).TotalMilliseconds;
             _cpu.Add(a.Cpu / s.Cpu);
             _sequentialCpu += s.Cpu;
             _actorsCpu += a.Cpu;
             _wall.Add(a.Wall / s.Wall);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"kernbench scale {scale}, {vcpus} vCPUs, pair {p + 1}: sequential {s.Cpu:F3} CPU s {s.Wall:F3} wall s, actors {a.Cpu:F3} CPU s {a.Wall:F3} wall s, ratio {a.Cpu / s.Cpu:F3} CPU {a.Wall / s.Wall:F3} wall"));
+                $"kernbench scale {scale}, {vcpus} vCPUs, {label} {p + 1}: sequential {s.Cpu:F3} CPU s {s.Wall:F3} wall s, actors {a.Cpu:F3} CPU s {a.Wall:F3} wall s, ratio {a.Cpu / s.Cpu:F3} CPU {a.Wall / s.Wall:F3} wall"));
+        }
+
+        /// <summary>Forgets the pairs so far (the warm-up's).</summary>
+        public void Reset()
+        {
+            _cpu.Clear();
+            _wall.Clear();
+            _sequentialCpu = _actorsCpu = _jitMs = 0;
         }
 
         public void Report()
