@@ -31,6 +31,43 @@ public sealed class ResultStoreTests : IDisposable
             Assert.True(_store.StoreResult(ticket.Id, Specs.FakeResult(spec.Trials.First(t => t.Id == ticket.Id))));
     }
 
+    /// <summary>
+    /// The coordinator actor owns the store, but tests read it beside the actor (which reads it too, on its
+    /// own thread, when it starts and on its timers): transactions from two threads wait for each other
+    /// rather than meet on the one connection ("not reentrant", or statements of one inside the other's).
+    /// </summary>
+    [Fact]
+    public void TransactionsFromTwoThreads_TakeTurns()
+    {
+        var spec = Specs.Parse(Specs.Small);
+        _store.SubmitSweep(spec);
+        var running = _store.Dispatch(2, W1);
+        var expected = running.Select(t => (t.Id, (WorkerId?)W1)).ToList();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        using var start = new Barrier(2);
+        void Reads()
+        {
+            start.SignalAndWait();
+            for (int i = 0; i < 2000; i++)
+            {
+                try
+                {
+                    Assert.Equal(expected, _store.RunningTrials());
+                    Assert.Equal("running", _store.FindTrial(running[0].Id)!.Status);
+                }
+                catch (Exception e)
+                {
+                    failures.Enqueue(e);
+                    return;
+                }
+            }
+        }
+        var threads = new[] { new Thread(Reads), new Thread(Reads) };
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.Empty(failures);
+    }
+
     [Fact]
     public void Submit_QueuesEveryDistinctTrial_InSweepOrder()
     {

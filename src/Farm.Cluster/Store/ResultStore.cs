@@ -6,8 +6,9 @@ namespace Farm.Cluster.Store;
 /// <summary>
 /// The coordinator's durable store (SQLite, WAL): sweeps, trials with their status and full
 /// results, and which trials make up each sweep. Every method is one transaction: it happens
-/// entirely or, on any exception, not at all. Not thread-safe: one owner (the coordinator actor)
-/// calls it. Schema and semantics: docs/sweeps.md. The store is held exclusively by its process
+/// entirely or, on any exception, not at all. One owner (the coordinator actor) calls it; its
+/// transactions serialize (a lock), so a reader beside that owner (a test, a diagnostic) waits for
+/// the owner's transaction instead of running statements on the one connection in the middle of it. Schema and semantics: docs/sweeps.md. The store is held exclusively by its process
 /// and checked when opened; faults: docs/failure-behaviour.md.
 /// </summary>
 public sealed partial class ResultStore : IDisposable
@@ -16,6 +17,8 @@ public sealed partial class ResultStore : IDisposable
     private readonly TimeProvider _clock;
     /// <summary>A transaction of this store is open (the store is not reentrant).</summary>
     private bool _inTransaction;
+    /// <summary>Held for the length of a transaction: one at a time on the one connection.</summary>
+    private readonly Lock _gate = new();
     private readonly StoreWorkloads _workloads = new();
     /// <summary>
     /// Statements by SQL text, each prepared once: SQLite parses and plans a per-trial statement
@@ -115,6 +118,11 @@ public sealed partial class ResultStore : IDisposable
     /// <c>BEGIN IMMEDIATE</c> for a write (the write lock is taken at once), <c>BEGIN</c> (deferred) for a read.
     /// </summary>
     private T InTransaction<T>(Func<T> work, bool write)
+    {
+        lock (_gate) return InTransactionHeld(work, write); // the lock is reentrant: a nested call still finds _inTransaction set
+    }
+
+    private T InTransactionHeld<T>(Func<T> work, bool write)
     {
         if (_inTransaction) throw new InvalidOperationException("the result store is not reentrant");
         if (write) CheckFileIdentity();
