@@ -8,8 +8,9 @@ namespace Farm.Cluster.Store;
 /// results, and which trials make up each sweep. Every method is one transaction: it happens
 /// entirely or, on any exception, not at all. One owner (the coordinator actor) calls it; its
 /// transactions serialize (a lock), so a reader beside that owner (a test, a diagnostic) waits for
-/// the owner's transaction instead of running statements on the one connection in the middle of it. Schema and semantics: docs/sweeps.md. The store is held exclusively by its process
-/// and checked when opened; faults: docs/failure-behaviour.md.
+/// the owner's transaction instead of running statements on the one connection in the middle of
+/// it. Schema and semantics: docs/sweeps.md. The store is held exclusively by its process and
+/// checked when opened; faults: docs/failure-behaviour.md.
 /// </summary>
 public sealed partial class ResultStore : IDisposable
 {
