@@ -77,7 +77,7 @@ public sealed partial class ResultStore
     {
         using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = destination, Pooling = false }.ToString());
         target.Open();
-        _connection.BackupDatabase(target);
+        lock (_gate) _connection.BackupDatabase(target); // not in the middle of another thread's transaction: the copy would take its uncommitted pages
     }
 
     /// <summary>Test hook: SQLite's page limit, to make the store "full" (SQLITE_FULL) without filling a disk.</summary>
